@@ -1,0 +1,1 @@
+"""dlgrade: grading and test harness for deep-learning coursework."""

@@ -1,0 +1,49 @@
+"""Load a course file (a student's or the reference's) as a module, by path.
+
+A student file may import the other files of its assignment (``import layers`` from ``mlp.py``),
+so the file's folder is put on ``sys.path`` while it loads. The sibling modules it imports are
+then taken out of ``sys.modules`` again: a student's ``layers`` and the reference's ``layers``
+never shadow each other in one process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import types
+from pathlib import Path
+
+_unique = itertools.count()
+
+
+def load_module_from_path(path: Path, *, name: str | None = None) -> types.ModuleType:
+    """Execute the Python file ``path`` as a fresh module and return it.
+
+    Raises whatever the file raises while it runs (``SyntaxError``, ``ImportError``, ...).
+    """
+    path = Path(path).resolve()
+    folder = str(path.parent)
+    siblings = {p.stem for p in path.parent.glob("*.py")}
+    module_name = name or f"_dlgrade_{path.stem}_{next(_unique)}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    saved = {s: sys.modules.pop(s) for s in siblings if s in sys.modules}
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+        for s in siblings:
+            sys.modules.pop(s, None)
+        sys.modules.update(saved)
+    return module
+
+
+REFERENCE_ROOT = Path(__file__).resolve().parent.parent / "reference"
+
+
+def load_reference(assignment: str, file: str) -> types.ModuleType:
+    """The reference oracle ``reference/<assignment>/<file>.py`` as a module."""
+    return load_module_from_path(REFERENCE_ROOT / assignment / f"{file}.py")

@@ -1,0 +1,1 @@
+"""Reference oracles: one module per student file, loaded by path (see grader.loader)."""
