@@ -1,0 +1,1 @@
+"""Reference oracles for a1_foundations (loaded by path, see grader.loader)."""
