@@ -1,0 +1,1 @@
+"""Reference oracle for a6_batchnorm: ``batchnorm.py``."""
