@@ -1,0 +1,1 @@
+"""Reference oracle for a7_optimizers: SGD, Adagrad, RMSprop, Adam and AdamW in numpy."""
