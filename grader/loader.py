@@ -1,4 +1,4 @@
-"""Load a course file (a student's or the reference's) as a module, by path.
+"""Load a course file (a student's ``.py`` or ``.ipynb``, or the reference's) as a module, by path.
 
 A student file may import the other files of its assignment (``import layers`` from ``mlp.py``),
 so the file's folder is put on ``sys.path`` while it loads. The sibling modules it imports are
@@ -14,25 +14,38 @@ import sys
 import types
 from pathlib import Path
 
+from grader.notebook import run_notebook
+
 _unique = itertools.count()
 
 
 def load_module_from_path(path: Path, *, name: str | None = None) -> types.ModuleType:
-    """Execute the Python file ``path`` as a fresh module and return it.
+    """Execute the Python file or notebook ``path`` as a fresh module and return it.
 
-    Raises whatever the file raises while it runs (``SyntaxError``, ``ImportError``, ...).
+    A ``.py`` file raises whatever it raises while it runs (``SyntaxError``, ``ImportError``, ...).
+    A notebook runs every code cell (see ``grader.notebook``); its ``NotebookRun`` report is kept
+    in the module's ``__notebook_run__``.
     """
     path = Path(path).resolve()
     folder = str(path.parent)
     siblings = {p.stem for p in path.parent.glob("*.py")}
     module_name = name or f"_dlgrade_{path.stem}_{next(_unique)}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
+    if path.suffix == ".ipynb":
+        spec = None
+        module = types.ModuleType(module_name)
+        module.__file__ = str(path)
+    else:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
     saved = {s: sys.modules.pop(s) for s in siblings if s in sys.modules}
     sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
+        if spec is None:
+            module.__notebook_run__ = run_notebook(path, module)  # type: ignore[attr-defined]
+        else:
+            assert spec.loader is not None
+            spec.loader.exec_module(module)
     finally:
         sys.path.remove(folder)
         for s in siblings:

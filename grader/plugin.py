@@ -1,1 +1,194 @@
-"""pytest plugin (in progress)."""
+"""The dlgrade pytest plugin: points, the gpu marker, profiles, whose code, and the score table.
+
+Registered through the ``pytest11`` entry point, so ``pytest assignments/`` loads it. It adds
+
+* markers ``points(n)`` (a test's worth, default 1) and ``gpu`` (skipped without CUDA);
+* fixtures ``student`` (``student("activations.py")`` -> the student's module), ``reference``
+  (the oracle, for hidden tests) and ``rng`` (a ``numpy.random.Generator`` seeded per test);
+* options ``--profile``, ``--submission``, ``--against-reference``, ``--isolation``,
+  ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results`` (see ``grader.settings``);
+* a report header with the profile, seed, isolation, whose code and device, and a score table
+  per assignment at the end of the run (optionally also written as JSON).
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+from grader import scoring, settings as settings_module
+from grader.loader import load_module_from_path
+from grader.remote import StudentCodeError, Worker
+from grader.settings import SETTINGS_KEY, Settings
+from grader.submission import CodeLoader, CodeSource, StudentFile, assignment_of
+
+LOADER_KEY = pytest.StashKey[CodeLoader]()
+SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings_module.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): the test is worth n points (default 1)")
+    config.addinivalue_line("markers", "gpu: the test needs a CUDA device; skipped when there is none")
+    settings = settings_module.resolve(config)
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
+    _load_hypothesis_profile(settings)
+    if settings.deterministic and getattr(config.option, "timeout", None) is None:
+        config.option.timeout = settings.timeout  # read by pytest-timeout's own pytest_configure
+        config.option.timeout_method = "signal"
+
+
+def _load_hypothesis_profile(settings: Settings) -> None:
+    from hypothesis import HealthCheck
+    from hypothesis import settings as hypothesis_settings
+
+    name = f"dlgrade-{settings.profile}"
+    if settings.deterministic:
+        hypothesis_settings.register_profile(
+            name,
+            max_examples=settings.max_examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            print_blob=False,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+    else:
+        hypothesis_settings.register_profile(
+            name,
+            max_examples=settings.max_examples,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+    hypothesis_settings.load_profile(name)
+
+
+def _device() -> str:
+    """``cuda`` when an NVIDIA driver is present, else ``cpu``; asks no torch (it costs 2 s)."""
+    return "cuda (NVIDIA driver present)" if Path("/proc/driver/nvidia/version").exists() else "cpu"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    s = config.stash[SETTINGS_KEY]
+    whose = "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
+    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={whose} device={_device()}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu_items and not _cuda_available():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU; torch.cuda.is_available() is False here")
+        for item in gpu_items:
+            item.add_marker(skip)
+
+
+def _cuda_available() -> bool:
+    import torch  # only when a gpu-marked test was collected
+
+    return bool(torch.cuda.is_available())
+
+
+def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
+    if LOADER_KEY not in config.stash:
+        s = config.stash[SETTINGS_KEY]
+        source = CodeSource.for_run(course_assignments, s.submission, s.against_reference)
+        worker = None
+        if s.isolation == "worker":
+            worker = Worker(timeout=min(60.0, s.timeout), load_timeout=s.timeout, env=_worker_environment())
+        config.stash[LOADER_KEY] = CodeLoader(source, worker)
+    return config.stash[LOADER_KEY]
+
+
+def _worker_environment() -> dict[str, str]:
+    """A clean environment for the worker: no inherited secrets, one thread per library."""
+    keep = {"PATH", "LANG", "LC_ALL", "SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
+    return env
+
+
+def _test_assignment(request: pytest.FixtureRequest) -> tuple[str, Path]:
+    __tracebackhide__ = True
+    path = Path(request.node.path)
+    assignment = assignment_of(path)
+    if assignment is None:
+        pytest.fail(f"{path} is not inside an assignments/<name>/ folder: say which assignment", pytrace=False)
+    parts = path.resolve().parts
+    root = Path(*parts[: parts.index("assignments") + 1])
+    return assignment, root
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> Any:
+    """``student(file, assignment=None)``: the student's module for this run's code source.
+
+    ``file`` is a name in the assignment's folder (``"activations.py"``, ``"init.ipynb"``;
+    without a suffix ``.py`` is meant); ``assignment`` defaults to the test file's assignment.
+    """
+
+    def get(file: str, assignment: str | None = None) -> StudentFile:
+        __tracebackhide__ = True
+        own, root = _test_assignment(request)
+        return _loader(request.config, root).get(assignment or own, file)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def _reference_modules() -> dict[Path, Any]:
+    return {}
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest, _reference_modules: dict[Path, Any]) -> Any:
+    """``reference(file, assignment=None)``: the oracle module, loaded in this process (trusted)."""
+
+    def get(file: str, assignment: str | None = None) -> Any:
+        own, _ = _test_assignment(request)
+        path = CodeSource.for_run(Path(), None, True).path_for(assignment or own, file)
+        if path not in _reference_modules:
+            _reference_modules[path] = load_module_from_path(path)
+        return _reference_modules[path]
+
+    return get
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A generator seeded by the run's seed and the test's id: reproducible, distinct per test."""
+    seed = request.config.stash[SETTINGS_KEY].seed
+    return np.random.default_rng([seed, zlib.crc32(request.node.nodeid.encode())])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
+        report.longrepr = str(call.excinfo.value)
+    book = item.config.stash[SCOREBOOK_KEY]
+    book.record(item, report)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    book = config.stash[SCOREBOOK_KEY]
+    if book.results:
+        scoring.print_table(book, terminalreporter)
+    s = config.stash[SETTINGS_KEY]
+    if s.results_file is not None:
+        book.write_json(s.results_file, settings=s)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if LOADER_KEY in config.stash:
+        config.stash[LOADER_KEY].close()

@@ -1,0 +1,350 @@
+"""The judge's side of the worker process: proxies that look like the student's module.
+
+``Worker`` starts ``grader.worker`` in a child process and sends it requests with a deadline.
+``RemoteModule``, ``RemoteFunction`` and ``RemoteObject`` let a test call student code as if
+it were local (``act.relu_forward(x)``, ``Value(2.0) * 3``, ``opt.step(grads)``) while every
+argument is copied across and every result comes back as plain copied data; other objects come
+back as ``RemoteObject`` handles that can only be passed back, called, or asked for attributes.
+A handle never compares, hashes or tests true: nothing the student defines runs in the judge.
+
+If the worker dies (``os._exit``, a crash) or misses its deadline (it is then killed), the call
+raises ``StudentCodeError`` and the next request starts a fresh worker; handles from the old one
+are then stale and say so.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader import wire
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_BOOTSTRAP = (
+    "import sys; sys.path.insert(0, {root!r}); from grader.worker import main; main(sys.argv[1:])"
+)
+
+
+class StudentCodeError(Exception):
+    """Student code raised, crashed, hung or returned something that cannot be judged."""
+
+
+class Worker:
+    """One worker process (restarted on demand) serving the student's files.
+
+    ``timeout`` bounds each request in wall-clock seconds; ``load_timeout`` bounds loading a file
+    (a notebook may train a model). ``prepare`` runs in the child before Python starts (resource
+    limits, see ``grader.sandbox``); ``env`` and ``cwd`` are the child's environment and folder.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 60.0,
+        load_timeout: float = 300.0,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        prepare: Callable[[], None] | None = None,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.load_timeout = load_timeout
+        self.env = env
+        self.cwd = cwd
+        self.prepare = prepare
+        self.command = list(command or [])
+        self.incarnation = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._modules: dict[str, RemoteModule] = {}
+        self._released: list[int] = []
+        self._log = tempfile.TemporaryFile()
+
+    # -- process lifecycle -------------------------------------------------------------------
+    def _start(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        argv = [
+            *self.command,
+            sys.executable,
+            "-I",
+            "-c",
+            _BOOTSTRAP.format(root=str(PROJECT_ROOT)),
+            str(to_child_r),
+            str(from_child_w),
+            str(PROJECT_ROOT),
+        ]
+        self._log.seek(0)
+        self._log.truncate()
+        self._process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            pass_fds=(to_child_r, from_child_w),
+            env=self.env,
+            cwd=self.cwd,
+            preexec_fn=self.prepare,
+            start_new_session=True,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._send_fd, self._recv_fd = to_child_w, from_child_r
+        self.incarnation += 1
+        self._modules.clear()
+        self._released.clear()
+
+    def close(self) -> None:
+        """Kill the worker and everything it started."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        for fd in (self._send_fd, self._recv_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()
+
+    def output(self, limit: int = 2000) -> str:
+        """The last ``limit`` characters the current worker printed."""
+        self._log.seek(0, os.SEEK_END)
+        size = self._log.tell()
+        self._log.seek(max(0, size - limit))
+        return self._log.read().decode(errors="replace")
+
+    # -- requests ----------------------------------------------------------------------------
+    def request(self, message: dict[str, Any], *, timeout: float | None = None, what: str = "student code") -> Any:
+        """Send one request and return its value; raise ``StudentCodeError`` on any failure."""
+        if self._process is None or self._process.poll() is not None:
+            self.close()
+            self._start()
+        if self._released:
+            message["release"], self._released = self._released, []
+        try:
+            payload = wire.encode(message, self._handle_of)
+        except wire.WireError as error:
+            raise StudentCodeError(f"cannot send the arguments of {what}: {error}") from None
+        deadline = time.monotonic() + (timeout or self.timeout)
+        try:
+            _write_all(self._send_fd, len(payload).to_bytes(8, "big") + payload)
+            length = int.from_bytes(self._read(8, deadline), "big")
+            if length > wire.MAX_MESSAGE_BYTES:
+                raise wire.WireError(f"answer of {length} bytes exceeds the limit")
+            answer = wire.decode(self._read(length, deadline))
+        except TimeoutError:
+            self.close()
+            raise StudentCodeError(f"{what} did not finish within {timeout or self.timeout:g} s (it was stopped)") from None
+        except (EOFError, BrokenPipeError, OSError, wire.WireError) as error:
+            code = self._process.poll() if self._process else None
+            printed = self.output(500).strip()
+            self.close()
+            detail = f" (exit status {code})" if code is not None else f" ({error})"
+            tail = f"\nlast output:\n{printed}" if printed else ""
+            raise StudentCodeError(f"the process running {what} ended unexpectedly{detail}{tail}") from None
+        if type(answer) is not dict or "ok" not in answer:
+            self.close()
+            raise StudentCodeError(f"the worker running {what} sent a malformed answer")
+        if not answer["ok"]:
+            raise StudentCodeError(f"{what} raised {answer.get('error')}\n{answer.get('traceback', '')}".rstrip())
+        return self._wrap(answer.get("value"))
+
+    def _read(self, n: int, deadline: float) -> bytes:
+        chunks = []
+        while n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self._recv_fd], [], [], remaining)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self._recv_fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def _handle_of(self, value: Any) -> wire.Handle:
+        if isinstance(value, RemoteObject):
+            return value._own_handle(self)
+        raise wire.WireError(f"an object of type {type(value).__name__} is not plain data")
+
+    def _wrap(self, value: Any) -> Any:
+        if type(value) is wire.Handle:
+            return RemoteObject(self, value)
+        if type(value) is list:
+            return [self._wrap(v) for v in value]
+        if type(value) is tuple:
+            return tuple(self._wrap(v) for v in value)
+        if type(value) is dict:
+            return {k: self._wrap(v) for k, v in value.items()}
+        return value
+
+    def _release(self, incarnation: int, key: int) -> None:
+        if incarnation == self.incarnation:
+            self._released.append(key)
+
+    # -- what tests use ----------------------------------------------------------------------
+    def load(self, path: Path, *, label: str) -> RemoteModule:
+        """The module of ``path`` in the current worker (loaded once per worker)."""
+        key = str(Path(path).resolve())
+        if self._process is None or self._process.poll() is not None or key not in self._modules:
+            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}")
+            self._modules[key] = RemoteModule(self, info, label)
+        return self._modules[key]
+
+    def share(self, value: Any) -> RemoteObject:
+        """A worker-side copy of plain ``value`` that student code can mutate (params, bn_param)."""
+        return self.request({"op": "put", "value": value}, what="sharing a value")
+
+    def fetch(self, handle: Any) -> Any:
+        """The current plain value of a shared object (containers walked, arrays copied)."""
+        return self.request({"op": "fetch", "target": handle}, what="fetching a value")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class RemoteObject:
+    """A handle to an object living in the worker; attributes, calls and arithmetic go there."""
+
+    __slots__ = ("_worker", "_handle", "_incarnation", "__weakref__")
+
+    def __init__(self, worker: Worker, handle: wire.Handle) -> None:
+        object.__setattr__(self, "_worker", worker)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_incarnation", worker.incarnation)
+
+    def _own_handle(self, worker: Worker) -> wire.Handle:
+        if worker is not self._worker or self._incarnation != worker.incarnation:
+            raise wire.WireError(f"this {self._handle.kind} object belongs to a worker process that has since been restarted")
+        return self._handle
+
+    def __del__(self) -> None:
+        try:
+            self._worker._release(self._incarnation, self._handle.id)
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<student {self._handle.kind} object>"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._worker.request({"op": "getattr", "target": self, "attr": name}, what=f"{self._handle.kind}.{name}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("student objects are read-only from the judge")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._worker.request({"op": "call", "target": self, "args": list(args), "kwargs": kwargs}, what=self._handle.kind)
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"expected a plain value (bool, number or array), got a student {self._handle.kind} object")
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def _operator(self, name: str, *args: Any) -> Any:
+        return self._worker.request({"op": "operator", "name": name, "args": list(args)}, what=f"operator {name} on {self._handle.kind}")
+
+    def __add__(self, other: Any) -> Any:
+        return self._operator("add", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._operator("add", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._operator("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._operator("sub", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._operator("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._operator("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._operator("truediv", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._operator("truediv", other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return self._operator("pow", self, other)
+
+    def __neg__(self) -> Any:
+        return self._operator("neg", self)
+
+
+class RemoteFunction:
+    """A callable attribute of the student's module, called in the worker."""
+
+    def __init__(self, module: RemoteModule, name: str) -> None:
+        self._module = module
+        self.__name__ = name
+
+    def __repr__(self) -> str:
+        return f"<student function {self._module.label}.{self.__name__}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._module._call({"op": "call", "args": list(args), "kwargs": kwargs}, self.__name__)
+
+    def map_calls(self, calls: list[tuple[tuple[Any, ...], dict[str, Any]]], pick: int | None = None) -> list[Any]:
+        """Many calls in one round trip (``grader.gradcheck.call_many``)."""
+        wire_calls = [[list(args), dict(kwargs)] for args, kwargs in calls]
+        return self._module._call({"op": "map", "calls": wire_calls, "pick": pick}, self.__name__)
+
+
+class RemoteModule:
+    """The student's module as seen from the judge: functions and classes callable remotely."""
+
+    def __init__(self, worker: Worker, info: dict[str, Any], label: str) -> None:
+        self._worker = worker
+        self._handle: RemoteObject = info["module"]
+        self._names: dict[str, bool] = info["names"]
+        self.label = label
+        notebook = info.get("notebook") or {}
+        self.cell_failures: list[str] = list(notebook.get("failures", []))
+        self.skipped_magics: list[str] = list(notebook.get("skipped", []))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._names
+
+    def _call(self, message: dict[str, Any], name: str) -> Any:
+        message.update(target=self._handle, attr=name)
+        return self._worker.request(message, what=f"{self.label}: {name}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name not in self._names:
+            raise AttributeError(name)
+        if self._names[name]:
+            return RemoteFunction(self, name)
+        return self._worker.request({"op": "getattr", "target": self._handle, "attr": name}, what=f"{self.label}: {name}")
+
+    def share(self, value: Any) -> RemoteObject:
+        return self._worker.share(value)
+
+    def fetch(self, handle: Any) -> Any:
+        return self._worker.fetch(handle)

@@ -1,0 +1,148 @@
+"""Points per test, and the score table per assignment.
+
+A test under ``assignments/<name>/`` is worth its ``points(n)`` marker (default 1) and earns them
+only when its setup, call and teardown all pass. A test skipped because it is marked ``gpu`` and
+there is no GPU is left out of both earned and possible points; any other skip earns nothing, so
+nothing a submission does to skip a test can raise its score. Tests outside ``assignments/``
+carry no points.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.submission import assignment_of
+
+MESSAGE_LIMIT = 4000
+
+
+@dataclass
+class TestResult:
+    """The verdict on one test, as the score table and the result files see it."""
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    assignment: str
+    name: str
+    points: float
+    outcome: str  # "passed", "failed" or "skipped" (skipped: left out of the total)
+    hidden: bool
+    message: str = ""
+    duration: float = 0.0
+
+    @property
+    def earned(self) -> float:
+        return self.points if self.outcome == "passed" else 0.0
+
+    @property
+    def possible(self) -> float:
+        return 0.0 if self.outcome == "skipped" else self.points
+
+
+def points_of(item: pytest.Item) -> float:
+    """The value of the ``points(n)`` marker; default 1."""
+    marker = item.get_closest_marker("points")
+    if marker is None:
+        return 1.0
+    value = marker.args[0] if marker.args else marker.kwargs.get("n", 1)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise pytest.UsageError(f"{item.nodeid}: points(n) needs a non-negative number, got {value!r}")
+    return float(value)
+
+
+class Scorebook:
+    """Collects one ``TestResult`` per test from pytest's reports."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, TestResult] = {}
+
+    def record(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        assignment = assignment_of(Path(item.path))
+        if assignment is None:
+            return
+        result = self.results.get(item.nodeid)
+        if result is None:
+            result = TestResult(
+                nodeid=item.nodeid,
+                assignment=assignment,
+                name=item.name,
+                points=points_of(item),
+                outcome="passed",
+                hidden="hidden" in Path(item.path).parts,
+            )
+            self.results[item.nodeid] = result
+        result.duration += report.duration
+        if report.skipped:
+            if item.get_closest_marker("gpu") is not None and report.when == "setup":
+                result.outcome = "skipped"
+            elif result.outcome == "passed":
+                result.outcome = "failed"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            result.message = f"skipped: {reason}"
+        elif report.failed and result.outcome != "failed":
+            result.outcome = "failed"
+            result.message = _shorten(report.longreprtext)
+
+    def totals(self) -> dict[str, tuple[float, float]]:
+        """``{assignment: (earned, possible)}`` in name order."""
+        table: dict[str, tuple[float, float]] = {}
+        for r in sorted(self.results.values(), key=lambda r: r.assignment):
+            earned, possible = table.get(r.assignment, (0.0, 0.0))
+            table[r.assignment] = (earned + r.earned, possible + r.possible)
+        return table
+
+    def write_json(self, path: Path, *, settings: Any) -> None:
+        """The results as JSON: settings, per-assignment totals, and every test."""
+        document = {
+            "profile": settings.profile,
+            "seed": settings.seed,
+            "assignments": {a: {"earned": e, "possible": p} for a, (e, p) in self.totals().items()},
+            "tests": [asdict(r) for r in self.results.values()],
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2))
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT // 2] + "\n[...]\n" + text[-MESSAGE_LIMIT // 2 :]
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def print_table(book: Scorebook, terminalreporter: Any) -> None:
+    """Print the score table (a ``rich`` table) at the end of the run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="dlgrade score", title_justify="left", title_style="bold")
+    table.add_column("assignment")
+    table.add_column("passed", justify="right")
+    table.add_column("points", justify="right")
+    table.add_column("%", justify="right")
+    total_earned = total_possible = 0.0
+    for assignment, (earned, possible) in book.totals().items():
+        tests = [r for r in book.results.values() if r.assignment == assignment]
+        passed = sum(r.outcome == "passed" for r in tests)
+        counted = sum(r.outcome != "skipped" for r in tests)
+        percent = f"{100 * earned / possible:.0f}" if possible else "-"
+        table.add_row(assignment, f"{passed}/{counted}", f"{_number(earned)} / {_number(possible)}", percent)
+        total_earned += earned
+        total_possible += possible
+    if len(book.totals()) > 1:
+        percent = f"{100 * total_earned / total_possible:.0f}" if total_possible else "-"
+        table.add_row("total", "", f"{_number(total_earned)} / {_number(total_possible)}", percent, style="bold")
+    markup = bool(getattr(terminalreporter, "hasmarkup", False))
+    console = Console(width=80, force_terminal=markup, no_color=not markup, color_system="standard" if markup else None)
+    with console.capture() as captured:
+        console.print(table)
+    terminalreporter.write_line("")
+    for line in captured.get().rstrip("\n").splitlines():
+        terminalreporter.write_line(line)

@@ -1,0 +1,126 @@
+"""The run's settings, resolved once: profile, seed, isolation, whose code, timeouts.
+
+Precedence, highest first: command-line option > environment variable > ini option > the
+profile's default. The result is one frozen ``Settings`` kept in ``config.stash``.
+
+Profiles:
+
+* ``student`` (default): quick local feedback. Hypothesis tries 25 examples per test with its
+  usual random seed and example database (so a failure replays next run); student code runs in
+  this process so ``print`` and ``breakpoint()`` work; the seed of the ``rng`` fixture changes
+  each run unless given.
+* ``grade``: thorough and deterministic. 100 examples per test, derandomized, no database, no
+  deadline; seed 0; student code in a worker process; each test limited to ``timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+Profile = Literal["student", "grade"]
+Isolation = Literal["inprocess", "worker"]
+
+PROFILES: tuple[Profile, ...] = ("student", "grade")
+ISOLATIONS: tuple[Isolation, ...] = ("inprocess", "worker")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a dlgrade run decides once, before the first test."""
+
+    profile: Profile
+    seed: int
+    isolation: Isolation
+    submission: Path | None
+    against_reference: bool
+    timeout: float
+    max_examples: int
+    results_file: Path | None
+
+    @property
+    def deterministic(self) -> bool:
+        return self.profile == "grade"
+
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+
+# name: (help, environment variable)
+OPTIONS = {
+    "profile": ("student (fast, local) or grade (thorough, deterministic)", "DLGRADE_PROFILE"),
+    "seed": ("seed of the rng fixture (default: 0 when grading, random otherwise)", "DLGRADE_SEED"),
+    "isolation": ("inprocess or worker: where student code runs (default: worker when grading)", "DLGRADE_ISOLATION"),
+    "submission": ("test the submission in this directory instead of the files in the tree", "DLGRADE_SUBMISSION"),
+    "timeout": ("seconds per test when grading (default 120)", "DLGRADE_TIMEOUT"),
+    "results": ("write the per-test results as JSON to this file", "DLGRADE_RESULTS"),
+}
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the command-line options and their ini twins under the ``dlgrade`` group."""
+    group = parser.getgroup("dlgrade", "dlgrade: grading deep-learning coursework")
+    group.addoption("--profile", dest="dlgrade_profile", choices=PROFILES, help=OPTIONS["profile"][0])
+    group.addoption("--dlgrade-seed", dest="dlgrade_seed", type=int, help=OPTIONS["seed"][0])
+    group.addoption("--isolation", dest="dlgrade_isolation", choices=ISOLATIONS, help=OPTIONS["isolation"][0])
+    group.addoption("--submission", dest="dlgrade_submission", metavar="DIR", help=OPTIONS["submission"][0])
+    group.addoption(
+        "--against-reference",
+        dest="dlgrade_against_reference",
+        action="store_true",
+        help="test the reference oracles instead of student code (every test must pass)",
+    )
+    group.addoption("--dlgrade-timeout", dest="dlgrade_timeout", type=float, help=OPTIONS["timeout"][0])
+    group.addoption("--dlgrade-results", dest="dlgrade_results", metavar="FILE", help=OPTIONS["results"][0])
+    for name, (help_text, _) in OPTIONS.items():
+        parser.addini(f"dlgrade_{name}", help_text)
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """Resolve the settings with their documented precedence and validate them."""
+
+    def pick(name: str) -> str | None:
+        value = config.getoption(f"dlgrade_{name}")
+        if value is not None:
+            return str(value)
+        env = os.environ.get(OPTIONS[name][1])
+        if env:
+            return env
+        ini = config.getini(f"dlgrade_{name}")
+        return str(ini) if ini else None
+
+    profile = pick("profile") or "student"
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"dlgrade: profile={profile!r} is not one of {', '.join(PROFILES)}")
+    grading = profile == "grade"
+    isolation = pick("isolation") or ("worker" if grading else "inprocess")
+    if isolation not in ISOLATIONS:
+        raise pytest.UsageError(f"dlgrade: isolation={isolation!r} is not one of {', '.join(ISOLATIONS)}")
+    seed_text = pick("seed")
+    try:
+        seed = int(seed_text) if seed_text is not None else (0 if grading else random.randrange(2**31))
+        timeout = float(pick("timeout") or 120.0)
+    except ValueError as error:
+        raise pytest.UsageError(f"dlgrade: {error}; seed must be an integer and timeout a number of seconds") from None
+    submission_text = pick("submission")
+    submission = Path(submission_text).resolve() if submission_text else None
+    against_reference = bool(config.getoption("dlgrade_against_reference"))
+    if submission is not None and against_reference:
+        raise pytest.UsageError("dlgrade: use either --submission DIR or --against-reference, not both")
+    if submission is not None and not submission.is_dir():
+        raise pytest.UsageError(f"dlgrade: submission={str(submission)!r} is not a directory")
+    results = pick("results")
+    return Settings(
+        profile=profile,  # type: ignore[arg-type]
+        seed=seed,
+        isolation=isolation,  # type: ignore[arg-type]
+        submission=submission,
+        against_reference=against_reference,
+        timeout=timeout,
+        max_examples=100 if grading else 25,
+        results_file=Path(results).resolve() if results else None,
+    )

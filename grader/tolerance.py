@@ -1,0 +1,103 @@
+"""Closeness of a student's float64 result to the expected one, with type checks first.
+
+The course's contract (spec: "Accuracy") calls a result correct when it agrees with the exact value
+to about six significant digits, relative to the magnitude of the quantities it is computed from.
+Hence the defaults:
+
+* ``RTOL = 1e-6``: six significant digits. Float64 carries about 16, and a valid but different
+  order of operations in a well-conditioned computation changes a result by a few units of
+  ``n * 2.2e-16`` (``n`` the number of terms), so a correct implementation sits at least six
+  orders of magnitude inside the band, while a real bug (a wrong axis, a missing 1/N, a
+  transposed gradient) changes results by far more than one part in a million.
+* ``ATOL = 1e-9``: for expected values at or near zero computed from O(1) quantities, where the
+  absolute rounding error of a sum of O(1) terms is about ``1e-15`` per term. Pass ``scale`` (the
+  magnitude of the inputs) when a result is computed from larger quantities: the absolute
+  tolerance is then ``max(atol, rtol * scale)``.
+
+An entry passes when ``|actual - expected| <= max(atol, rtol * scale) + rtol * |expected|``.
+NaN and inf in ``actual`` never pass, whatever ``expected`` holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+RTOL = 1e-6
+ATOL = 1e-9
+
+
+def _fail(message: str) -> None:
+    __tracebackhide__ = True
+    raise AssertionError(message)
+
+
+def describe(value: Any) -> str:
+    """A short description of a value's type for messages: ``ndarray float32 (3, 4)``."""
+    if isinstance(value, np.ndarray):
+        kind = "ndarray" if type(value) is np.ndarray else f"{type(value).__name__} (an ndarray subclass)"
+        return f"{kind} of dtype {value.dtype} and shape {value.shape}"
+    return type(value).__name__
+
+
+def check_array_type(actual: Any, shape: tuple[int, ...], *, what: str = "result") -> np.ndarray:
+    """Assert that ``actual`` is a plain ``np.ndarray`` of float64 with ``shape``; return it."""
+    __tracebackhide__ = True
+    if type(actual) is not np.ndarray:
+        _fail(f"{what}: expected a numpy float64 array of shape {shape}, got {describe(actual)}")
+    if actual.dtype != np.float64:
+        _fail(f"{what}: expected dtype float64, got {actual.dtype} (shape {actual.shape})")
+    if actual.shape != tuple(shape):
+        _fail(f"{what}: expected shape {tuple(shape)}, got {actual.shape}")
+    return actual
+
+
+def check_scalar_type(actual: Any, *, what: str = "result") -> float:
+    """Assert that ``actual`` is a float64 scalar (Python float, np.float64 or a 0-d float64 array)."""
+    __tracebackhide__ = True
+    if type(actual) is np.ndarray and actual.shape == () and actual.dtype == np.float64:
+        return float(actual)
+    if type(actual) in (float, np.float64):
+        return float(actual)
+    _fail(f"{what}: expected a float (Python float or numpy float64), got {describe(actual)}")
+    raise AssertionError  # unreachable: _fail raised
+
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    *,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    scale: float = 0.0,
+    what: str = "result",
+) -> None:
+    """Assert that ``actual`` equals ``expected`` (an array or a float) within tolerance.
+
+    Checks in order: the type (a plain ``np.ndarray``, never a subclass or a look-alike; a float
+    where ``expected`` is a scalar), the dtype (float64), the shape, finiteness, then closeness.
+    The message names the worst entry, its expected and actual values and how many entries miss.
+    """
+    __tracebackhide__ = True
+    expected_array = np.asarray(expected, dtype=np.float64)
+    if isinstance(expected, (float, int, np.floating)) and not isinstance(expected, bool):
+        got = np.asarray(check_scalar_type(actual, what=what))
+    else:
+        got = check_array_type(actual, expected_array.shape, what=what)
+    bad = ~np.isfinite(got)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        _fail(f"{what}: contains {got[index] if index else got} at index {index} (expected {expected_array[index]:.10g}); NaN and inf are never correct")
+    limit = max(atol, rtol * scale) + rtol * np.abs(expected_array)
+    error = np.abs(got - expected_array)
+    misses = error > limit
+    if misses.any():
+        worst = np.unravel_index(int(np.argmax(error - limit)), error.shape) if error.ndim else ()
+        worst = tuple(int(i) for i in worst)
+        where = f" at index {worst}" if worst else ""
+        _fail(
+            f"{what}: {int(misses.sum())} of {misses.size} entries differ; worst{where}: "
+            f"expected {expected_array[worst]:.10g}, got {got[worst]:.10g} "
+            f"(difference {error[worst]:.3g}, allowed {limit[worst]:.3g})"
+        )

@@ -1,0 +1,152 @@
+"""The wire format between the judging process and a worker running student code.
+
+A message is plain data only: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples,
+dicts, numpy arrays and numpy scalars of numeric dtypes, and *handles* (``Handle(id, kind)``) that
+stand for any other object living in the worker. It is encoded as a JSON header followed by the
+raw bytes of the arrays::
+
+    [8-byte big-endian header length][JSON header][array bytes ...]
+
+Decoding never runs code: no pickle, only ``json.loads`` and ``numpy.frombuffer`` on whitelisted
+dtypes. An ndarray *subclass*, an object array or a lying look-alike is never turned into plain
+data; the worker sends a handle for it, and the judge's type checks reject a handle.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 1 << 30
+_PLAIN_DTYPE_KINDS = "biufc"
+_HEADER = struct.Struct(">Q")
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An object kept in the worker, named by ``id``; ``kind`` is its type's name for messages."""
+
+    id: int
+    kind: str
+
+
+class WireError(Exception):
+    """A message that does not follow the wire format."""
+
+
+def _is_plain_array(value: Any) -> bool:
+    return type(value) is np.ndarray and value.dtype.kind in _PLAIN_DTYPE_KINDS and not value.dtype.fields
+
+
+def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> bytes:
+    """Encode ``value``; objects that are not plain data go through ``to_handle`` (else error)."""
+    buffers: list[bytes] = []
+
+    def walk(v: Any, depth: int) -> Any:
+        if depth > 100:
+            raise WireError("value nested more than 100 levels deep")
+        t = type(v)
+        if v is None or t in (bool, int, str):
+            return v if t is not int or -(2**63) <= v < 2**63 else {"bigint": str(v)}
+        if t is float:
+            return v if math.isfinite(v) else {"float": repr(v)}
+        if t is Handle:
+            return {"handle": v.id, "kind": v.kind}
+        if t is list or t is tuple:
+            return {"list" if t is list else "tuple": [walk(x, depth + 1) for x in v]}
+        if t is dict and all(type(k) is str for k in v):
+            return {"dict": [[k, walk(x, depth + 1)] for k, x in v.items()]}
+        if _is_plain_array(v):
+            data = np.ascontiguousarray(v).tobytes()
+            buffers.append(data)
+            return {"array": v.dtype.str, "shape": list(v.shape), "buffer": len(buffers) - 1}
+        if isinstance(v, np.generic) and t.__module__ == "numpy" and np.dtype(t).kind in _PLAIN_DTYPE_KINDS:
+            buffers.append(np.asarray(v).tobytes())
+            return {"scalar": np.dtype(t).str, "buffer": len(buffers) - 1}
+        if to_handle is None:
+            raise WireError(f"cannot send an object of type {t.__name__}")
+        h = to_handle(v)
+        return {"handle": h.id, "kind": h.kind}
+
+    header = json.dumps({"value": walk(value, 0), "buffers": [len(b) for b in buffers]}).encode()
+    return b"".join([_HEADER.pack(len(header)), header, *buffers])
+
+
+def decode(message: bytes) -> Any:
+    """Decode a message made by :func:`encode`; raises :class:`WireError` on anything else."""
+    try:
+        (length,) = _HEADER.unpack_from(message)
+        header = json.loads(message[_HEADER.size : _HEADER.size + length])
+        offsets = [_HEADER.size + length]
+        for size in header["buffers"]:
+            offsets.append(offsets[-1] + int(size))
+        if offsets[-1] != len(message):
+            raise WireError("message length does not match its header")
+        buffers = [message[a:b] for a, b in zip(offsets, offsets[1:])]
+
+        def dtype_of(code: str) -> np.dtype:
+            dtype = np.dtype(code)
+            if dtype.kind not in _PLAIN_DTYPE_KINDS or dtype.fields:
+                raise WireError(f"dtype {code!r} is not plain data")
+            return dtype
+
+        def walk(v: Any) -> Any:
+            if v is None or type(v) in (bool, int, float, str):
+                return v
+            if type(v) is not dict or len(v) == 0:
+                raise WireError("malformed value")
+            if "list" in v:
+                return [walk(x) for x in v["list"]]
+            if "tuple" in v:
+                return tuple(walk(x) for x in v["tuple"])
+            if "dict" in v:
+                return {str(k): walk(x) for k, x in v["dict"]}
+            if "array" in v:
+                shape = tuple(int(s) for s in v["shape"])
+                return np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["array"])).reshape(shape).copy()
+            if "scalar" in v:
+                return np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["scalar"]))[0]
+            if "float" in v:
+                return float(v["float"])
+            if "bigint" in v:
+                return int(v["bigint"])
+            if "handle" in v:
+                return Handle(int(v["handle"]), str(v["kind"]))
+            raise WireError("malformed value")
+
+        return walk(header["value"])
+    except WireError:
+        raise
+    except Exception as error:  # any malformed input is the same verdict
+        raise WireError(f"malformed message: {error}") from None
+
+
+def write_message(stream: Any, payload: bytes) -> None:
+    """Frame ``payload`` with its length and write it to a binary stream."""
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def read_message(stream: Any) -> bytes:
+    """Read one framed message; raises ``EOFError`` when the other side has gone."""
+    head = _read_exactly(stream, _HEADER.size)
+    (length,) = _HEADER.unpack(head)
+    if length > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {length} bytes exceeds the limit")
+    return _read_exactly(stream, length)
+
+
+def _read_exactly(stream: Any, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = stream.read(n)
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
