@@ -1,0 +1,155 @@
+"""Planted submissions: the reference with one bug, or rewritten in another correct way.
+
+A grade is worth its two error rates. Each assignment's table of ``Variant``s (in
+``tests/assignments/``) is graded like a real submission, under the grade profile, in a worker:
+every buggy variant must lose points, every correct variant must score full marks.
+
+A variant is data: edits applied to the reference oracle's source (the instructor's copy), either
+an exact text replacement (``Edit``, the old text must occur exactly once) or a whole function or
+method replaced by another definition (``Rewrite``). Notebook assignments are submitted as a
+notebook, one code cell per top-level statement, so the notebook path is graded too.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader.release import BEGIN, END
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "reference"
+NOTEBOOK_FILES = {"a4_initialization": "init.ipynb", "a9_torch": "torch_practice.ipynb"}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the exact text ``old`` (which must occur once) by ``new`` in ``file``."""
+
+    file: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """Replace the definition of ``name`` (``"f"`` or ``"Class.method"``) in ``file`` by ``source``."""
+
+    file: str
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A planted submission: a name a test id can show, and its edits."""
+
+    name: str
+    edits: tuple[Edit | Rewrite, ...] = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _strip_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if line.strip() not in (BEGIN, END)) + "\n"
+
+
+def _find_definition(tree: ast.Module, name: str) -> ast.AST:
+    scope: list[ast.stmt] = tree.body
+    node: ast.AST | None = None
+    for part in name.split("."):
+        node = next((n for n in scope if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part), None)
+        if node is None:
+            raise LookupError(f"no definition {name!r}")
+        scope = node.body  # type: ignore[attr-defined]
+    assert node is not None
+    return node
+
+
+def apply_edit(source: str, edit: Edit | Rewrite) -> str:
+    """``source`` with one edit applied; a stale edit (text not found once) raises ``LookupError``."""
+    if isinstance(edit, Edit):
+        count = source.count(edit.old)
+        if count != 1:
+            raise LookupError(f"{edit.file}: expected the text {edit.old!r} once, found it {count} times")
+        return source.replace(edit.old, edit.new)
+    node = _find_definition(ast.parse(source), edit.name)
+    lines = source.splitlines()
+    start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1  # type: ignore[attr-defined]
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    replacement = textwrap.indent(textwrap.dedent(edit.source).strip("\n"), " " * indent).splitlines()
+    return "\n".join(lines[:start] + replacement + lines[node.end_lineno :]) + "\n"  # type: ignore[attr-defined]
+
+
+def as_notebook(source: str) -> nbformat.NotebookNode:
+    """A notebook with one code cell per top-level statement of ``source``."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    cells = [nbformat.v4.new_markdown_cell("A planted submission.")]
+    for node in tree.body:
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
+        cells.append(nbformat.v4.new_code_cell("\n".join(lines[start : node.end_lineno])))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = cells
+    return notebook
+
+
+def build_submission(assignment: str, variant: Variant, destination: Path) -> Path:
+    """Write ``destination/assignments/<assignment>/`` from the reference with ``variant``'s edits."""
+    folder = destination / "assignments" / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = {p.name: _strip_markers(p.read_text()) for p in sorted((REFERENCE / assignment).glob("*.py")) if p.name != "__init__.py"}
+    for edit in variant.edits:
+        if edit.file not in sources:
+            raise LookupError(f"{assignment} has no reference file {edit.file}")
+        sources[edit.file] = apply_edit(sources[edit.file], edit)
+    notebook = NOTEBOOK_FILES.get(assignment)
+    for name, source in sources.items():
+        if notebook and Path(notebook).stem == Path(name).stem:
+            nbformat.write(as_notebook(source), str(folder / notebook))
+        else:
+            (folder / name).write_text(source)
+    return destination
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The outcome of grading one submission: earned and possible points, failed test names."""
+
+    earned: float
+    possible: float
+    failed: tuple[str, ...]
+    output: str
+
+    @property
+    def full_marks(self) -> bool:
+        return self.possible > 0 and self.earned == self.possible
+
+
+def grade(assignment: str, *, submission: Path | None = None, against_reference: bool = False, timeout: float = 600) -> Grade:
+    """Run the assignment's public and hidden tests under the grade profile on one submission."""
+    results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
+    command = [sys.executable, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider",
+               "--profile", "grade", "--dlgrade-results", str(results)]
+    if submission is not None:
+        command += ["--submission", str(submission)]
+    if against_reference:
+        command += ["--against-reference"]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if not results.exists():
+        raise RuntimeError(f"grading {assignment} produced no results:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    document = json.loads(results.read_text())
+    shutil.rmtree(results.parent)
+    totals = document["assignments"].get(assignment, {"earned": 0.0, "possible": 0.0})
+    failed = tuple(t["name"] for t in document["tests"] if t["outcome"] == "failed")
+    return Grade(totals["earned"], totals["possible"], failed, run.stdout[-5000:])
