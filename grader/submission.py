@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from grader.imports import assert_no_banned_imports
 from grader.loader import REFERENCE_ROOT, load_module_from_path
 from grader.remote import RemoteModule, StudentCodeError, Worker
 
@@ -84,8 +85,9 @@ class LocalModule:
 class StudentFile:
     """What a test gets for one student file: attributes fail the test clearly when missing."""
 
-    def __init__(self, label: str, module: LocalModule | RemoteModule | None, load_error: str | None) -> None:
+    def __init__(self, label: str, path: Path, module: LocalModule | RemoteModule | None, load_error: str | None) -> None:
         self._label = label
+        self.path = path
         self._module = module
         self._load_error = load_error
 
@@ -104,6 +106,13 @@ class StudentFile:
             failures = "".join(f"\n  ({f})" for f in module.cell_failures)
             pytest.fail(f"{self._label} does not define {name}{failures}", pytrace=False)
         return getattr(module, name)
+
+    def assert_no_banned_imports(self) -> None:
+        """Fail when the file imports a library the numpy assignments forbid (``grader.imports``)."""
+        __tracebackhide__ = True
+        if not self.path.is_file():
+            pytest.fail(f"{self._label} could not be loaded: {self._load_error}", pytrace=False)
+        assert_no_banned_imports(self.path)
 
     def share(self, value: Any) -> Any:
         """Put ``value`` where student code runs, so that in-place updates can be seen (``fetch``)."""
@@ -131,18 +140,18 @@ class CodeLoader:
         path = self.source.path_for(assignment, file)
         label = f"{path.name} ({assignment})"
         if not path.is_file():
-            return StudentFile(label, None, f"the file {self._shown(path)} is missing")
+            return StudentFile(label, path, None, f"the file {self._shown(path)} is missing")
         if self.worker is not None:
             try:
-                return StudentFile(label, self.worker.load(path, label=label), None)
+                return StudentFile(label, path, self.worker.load(path, label=label), None)
             except StudentCodeError as error:
-                return StudentFile(label, None, str(error))
+                return StudentFile(label, path, None, str(error))
         if path not in self._local:
             try:
-                self._local[path] = StudentFile(label, LocalModule(load_module_from_path(path)), None)
+                self._local[path] = StudentFile(label, path, LocalModule(load_module_from_path(path)), None)
             except Exception as error:  # SyntaxError, ImportError, anything the file raises
                 summary = traceback.format_exception_only(type(error), error)[-1].strip()
-                self._local[path] = StudentFile(label, None, summary)
+                self._local[path] = StudentFile(label, path, None, summary)
         return self._local[path]
 
     def _shown(self, path: Path) -> str:

@@ -1,0 +1,52 @@
+"""What a student file imports, read from its source without running it.
+
+The numpy assignments forbid libraries that would do the work for the student. The check reads
+the file's syntax tree (a notebook's code cells after IPython's syntax is turned into Python), so
+it sees ``import torch``, ``from scipy import special`` and ``__import__("torch")`` /
+``importlib.import_module("torch")`` with a literal name, wherever they stand.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+BANNED_FOR_NUMPY = frozenset(
+    {"torch", "torchvision", "scipy", "sklearn", "tensorflow", "keras", "jax", "jaxlib", "flax", "autograd", "mxnet", "paddle", "theano", "cupy", "chainer"}
+)
+
+
+def _sources(path: Path) -> list[str]:
+    if path.suffix == ".ipynb":
+        from grader.notebook import code_cells
+
+        return code_cells(path)
+    return [path.read_text()]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level names of every module ``path`` imports (statically or by a literal name)."""
+    names: set[str] = set()
+    for source in _sources(Path(path)):
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.partition(".")[0])
+            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                func = node.func
+                called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if called in ("__import__", "import_module") and isinstance(node.args[0].value, str):
+                    names.add(node.args[0].value.partition(".")[0])
+    return names
+
+
+def assert_no_banned_imports(path: Path, banned: frozenset[str] = BANNED_FOR_NUMPY) -> None:
+    """Fail when the file imports any of ``banned``; a file that does not parse fails too."""
+    __tracebackhide__ = True
+    try:
+        found = imported_modules(Path(path)) & banned
+    except SyntaxError as error:
+        raise AssertionError(f"{Path(path).name} does not parse: {error}") from None
+    if found:
+        raise AssertionError(f"{Path(path).name} imports {', '.join(sorted(found))}, which this assignment does not allow")
