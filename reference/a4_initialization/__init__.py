@@ -1,0 +1,1 @@
+"""Reference oracle for a4_initialization (the student's ``init.ipynb``): ``init.py``."""
