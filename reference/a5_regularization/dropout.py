@@ -18,10 +18,12 @@ def _through_mask(a: np.ndarray, keep: np.ndarray, p: float) -> np.ndarray:
 
     Multiplying by the scale, rather than dividing by ``1 - p``, rounds exactly as PyTorch does.
     """
+    ### BEGIN SOLUTION
     if p == 1:
         return np.zeros(np.shape(a), dtype=np.float64)
     scale = 1.0 / (1.0 - p)
     return np.where(keep, a * scale, 0.0)
+    ### END SOLUTION
 
 
 def dropout_forward(
@@ -31,6 +33,7 @@ def dropout_forward(
 
     Train: ``out = x * keep * (1 / (1 - p))`` with ``keep ~ Bernoulli(1 - p)`` per element. Eval: ``out = x``.
     """
+    ### BEGIN SOLUTION
     if not 0 <= p <= 1:
         raise ValueError(f"p={p!r} is the probability of dropping an element; it must lie in [0, 1]")
     x = np.asarray(x, dtype=np.float64)
@@ -39,9 +42,12 @@ def dropout_forward(
         return x, (keep, 0.0)  # p = 0 in the cache: the gradient passes through unchanged
     keep = rng.random(x.shape) >= p  # True with probability 1 - p
     return _through_mask(x, keep, p), (keep, p)
+    ### END SOLUTION
 
 
 def dropout_backward(dout: np.ndarray, cache: DropoutCache) -> np.ndarray:
     """``dx = dout * keep * (1 / (1 - p))``: the same mask and scale as the forward pass."""
+    ### BEGIN SOLUTION
     keep, p = cache
     return _through_mask(np.asarray(dout, dtype=np.float64), keep, p)
+    ### END SOLUTION

@@ -14,15 +14,19 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        """Set ``patience``, ``min_delta``; ``best_loss = inf``, ``best_step = None``, ``counter = 0``."""
+        ### BEGIN SOLUTION
         self.patience = patience
         self.min_delta = min_delta
         self.best_loss = math.inf
         self.best_step: int | None = None  # 0-based index of the best step
         self.counter = 0  # steps since the last improvement
         self._steps_taken = 0
+        ### END SOLUTION
 
     def step(self, val_loss: float) -> bool:
         """Record one validation loss; True when training should stop."""
+        ### BEGIN SOLUTION
         val_loss = float(val_loss)
         if val_loss < self.best_loss - self.min_delta:  # False for NaN
             self.best_loss = val_loss
@@ -32,3 +36,4 @@ class EarlyStopping:
             self.counter += 1
         self._steps_taken += 1
         return self.counter > 0 and self.counter >= self.patience
+        ### END SOLUTION

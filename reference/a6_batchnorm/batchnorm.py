@@ -30,6 +30,7 @@ def batchnorm_forward(
     ``out = gamma * (x - mu) / sqrt(var + eps) + beta``, with ``(mu, var)`` the batch mean and
     biased variance in train mode, the running statistics in eval mode.
     """
+    ### BEGIN SOLUTION
     mode = bn_param["mode"]
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.1)
@@ -54,6 +55,7 @@ def batchnorm_forward(
     x_hat = (x - mu) / std
     out = gamma * x_hat + beta
     return out, (x_hat, gamma, std, mode == "train")
+    ### END SOLUTION
 
 
 def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -63,6 +65,7 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndar
     ``dx = (g - mean_n g - x_hat * mean_n(g * x_hat)) / std`` where ``g = gamma * dout``; with
     running statistics (eval) they are constants and ``dx = g / std``.
     """
+    ### BEGIN SOLUTION
     x_hat, gamma, std, batch_statistics = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
@@ -72,3 +75,4 @@ def batchnorm_backward(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndar
     else:
         dx = g / std
     return dx, dgamma, dbeta
+    ### END SOLUTION
