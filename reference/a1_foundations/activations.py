@@ -10,27 +10,35 @@ import numpy as np
 
 def relu_forward(x):
     """out = max(x, 0), elementwise. Returns (out, cache)."""
+    ### BEGIN SOLUTION
     x = np.asarray(x, dtype=np.float64)
     return np.maximum(x, 0.0), x
+    ### END SOLUTION
 
 
 def relu_backward(dout, cache):
     """dx = dout * [x > 0]; the derivative at x == 0 is taken as 0, as PyTorch does."""
+    ### BEGIN SOLUTION
     x = cache
     return np.where(x > 0, np.asarray(dout, dtype=np.float64), 0.0)
+    ### END SOLUTION
 
 
 def leaky_relu_forward(x, alpha=0.01):
     """out = x if x > 0 else alpha * x, elementwise. Returns (out, cache)."""
+    ### BEGIN SOLUTION
     x = np.asarray(x, dtype=np.float64)
     return np.where(x > 0, x, alpha * x), (x, alpha)
+    ### END SOLUTION
 
 
 def leaky_relu_backward(dout, cache):
     """dx = dout if x > 0 else alpha * dout (alpha at x == 0, as PyTorch does)."""
+    ### BEGIN SOLUTION
     x, alpha = cache
     dout = np.asarray(dout, dtype=np.float64)
     return np.where(x > 0, dout, alpha * dout)
+    ### END SOLUTION
 
 
 def sigmoid_forward(x):
@@ -39,28 +47,36 @@ def sigmoid_forward(x):
     For x >= 0 this is 1 / (1 + e^-|x|), for x < 0 the equal e^-|x| / (1 + e^-|x|).
     Returns (out, cache).
     """
+    ### BEGIN SOLUTION
     x = np.asarray(x, dtype=np.float64)
     z = np.exp(-np.abs(x))  # in (0, 1]: no overflow for any x
     out = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
     return out, out
+    ### END SOLUTION
 
 
 def sigmoid_backward(dout, cache):
     """dx = dout * s * (1 - s), with s = sigmoid(x) the forward output."""
+    ### BEGIN SOLUTION
     s = cache
     return np.asarray(dout, dtype=np.float64) * s * (1.0 - s)
+    ### END SOLUTION
 
 
 def tanh_forward(x):
     """out = tanh(x), elementwise. Returns (out, cache)."""
+    ### BEGIN SOLUTION
     out = np.tanh(np.asarray(x, dtype=np.float64))
     return out, out
+    ### END SOLUTION
 
 
 def tanh_backward(dout, cache):
     """dx = dout * (1 - t ** 2), with t = tanh(x) the forward output."""
+    ### BEGIN SOLUTION
     t = cache
     return np.asarray(dout, dtype=np.float64) * (1.0 - t * t)
+    ### END SOLUTION
 
 
 def log_softmax(x):
@@ -69,9 +85,11 @@ def log_softmax(x):
     x: (..., C) -> (..., C). After the shift every exponent is <= 0 and the largest is 0,
     so the sum is in [1, C] and its log never overflows or gives -inf.
     """
+    ### BEGIN SOLUTION
     x = np.asarray(x, dtype=np.float64)
     shifted = x - np.max(x, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    ### END SOLUTION
 
 
 def softmax(x):
@@ -79,6 +97,8 @@ def softmax(x):
 
     x: (..., C) -> (..., C), each row non-negative and summing to 1.
     """
+    ### BEGIN SOLUTION
     x = np.asarray(x, dtype=np.float64)
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
     return e / np.sum(e, axis=-1, keepdims=True)
+    ### END SOLUTION

@@ -12,8 +12,10 @@ def mse_loss(pred, target):
 
     pred, target: same shape, n elements.
     """
+    ### BEGIN SOLUTION
     diff = np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)
     return float(np.mean(diff * diff)), 2.0 * diff / diff.size
+    ### END SOLUTION
 
 
 def bce_with_logits_loss(logits, target):
@@ -23,11 +25,13 @@ def bce_with_logits_loss(logits, target):
     and -log(1 - sigmoid(z)) = softplus(z); softplus(u) = log(1 + e^u) = logaddexp(0, u) is
     stable. grad = (sigmoid(z) - t) / n.
     """
+    ### BEGIN SOLUTION
     z = np.asarray(logits, dtype=np.float64)
     t = np.asarray(target, dtype=np.float64)
     loss = np.mean(t * np.logaddexp(0.0, -z) + (1.0 - t) * np.logaddexp(0.0, z))
     sigmoid = np.exp(-np.logaddexp(0.0, -z))
     return float(loss), (sigmoid - t) / z.size
+    ### END SOLUTION
 
 
 def softmax_cross_entropy_loss(logits, labels):
@@ -35,6 +39,7 @@ def softmax_cross_entropy_loss(logits, labels):
 
     logits: (N, C); labels: (N,) integers in [0, C). Stable through log_softmax.
     """
+    ### BEGIN SOLUTION
     logp = log_softmax(logits)
     n = logp.shape[0]
     rows = np.arange(n)
@@ -42,3 +47,4 @@ def softmax_cross_entropy_loss(logits, labels):
     grad = np.exp(logp)
     grad[rows, labels] -= 1.0
     return float(loss), grad / n
+    ### END SOLUTION

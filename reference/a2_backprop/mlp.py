@@ -12,11 +12,13 @@ from layers import linear_backward, linear_forward
 
 def init_mlp(layer_sizes, rng):
     """W_l ~ N(0, 2 / fan_in) of shape (fan_in, fan_out) (Kaiming normal), b_l = 0."""
+    ### BEGIN SOLUTION
     params = {}
     for l, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
         params[f"W{l}"] = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / fan_in)
         params[f"b{l}"] = np.zeros(fan_out)
     return params
+    ### END SOLUTION
 
 
 def _num_layers(params):
@@ -25,6 +27,7 @@ def _num_layers(params):
 
 def _forward(params, x):
     """Logits (N, C) and the caches: per layer (linear cache, pre-activation or None)."""
+    ### BEGIN SOLUTION
     h = np.asarray(x, dtype=np.float64)
     L = _num_layers(params)
     caches = []
@@ -33,15 +36,19 @@ def _forward(params, x):
         h = np.maximum(a, 0.0) if l < L else a
         caches.append((linear_cache, a if l < L else None))
     return h, caches
+    ### END SOLUTION
 
 
 def mlp_forward(params, x):
     """Logits (N, C) for inputs x (N, D)."""
+    ### BEGIN SOLUTION
     return _forward(params, x)[0]
+    ### END SOLUTION
 
 
 def _softmax_cross_entropy(scores, y):
     """mean_n(-log softmax(scores)[n, y_n]) and its gradient (softmax - onehot) / N; stable."""
+    ### BEGIN SOLUTION
     shifted = scores - scores.max(axis=1, keepdims=True)
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     n = scores.shape[0]
@@ -49,6 +56,7 @@ def _softmax_cross_entropy(scores, y):
     dscores = np.exp(logp)
     dscores[rows, y] -= 1.0
     return -np.mean(logp[rows, y]), dscores / n
+    ### END SOLUTION
 
 
 def mlp_loss(params, x, y, reg=0.0):
@@ -57,6 +65,7 @@ def mlp_loss(params, x, y, reg=0.0):
     x: (N, D), y: (N,) integer labels. Returns (loss, grads) with grads keyed like params;
     the penalty adds reg * W_l to dW_l (not to the biases).
     """
+    ### BEGIN SOLUTION
     scores, caches = _forward(params, x)
     data_loss, dh = _softmax_cross_entropy(scores, y)
     L = _num_layers(params)
@@ -70,6 +79,7 @@ def mlp_loss(params, x, y, reg=0.0):
         grads[f"W{l}"] = dW + reg * params[f"W{l}"]
         grads[f"b{l}"] = db
     return float(data_loss + penalty), grads
+    ### END SOLUTION
 
 
 def accuracy(params, x, y):
@@ -86,6 +96,7 @@ def train_mlp(x_train, y_train, x_val, y_val, layer_sizes, *, lr=0.1, epochs=20,
     holds each epoch's mean batch loss (penalty included), history["val_acc"] the validation
     accuracy after each epoch.
     """
+    ### BEGIN SOLUTION
     params = init_mlp(layer_sizes, rng)
     x_train = np.asarray(x_train, dtype=np.float64)
     n = x_train.shape[0]
@@ -101,3 +112,4 @@ def train_mlp(x_train, y_train, x_val, y_val, layer_sizes, *, lr=0.1, epochs=20,
         history["train_loss"].append(float(np.mean(batch_losses)))
         history["val_acc"].append(accuracy(params, x_val, y_val))
     return params, history
+    ### END SOLUTION
