@@ -1,0 +1,143 @@
+"""The pytest plugin, driven with pytester: points, score table, gpu skip, profiles, options."""
+
+import json
+import textwrap
+
+import pytest
+import torch  # noqa: F401  imported once here: pytester's inline runs must not re-import its C extension
+
+pytest_plugins = ["pytester"]
+
+STUDENT_FILE = """
+import numpy as np
+
+def double(x):
+    return 2 * x
+
+def half(x):
+    raise NotImplementedError("Implement half: see README.md")
+"""
+
+TESTS = """
+import numpy as np
+import pytest
+from grader import assert_close
+
+@pytest.mark.points(3)
+def test_double(student):
+    mod = student("calc.py")
+    assert_close(mod.double(np.ones(2)), np.full(2, 2.0))
+
+@pytest.mark.points(2)
+def test_half(student):
+    mod = student("calc.py")
+    assert_close(mod.half(np.ones(2)), np.full(2, 0.5))
+
+def test_missing_function(student):
+    student("calc.py").triple
+
+@pytest.mark.gpu
+@pytest.mark.points(5)
+def test_on_gpu():
+    import torch
+    assert torch.cuda.is_available()
+"""
+
+
+@pytest.fixture
+def course(pytester):
+    folder = pytester.mkdir("assignments") / "a0_demo"
+    folder.mkdir()
+    (folder / "calc.py").write_text(STUDENT_FILE)
+    (folder / "test_calc.py").write_text(TESTS)
+    return pytester
+
+
+def test_points_and_score_table(course):
+    result = course.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=2, skipped=1)
+    result.stdout.fnmatch_lines(["*dlgrade score*", "*a0_demo*1/3*3 / 6*50*"])
+
+
+def test_missing_function_and_stub_messages(course):
+    result = course.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*calc.py (a0_demo) does not define triple*"])
+    result.stdout.fnmatch_lines(["*NotImplementedError: Implement half*"])
+
+
+def test_gpu_tests_skip_with_a_reason(course):
+    result = course.runpytest("-p", "no:cacheprovider", "-rs", "-m", "gpu")
+    result.stdout.fnmatch_lines(["*SKIPPED*needs a CUDA GPU*"])
+
+
+def test_header_shows_profile_seed_and_device(course):
+    result = course.runpytest("-p", "no:cacheprovider", "--profile", "grade")
+    result.stdout.fnmatch_lines(["dlgrade: profile=grade seed=0 isolation=worker code=the files in the tree device=*"])
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-seed", "7")
+    result.stdout.fnmatch_lines(["dlgrade: profile=student seed=7 isolation=inprocess*"])
+
+
+def test_grade_profile_runs_student_code_in_a_worker(course):
+    result = course.runpytest("-p", "no:cacheprovider", "--profile", "grade")
+    result.assert_outcomes(passed=1, failed=2, skipped=1)
+    result.stdout.fnmatch_lines(["*calc.py (a0_demo): half raised NotImplementedError: Implement half*"])
+
+
+def test_environment_and_ini_settings(course, monkeypatch):
+    monkeypatch.setenv("DLGRADE_PROFILE", "grade")
+    result = course.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["dlgrade: profile=grade*"])
+    result = course.runpytest("-p", "no:cacheprovider", "--profile", "student")
+    result.stdout.fnmatch_lines(["dlgrade: profile=student*"])
+
+
+def test_submission_option_tests_another_directory(course, tmp_path):
+    other = tmp_path / "alice" / "assignments" / "a0_demo"
+    other.mkdir(parents=True)
+    (other / "calc.py").write_text(STUDENT_FILE.replace('raise NotImplementedError("Implement half: see README.md")', "return x / 2"))
+    result = course.runpytest("-p", "no:cacheprovider", "--submission", str(tmp_path / "alice"))
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*code=submission*alice*"])
+
+
+def test_missing_file_fails_only_the_tests_that_need_it(course, tmp_path):
+    (tmp_path / "empty" / "assignments" / "a0_demo").mkdir(parents=True)
+    result = course.runpytest("-p", "no:cacheprovider", "--submission", str(tmp_path / "empty"))
+    result.assert_outcomes(failed=3, skipped=1)
+    result.stdout.fnmatch_lines(["*the file assignments/a0_demo/calc.py is missing*"])
+
+
+def test_syntax_error_is_reported(course, tmp_path):
+    broken = tmp_path / "bob" / "assignments" / "a0_demo"
+    broken.mkdir(parents=True)
+    (broken / "calc.py").write_text("def double(x):\n    return 2 *\n")
+    for profile in ("student", "grade"):
+        result = course.runpytest("-p", "no:cacheprovider", "--profile", profile, "--submission", str(tmp_path / "bob"))
+        result.assert_outcomes(failed=3, skipped=1)
+        result.stdout.fnmatch_lines(["*calc.py (a0_demo) could not be loaded*SyntaxError*"])
+
+
+def test_results_json(course, tmp_path):
+    out = tmp_path / "results.json"
+    course.runpytest("-p", "no:cacheprovider", "--dlgrade-results", str(out))
+    document = json.loads(out.read_text())
+    assert document["assignments"] == {"a0_demo": {"earned": 3.0, "possible": 6.0}}
+    outcomes = {t["name"]: t["outcome"] for t in document["tests"]}
+    assert outcomes == {"test_double": "passed", "test_half": "failed", "test_missing_function": "failed", "test_on_gpu": "skipped"}
+
+
+def test_a_skip_from_student_code_earns_nothing(pytester):
+    folder = pytester.mkdir("assignments") / "a0_demo"
+    folder.mkdir()
+    (folder / "calc.py").write_text("import pytest\ndef double(x):\n    pytest.skip('no thanks')\n")
+    (folder / "test_calc.py").write_text(TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*a0_demo*0/3*0 / 6*"])
+
+
+def test_bad_option_values_are_usage_errors(course):
+    result = course.runpytest("-p", "no:cacheprovider", "--submission", "/does/not/exist")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*is not a directory*"])
+    result = course.runpytest("-p", "no:cacheprovider", "--submission", ".", "--against-reference")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -1,0 +1,91 @@
+"""assert_close: type, dtype and shape checks first; NaN never equal; tolerance as documented."""
+
+import numpy as np
+import pytest
+
+from grader.tolerance import ATOL, RTOL, assert_close
+
+
+class LyingArray(np.ndarray):
+    """An ndarray subclass whose comparisons always say 'equal'."""
+
+    def __eq__(self, other):  # noqa: D105
+        return np.ones(np.shape(self), dtype=bool)
+
+
+class LooksEqual:
+    def __eq__(self, other):
+        return True
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(3)
+
+
+def test_equal_arrays_pass():
+    x = np.linspace(-3, 3, 12).reshape(3, 4)
+    assert_close(x.copy(), x)
+
+
+def test_float64_reordering_noise_passes():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 40))
+    assert_close(x.sum(axis=1), np.array([sum(sorted(row)) for row in x]))
+
+
+@pytest.mark.parametrize(
+    "actual, message",
+    [
+        (np.zeros(3, dtype=np.float32), "dtype float64"),
+        (np.zeros((3, 1)), "shape (3,)"),
+        ([0.0, 0.0, 0.0], "got list"),
+        (np.zeros(3).view(LyingArray), "subclass"),
+        (LooksEqual(), "got LooksEqual"),
+        (np.array([0.0, np.nan, 0.0]), "NaN and inf are never correct"),
+        (np.array([0.0, np.inf, 0.0]), "NaN and inf are never correct"),
+        (np.array([0.0, 1e-5, 0.0]), "1 of 3 entries differ"),
+    ],
+    ids=["float32", "shape", "list", "subclass", "lookalike", "nan", "inf", "value"],
+)
+def test_rejects(actual, message):
+    with pytest.raises(AssertionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        assert_close(actual, np.zeros(3))
+
+
+def test_nan_is_not_equal_to_nan():
+    with pytest.raises(AssertionError):
+        assert_close(np.array([np.nan]), np.array([np.nan]))
+
+
+def test_relative_tolerance_boundary():
+    expected = np.array([1000.0])
+    assert_close(expected * (1 + 0.5 * RTOL), expected)
+    with pytest.raises(AssertionError, match="worst"):
+        assert_close(expected * (1 + 3 * RTOL), expected)
+
+
+def test_absolute_tolerance_and_scale():
+    assert_close(np.array([0.5 * ATOL]), np.array([0.0]))
+    with pytest.raises(AssertionError):
+        assert_close(np.array([1e-7]), np.array([0.0]))
+    assert_close(np.array([1e-7]), np.array([0.0]), scale=1.0)
+
+
+def test_scalars():
+    assert_close(1.0, 1.0)
+    assert_close(np.float64(2.0), 2.0)
+    assert_close(np.array(3.0), 3.0)
+    with pytest.raises(AssertionError, match="expected a float"):
+        assert_close(np.float32(1.0), 1.0)
+    with pytest.raises(AssertionError, match="expected a float"):
+        assert_close(np.array([1.0]), 1.0)
+    with pytest.raises(AssertionError, match="NaN"):
+        assert_close(float("nan"), 1.0)
+
+
+def test_message_names_worst_entry():
+    expected = np.zeros((2, 3))
+    actual = expected.copy()
+    actual[1, 2] = 0.5
+    actual[0, 0] = 1e-3
+    with pytest.raises(AssertionError, match=r"2 of 6 entries differ; worst at index \(1, 2\): expected 0, got 0.5"):
+        assert_close(actual, expected)

@@ -1,0 +1,226 @@
+"""The worker boundary: nothing student code does reaches the judging process."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+from grader import wire
+from grader.remote import RemoteObject, StudentCodeError, Worker
+from grader.tolerance import assert_close
+
+HOSTILE = '''
+import os, sys, time
+import numpy as np
+import numpy.testing
+
+# Patches that would fool an in-process judge.
+np.allclose = lambda *a, **k: True
+np.array_equal = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+try:
+    import pytest
+    pytest.fail = lambda *a, **k: None
+except ImportError:
+    pass
+import builtins
+builtins.abs = lambda x: 0
+
+class Liar:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __bool__(self): return True
+    def __float__(self): return 42.0
+
+class LyingArray(np.ndarray):
+    def __eq__(self, other): return np.ones(self.shape, dtype=bool)
+
+def double(x):
+    return 2 * x
+
+def wrong(x):
+    return 3 * x
+
+def liar(x):
+    return Liar()
+
+def lying_array(x):
+    return (2 * x).view(LyingArray)
+
+def exits(x):
+    sys.exit(0)
+
+def hard_exit(x):
+    os._exit(0)
+
+def hangs(x):
+    while True:
+        pass
+
+def raises_base(x):
+    raise BaseException("not an Exception")
+
+def floods(x):
+    sys.stdout.write("x" * 10_000_000)
+    return 2 * x
+
+def mutates(x):
+    x[...] = 0
+    return x
+
+class Counter:
+    def __init__(self, start):
+        self.count = start
+    def step(self, k):
+        self.count += k
+        return self.count > 3
+    def __add__(self, other):
+        return Counter(self.count + (other.count if isinstance(other, Counter) else other))
+'''
+
+
+@pytest.fixture
+def worker(tmp_path):
+    (tmp_path / "hostile.py").write_text(HOSTILE)
+    w = Worker(timeout=5.0)
+    yield w, tmp_path / "hostile.py"
+    w.close()
+
+
+def test_patches_in_the_worker_do_not_reach_the_judge(worker):
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    x = np.arange(6.0).reshape(2, 3)
+    assert_close(module.double(x), 2 * x)
+    with pytest.raises(AssertionError):
+        assert_close(module.wrong(x), 2 * x)
+    assert not np.allclose(np.zeros(2), np.ones(2))
+    assert abs(-3) == 3
+
+
+def test_lying_objects_come_back_as_handles_that_fail_every_check(worker):
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    x = np.ones(3)
+    for result in (module.liar(x), module.lying_array(x)):
+        assert isinstance(result, RemoteObject)
+        assert result != 2 * x or result is not None  # a handle only equals itself
+        assert (result == 2 * x) is False
+        with pytest.raises(TypeError, match="expected a plain value"):
+            bool(result)
+        with pytest.raises(AssertionError, match="expected a numpy float64 array"):
+            assert_close(result, 2 * x)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("exits", "raised SystemExit: 0"),
+    ("raises_base", "raised BaseException: not an Exception"),
+    ("hard_exit", "ended unexpectedly"),
+    ("hangs", "did not finish within"),
+])
+def test_exits_crashes_and_hangs_fail_only_that_call(worker, name, message):
+    w, path = worker
+    w.timeout = 1.0
+    module = w.load(path, label="hostile.py")
+    with pytest.raises(StudentCodeError, match=message):
+        getattr(module, name)(np.ones(2))
+    again = w.load(path, label="hostile.py")
+    assert_close(again.double(np.ones(2)), np.full(2, 2.0))
+
+
+def test_output_flood_does_not_corrupt_results(worker):
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    assert_close(module.floods(np.ones(2)), np.full(2, 2.0))
+
+
+def test_arguments_are_copies_and_shared_values_show_mutation(worker):
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    x = np.ones(3)
+    module.mutates(x)
+    assert np.array_equal(x, np.ones(3))
+    shared = module.share(x)
+    module.mutates(shared)
+    assert np.array_equal(module.fetch(shared), np.zeros(3))
+
+
+def test_objects_live_in_the_worker(worker):
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    counter = module.Counter(1)
+    assert counter.step(1) is False
+    assert counter.step(2) is True
+    assert counter.count == 4
+    total = counter + 10
+    assert total.count == 14
+    assert (counter + counter).count == 8
+
+
+def test_stale_handles_say_so_after_a_restart(worker):
+    w, path = worker
+    w.timeout = 1.0
+    module = w.load(path, label="hostile.py")
+    counter = module.Counter(1)
+    with pytest.raises(StudentCodeError):
+        module.hard_exit(np.ones(1))
+    with pytest.raises(StudentCodeError, match="restarted"):
+        counter.step(1)
+
+
+def test_reference_is_not_importable_from_the_worker(tmp_path):
+    (tmp_path / "peek.py").write_text("def peek():\n    import reference\n    return 1\n")
+    w = Worker(timeout=5.0)
+    try:
+        module = w.load(tmp_path / "peek.py", label="peek.py")
+        with pytest.raises(StudentCodeError, match="not available to student code"):
+            module.peek()
+    finally:
+        w.close()
+
+
+def test_a_file_that_fails_to_load_is_reported(tmp_path):
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    w = Worker(timeout=5.0)
+    try:
+        with pytest.raises(StudentCodeError, match="SyntaxError"):
+            w.load(tmp_path / "broken.py", label="broken.py")
+    finally:
+        w.close()
+
+
+def test_map_calls_is_one_round_trip(worker):
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    calls = [((np.full(2, float(k)),), {}) for k in range(50)]
+    results = module.double.map_calls(calls, None)
+    assert [float(r[0]) for r in results] == [2.0 * k for k in range(50)]
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, 2**70, 1.5, float("nan"), float("inf"), "text", [1, (2, 3)], {"a": np.arange(3)},
+    np.zeros((2, 3)), np.arange(4, dtype=np.int64), np.float64(2.5), np.bool_(True), np.zeros(0),
+])
+def test_wire_round_trip(value):
+    back = wire.decode(wire.encode(value))
+    assert type(back) is type(value)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and np.array_equal(back, value)
+    elif isinstance(value, float) and value != value:
+        assert back != back
+    elif isinstance(value, dict):
+        assert np.array_equal(back["a"], value["a"])
+    else:
+        assert back == value
+
+
+@pytest.mark.parametrize("value", [object(), np.array([object()]), np.zeros(2).view(type("Sub", (np.ndarray,), {})), {1: 2}])
+def test_wire_refuses_objects_without_a_handle_table(value):
+    with pytest.raises(wire.WireError):
+        wire.encode(value)
+
+
+@pytest.mark.parametrize("message", [b"", b"\x00" * 8, b"\x00\x00\x00\x00\x00\x00\x00\x02{}", wire.encode(1)[:-1] + b"x"])
+def test_wire_rejects_malformed_messages(message):
+    with pytest.raises(wire.WireError):
+        wire.decode(message)
