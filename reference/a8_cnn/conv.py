@@ -3,7 +3,7 @@
 Both follow ``torch.nn.functional`` (``conv2d``, ``max_pool2d``). Images are ``(N, C, H, W)``.
 Each layer gathers the input's sliding windows with one strided slice per kernel offset
 ``(i, j)``: for output position ``(u, v)`` the window element at offset ``(i, j)`` is the input at
-``(s*u + i, s*v + j)``, so ``x[:, :, i : i + s*H', s, j : j + s*W', s]`` holds that element for
+``(s*u + i, s*v + j)``, so ``x[:, :, i : i + s*H' : s, j : j + s*W' : s]`` holds that element for
 every window at once. Backward scatters the gradient back through the same slices, with ``+=``
 because neighbouring windows may share input elements.
 """
@@ -73,7 +73,7 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
 def maxpool2d_forward(
     x: np.ndarray, kernel_size: int = 2, stride: int | None = None
 ) -> tuple[np.ndarray, tuple]:
-    """Max-pooling over ``kernel_size x kernel_size`` windows, as ``torch.nn.functional.max_pool2d``.
+    """Max-pooling over ``k x k`` windows (``k = kernel_size``), as ``F.max_pool2d``.
 
     ``x (N, C, H, W)`` -> ``out (N, C, H', W')``, ``H' = (H - k) // s + 1`` (likewise ``W'``),
     ``s = stride`` or ``k`` when ``stride is None``; no padding.
@@ -107,6 +107,7 @@ def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     dx = np.zeros(x_shape, dtype=dout.dtype)
     for i in range(k):
         for j in range(k):
-            chosen = argmax == i * k + j
-            dx[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] += np.where(chosen, dout, 0.0)
+            chosen = argmax == i * k + j  # the windows whose maximum sits at offset (i, j)
+            rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Wo)
+            dx[:, :, rows, cols] += np.where(chosen, dout, 0.0)
     return dx

@@ -17,7 +17,10 @@ def get_device() -> torch.device:
 
 
 def build_mlp(in_features: int, hidden: int, out_features: int, p_drop: float) -> nn.Module:
-    """``Linear(in, hidden) -> ReLU -> Dropout(p_drop) -> Linear(hidden, out)``; ``(N, in) -> (N, out)``."""
+    """``Linear(in, hidden) -> ReLU -> Dropout(p_drop) -> Linear(hidden, out)``.
+
+    Maps ``(N, in_features)`` to ``(N, out_features)`` logits.
+    """
     return nn.Sequential(
         nn.Linear(in_features, hidden),
         nn.ReLU(),

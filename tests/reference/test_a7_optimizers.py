@@ -162,20 +162,42 @@ def test_defaults_match_torch(name):
     )
 
 
-def test_signature_defaults_agree_with_torch():
-    """Every hyper-parameter the spec names has torch's default, except SGD's lr (none in the spec)."""
-    for name in ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]:
-        ours = inspect.signature(getattr(optim, name)).parameters
-        theirs = inspect.signature(getattr(torch.optim, name)).parameters
-        for key, param in ours.items():
-            if key == "params":
-                continue
-            assert key in theirs, f"{name}: {key} is not a torch.optim.{name} argument"
-            if name == "SGD" and key == "lr":
-                assert param.default is inspect.Parameter.empty  # the spec makes lr required
-                assert theirs[key].default == 1e-3  # ... where torch defaults it
-                continue
-            assert param.default == theirs[key].default, f"{name}.{key}"
+# The signatures of COURSE_API.md, in order, with their defaults (EMPTY: no default).
+EMPTY = inspect.Parameter.empty
+SPEC_SIGNATURES = {
+    "SGD": dict(params=EMPTY, lr=EMPTY, momentum=0.0, dampening=0.0, nesterov=False,
+                weight_decay=0.0),
+    "Adagrad": dict(params=EMPTY, lr=0.01, eps=1e-10, weight_decay=0.0,
+                    initial_accumulator_value=0.0),
+    "RMSprop": dict(params=EMPTY, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0),
+    "Adam": dict(params=EMPTY, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0),
+    "AdamW": dict(params=EMPTY, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", SPEC_SIGNATURES)
+def test_signature_is_the_specs(name):
+    params = inspect.signature(getattr(optim, name)).parameters
+    assert {k: p.default for k, p in params.items()} == SPEC_SIGNATURES[name]
+    assert list(params) == list(SPEC_SIGNATURES[name])
+
+
+@pytest.mark.parametrize("name", SPEC_SIGNATURES)
+def test_spec_defaults_agree_with_torch(name):
+    """Each hyper-parameter the spec names exists in torch.optim with the same default, except
+    SGD's lr (required by the spec, 1e-3 in torch). The ORDER differs for SGD (torch: ...,
+    weight_decay, nesterov) and Adagrad (torch: lr, lr_decay, weight_decay,
+    initial_accumulator_value, eps), so only keyword calls agree there."""
+    theirs = inspect.signature(getattr(torch.optim, name)).parameters
+    for key, default in SPEC_SIGNATURES[name].items():
+        assert key in theirs, f"{name}: {key} is not a torch.optim.{name} argument"
+        if (name, key) == ("SGD", "lr"):
+            assert theirs[key].default == 1e-3
+        else:
+            assert theirs[key].default == default, f"{name}.{key}"
+    spec_order = list(SPEC_SIGNATURES[name])
+    torch_order = [k for k in theirs if k in SPEC_SIGNATURES[name]]
+    assert (torch_order == spec_order) == (name not in ("SGD", "Adagrad"))
 
 
 def test_sgd_first_momentum_step_is_not_dampened():
@@ -190,7 +212,7 @@ def test_sgd_first_momentum_step_is_not_dampened():
 
 
 def test_adam_eps_is_outside_the_sqrt():
-    """Step 1 of Adam moves each entry by about lr * g / (|g| + eps): eps inside the sqrt differs."""
+    """Step 1 of Adam moves each entry by lr * g / (|g| + eps); eps inside the sqrt differs."""
     g = np.array([1e-3, -1e-3])
     p = np.zeros(2)
     optim.Adam([p], lr=1.0, eps=1e-3).step([g])
@@ -198,7 +220,7 @@ def test_adam_eps_is_outside_the_sqrt():
 
 
 def test_adamw_decay_is_decoupled_and_first():
-    """With a zero gradient AdamW only shrinks p by (1 - lr * wd); Adam with L2 decay moves it by lr."""
+    """Zero gradient: AdamW only shrinks p by (1 - lr * wd); Adam's L2 decay moves it by ~lr."""
     p = np.array([2.0, -4.0])
     optim.AdamW([p], lr=0.1, weight_decay=0.5).step([np.zeros(2)])
     np.testing.assert_allclose(p, [2.0 * 0.95, -4.0 * 0.95], rtol=1e-15)

@@ -83,7 +83,8 @@ def check_conv(N, C, F_, H, W, KH, KW, stride, padding, seed):
     H=st.integers(1, 9), W=st.integers(1, 11), KH=st.integers(1, 4), KW=st.integers(1, 4),
     stride=st.integers(1, 3), padding=st.integers(0, 2), seed=seeds,
 )
-@example(N=4, C=3, F_=5, H=9, W=11, KH=3, KW=2, stride=2, padding=1, seed=0)  # (9+2-3)%2=0, (11+2-2)%2=1
+# (9 + 2 - 3) % 2 == 0 but (11 + 2 - 2) % 2 == 1
+@example(N=4, C=3, F_=5, H=9, W=11, KH=3, KW=2, stride=2, padding=1, seed=0)
 @example(N=2, C=3, F_=2, H=7, W=8, KH=2, KW=3, stride=3, padding=0, seed=1)  # both remainders != 0
 @example(N=1, C=1, F_=1, H=1, W=1, KH=3, KW=3, stride=1, padding=1, seed=2)  # all padding
 def test_conv2d_matches_torch(N, C, F_, H, W, KH, KW, stride, padding, seed):
@@ -111,7 +112,7 @@ def test_conv2d_defaults_are_stride_1_no_padding():
 
 @st.composite
 def pool_cases(draw):
-    """(x, kernel_size, stride): continuous or tie-heavy integer inputs, strides below and above k."""
+    """(x, kernel_size, stride): continuous or tie-heavy inputs, strides below and above k."""
     k = draw(st.integers(1, 4))
     stride = draw(st.one_of(st.none(), st.integers(1, k + 1)))
     N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
@@ -210,6 +211,19 @@ def test_maxpool2d_default_stride_is_kernel_size(H, W):
     np.testing.assert_array_equal(out, F.max_pool2d(t64(x), 2).numpy())
     out3, _ = conv.maxpool2d_forward(x, kernel_size=3)
     np.testing.assert_array_equal(out3, F.max_pool2d(t64(x), 3).numpy())
+
+
+def test_maxpool2d_nan_windows_differ_from_torch_outside_the_spec():
+    """Outside the spec (it promises finite inputs): with several NaNs in one window both give NaN
+    and send the gradient to ONE NaN, but torch picks the LAST NaN ((val > max) || isnan(val)),
+    the oracle (np.argmax) the FIRST."""
+    x = np.array([[[[np.nan, 1.0], [np.nan, 0.0]]]])
+    out, cache = conv.maxpool2d_forward(x)
+    dx = conv.maxpool2d_backward(np.ones((1, 1, 1, 1)), cache)
+    tout, tdx = torch_maxpool(x, 2, None, np.ones((1, 1, 1, 1)))
+    assert np.isnan(out).all() and np.isnan(tout).all()
+    np.testing.assert_array_equal(dx, [[[[1.0, 0.0], [0.0, 0.0]]]])
+    np.testing.assert_array_equal(tdx, [[[[0.0, 0.0], [1.0, 0.0]]]])
 
 
 def test_oracle_does_not_import_torch():
