@@ -4,7 +4,8 @@ Registered through the ``pytest11`` entry point, so ``pytest assignments/`` load
 
 * markers ``points(n)`` (a test's worth, default 1) and ``gpu`` (skipped without CUDA);
 * fixtures ``student`` (``student("activations.py")`` -> the student's module), ``reference``
-  (the oracle, for hidden tests) and ``rng`` (a ``numpy.random.Generator`` seeded per test);
+  (the oracle, for hidden tests), ``helper`` (a course module run beside the student's code)
+  and ``rng`` (a ``numpy.random.Generator`` seeded per test);
 * options ``--profile``, ``--submission``, ``--against-reference``, ``--isolation``,
   ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results`` (see ``grader.settings``);
 * a report header with the profile, seed, isolation, whose code and device, and a score table
@@ -105,7 +106,7 @@ def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
         worker = None
         if s.isolation == "worker":
             worker = Worker(timeout=min(60.0, s.timeout), load_timeout=s.timeout, env=_worker_environment())
-        config.stash[LOADER_KEY] = CodeLoader(source, worker)
+        config.stash[LOADER_KEY] = CodeLoader(source, worker, course_assignments)
     return config.stash[LOADER_KEY]
 
 
@@ -140,6 +141,23 @@ def student(request: pytest.FixtureRequest) -> Any:
         __tracebackhide__ = True
         own, root = _test_assignment(request)
         return _loader(request.config, root).get(assignment or own, file)
+
+    return get
+
+
+@pytest.fixture
+def helper(request: pytest.FixtureRequest) -> Any:
+    """``helper(file, assignment=None)``: a course module run where the student's code runs.
+
+    For tests that must build or inspect objects that cannot cross the process boundary (torch
+    models, data loaders): the helper's functions take student objects (handles) and return
+    plain data. It comes from the course tree, never from the submission.
+    """
+
+    def get(file: str, assignment: str | None = None) -> StudentFile:
+        __tracebackhide__ = True
+        own, root = _test_assignment(request)
+        return _loader(request.config, root).helper(assignment or own, file)
 
     return get
 

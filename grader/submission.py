@@ -129,15 +129,28 @@ class StudentFile:
 
 
 class CodeLoader:
-    """Loads each student file once per run, in-process or in one worker process."""
+    """Loads each student file once per run, in-process or in one worker process.
 
-    def __init__(self, source: CodeSource, worker: Worker | None) -> None:
+    It also serves the course's own *helpers*: modules in the course tree that a test needs to
+    run beside the student's code (building a torch model or data loader where the student's
+    functions run, measuring what they built, returning plain data). They are loaded from the
+    course, never from the submission, and like student code they run in the worker.
+    """
+
+    def __init__(self, source: CodeSource, worker: Worker | None, course_assignments: Path) -> None:
         self.source = source
         self.worker = worker
+        self.course_assignments = course_assignments
         self._local: dict[Path, StudentFile] = {}
 
     def get(self, assignment: str, file: str) -> StudentFile:
-        path = self.source.path_for(assignment, file)
+        return self._load(self.source.path_for(assignment, file), assignment)
+
+    def helper(self, assignment: str, file: str) -> StudentFile:
+        """The course's helper module ``assignments/<assignment>/<file>``, where student code runs."""
+        return self._load(self.course_assignments / assignment / file, assignment)
+
+    def _load(self, path: Path, assignment: str) -> StudentFile:
         label = f"{path.name} ({assignment})"
         if not path.is_file():
             return StudentFile(label, path, None, f"the file {self._shown(path)} is missing")
