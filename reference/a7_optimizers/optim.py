@@ -54,20 +54,23 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                f"nesterov=True needs momentum > 0 and dampening == 0, "
-                f"got momentum={momentum!r}, dampening={dampening!r}"
-            )
         super().__init__(params)
         self.lr = lr
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
         self.weight_decay = weight_decay
+        ### BEGIN SOLUTION
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                f"nesterov=True needs momentum > 0 and dampening == 0, "
+                f"got momentum={momentum!r}, dampening={dampening!r}"
+            )
         self.buffers: list[np.ndarray | None] = [None] * len(self.params)
+        ### END SOLUTION
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        ### BEGIN SOLUTION
         if self.weight_decay != 0:
             g = g + self.weight_decay * p  # a new array: the caller's gradient stays untouched
         if self.momentum != 0:
@@ -79,6 +82,7 @@ class SGD(Optimizer):
             self.buffers[i] = buf
             g = g + self.momentum * buf if self.nesterov else buf
         p -= self.lr * g
+        ### END SOLUTION
 
 
 class Adagrad(Optimizer):
@@ -100,13 +104,17 @@ class Adagrad(Optimizer):
         self.lr = lr
         self.eps = eps
         self.weight_decay = weight_decay
+        ### BEGIN SOLUTION
         self.sums = [np.full_like(p, initial_accumulator_value) for p in self.params]
+        ### END SOLUTION
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        ### BEGIN SOLUTION
         if self.weight_decay != 0:
             g = g + self.weight_decay * p
         self.sums[i] += g * g
         p -= self.lr * g / (np.sqrt(self.sums[i]) + self.eps)
+        ### END SOLUTION
 
 
 class RMSprop(Optimizer):
@@ -129,15 +137,19 @@ class RMSprop(Optimizer):
         self.alpha = alpha
         self.eps = eps
         self.weight_decay = weight_decay
+        ### BEGIN SOLUTION
         self.square_avgs = [np.zeros_like(p) for p in self.params]
+        ### END SOLUTION
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        ### BEGIN SOLUTION
         if self.weight_decay != 0:
             g = g + self.weight_decay * p
         v = self.square_avgs[i]
         v *= self.alpha
         v += (1 - self.alpha) * g * g
         p -= self.lr * g / (np.sqrt(v) + self.eps)
+        ### END SOLUTION
 
 
 class Adam(Optimizer):
@@ -161,16 +173,21 @@ class Adam(Optimizer):
         self.beta1, self.beta2 = betas
         self.eps = eps
         self.weight_decay = weight_decay
+        ### BEGIN SOLUTION
         self.m = [np.zeros_like(p) for p in self.params]
         self.v = [np.zeros_like(p) for p in self.params]
+        ### END SOLUTION
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        ### BEGIN SOLUTION
         if self.weight_decay != 0:
             g = g + self.weight_decay * p  # L2 decay, coupled to the gradient
         self._adam_step(i, p, g)
+        ### END SOLUTION
 
     def _adam_step(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         """Update the moments of parameter ``i`` from ``g`` and take the bias-corrected step."""
+        ### BEGIN SOLUTION
         m, v = self.m[i], self.v[i]
         m *= self.beta1
         m += (1 - self.beta1) * g
@@ -180,6 +197,7 @@ class Adam(Optimizer):
         bias_correction2 = 1 - self.beta2**self.t
         denom = np.sqrt(v) / np.sqrt(bias_correction2) + self.eps
         p -= (self.lr / bias_correction1) * m / denom
+        ### END SOLUTION
 
 
 class AdamW(Adam):
@@ -199,6 +217,8 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        ### BEGIN SOLUTION
         if self.weight_decay != 0:
             p *= 1 - self.lr * self.weight_decay  # decoupled decay, before the moment updates
         self._adam_step(i, p, g)
+        ### END SOLUTION

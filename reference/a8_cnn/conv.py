@@ -33,6 +33,7 @@ def conv2d_forward(
     zero-padded by ``padding`` on each side of H and W,
     ``out[n, f, u, v] = b[f] + sum_{c,i,j} w[f, c, i, j] * xp[n, c, s*u + i, s*v + j]``.
     """
+    ### BEGIN SOLUTION
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     s, p = stride, padding
@@ -46,6 +47,7 @@ def conv2d_forward(
     out = np.einsum("ncijuv,fcij->nfuv", cols, w, optimize=True) + b[None, :, None, None]
     cache = (x.shape, w, cols, stride, padding)
     return out, cache
+    ### END SOLUTION
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -56,6 +58,7 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     ``dxp[n, c, s*u + i, s*v + j] += sum_f dout[n, f, u, v] * w[f, c, i, j]``, and ``dx`` is
     ``dxp`` with the padding cut off.
     """
+    ### BEGIN SOLUTION
     (N, C, H, W), w, cols, s, p = cache
     _, _, KH, KW = w.shape
     Ho, Wo = dout.shape[2:]
@@ -68,6 +71,7 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
             dxp[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] += dcols[:, :, i, j]
     dx = dxp[:, :, p : p + H, p : p + W].copy()
     return dx, dw, db
+    ### END SOLUTION
 
 
 def maxpool2d_forward(
@@ -81,6 +85,7 @@ def maxpool2d_forward(
     The cache records, per window, WHICH element was the maximum: the first one in row-major
     order within the window when several tie (as PyTorch does).
     """
+    ### BEGIN SOLUTION
     k = kernel_size
     s = k if stride is None else stride
     N, C, H, W = x.shape
@@ -94,6 +99,7 @@ def maxpool2d_forward(
     out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
     cache = (x.shape, argmax, k, s)
     return out, cache
+    ### END SOLUTION
 
 
 def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -102,6 +108,7 @@ def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     Each window's gradient ``dout[n, c, u, v]`` goes to the ONE element the forward pass chose
     as its maximum; windows that overlap add their gradients up.
     """
+    ### BEGIN SOLUTION
     x_shape, argmax, k, s = cache
     Ho, Wo = dout.shape[2:]
     dx = np.zeros(x_shape, dtype=dout.dtype)
@@ -111,3 +118,4 @@ def maxpool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
             rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Wo)
             dx[:, :, rows, cols] += np.where(chosen, dout, 0.0)
     return dx
+    ### END SOLUTION
