@@ -1,0 +1,39 @@
+"""The banned-import check sees static, dotted and literal dynamic imports, in files and notebooks."""
+
+import nbformat
+import pytest
+
+from grader.imports import assert_no_banned_imports, imported_modules
+
+
+@pytest.mark.parametrize("line", [
+    "import torch", "import torch.nn as nn", "from scipy import special", "from scipy.special import expit",
+    "import numpy, sklearn", "x = __import__('jax')", "import importlib\nm = importlib.import_module('torch.nn')",
+    "def f():\n    import tensorflow",
+])
+def test_banned_imports_are_found(tmp_path, line):
+    path = tmp_path / "student.py"
+    path.write_text(line + "\n")
+    with pytest.raises(AssertionError, match="does not allow"):
+        assert_no_banned_imports(path)
+
+
+def test_numpy_and_siblings_are_allowed(tmp_path):
+    path = tmp_path / "mlp.py"
+    path.write_text("import numpy as np\nimport math\nfrom layers import linear_forward\nfrom . import x\n")
+    assert imported_modules(path) == {"numpy", "math", "layers"}
+    assert_no_banned_imports(path)
+
+
+def test_notebook_cells_are_read_after_magics(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np"), nbformat.v4.new_code_cell("!pip install torch\nimport torch")]
+    nbformat.write(notebook, str(tmp_path / "init.ipynb"))
+    assert imported_modules(tmp_path / "init.ipynb") == {"numpy", "torch"}
+
+
+def test_a_file_that_does_not_parse_fails(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def f(:\n")
+    with pytest.raises(AssertionError, match="does not parse"):
+        assert_no_banned_imports(path)

@@ -1,0 +1,43 @@
+"""Notebooks load by running their code cells: magics inert, failing cells reported, later cells run."""
+
+import nbformat
+import pytest
+
+from grader.loader import load_module_from_path
+from grader.notebook import NotebookError
+
+
+def write_notebook(path, *sources):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A notebook")] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def test_cells_run_in_order_and_define_names(tmp_path):
+    path = write_notebook(tmp_path / "nb.ipynb", "import numpy as np\nscale = 2", "def f(x):\n    return scale * x")
+    module = load_module_from_path(path)
+    assert module.f(3) == 6 and module.__notebook_run__.failures == []
+
+
+def test_magics_and_shell_lines_do_nothing(tmp_path):
+    marker = tmp_path / "touched"
+    path = write_notebook(tmp_path / "nb.ipynb", f"%matplotlib inline\n!touch {marker}\nfiles = !ls\nx = 1", f"%%bash\ntouch {marker}", "%%time\ny = x + 1")
+    module = load_module_from_path(path)
+    assert not marker.exists()
+    assert module.y == 2 and module.files == []
+    assert module.__notebook_run__.skipped == ["%matplotlib inline", f"!touch {marker}", "!ls", "%%bash"]
+
+
+def test_a_failing_cell_is_reported_and_later_cells_still_run(tmp_path):
+    path = write_notebook(tmp_path / "nb.ipynb", "a = 1", "raise ValueError('boom')", "b = a + 1")
+    module = load_module_from_path(path)
+    assert module.b == 2
+    assert [str(f) for f in module.__notebook_run__.failures] == ["code cell 2 raised ValueError: boom"]
+
+
+def test_an_invalid_notebook_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    path.write_text("{not json")
+    with pytest.raises(NotebookError, match="not a valid Jupyter notebook"):
+        load_module_from_path(path)
