@@ -15,7 +15,10 @@ def linear_forward(x, W, b):
 
 
 def linear_backward(dout, cache):
-    """dx = dout @ W.T (N, D), dW = x.T @ dout (D, M), db = sum_n dout (M,). Returns (dx, dW, db)."""
+    """dx = dout @ W.T (N, D), dW = x.T @ dout (D, M), db = sum_n dout (M,).
+
+    dout: (N, M). Returns (dx, dW, db).
+    """
     ### BEGIN SOLUTION
     x, W = cache
     dout = np.asarray(dout, dtype=np.float64)
