@@ -5,13 +5,20 @@ Each code cell's IPython syntax is first turned into plain Python by IPython's o
 ``!pip install x`` becomes ``get_ipython().system(...)``). The module gets a stand-in
 ``get_ipython()`` that never runs a shell command or an unknown magic: they do nothing and are
 listed in the load report. The cell magics ``%%time``, ``%%timeit`` and ``%%capture`` run their body.
-A cell that raises is recorded and the following cells still run.
+A cell that raises, or runs past ``cell_timeout`` seconds (``SIGALRM``, when loading on the main
+thread; an outer alarm such as pytest-timeout's is saved and re-armed), is recorded and the
+following cells still run.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 import traceback
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +26,38 @@ from typing import Any
 import nbformat
 
 _BODY_RUNNING_CELL_MAGICS = {"time", "timeit", "capture"}
+CELL_TIMEOUT = 120.0
 
 
 class NotebookError(Exception):
     """The file is not a readable Jupyter notebook."""
+
+
+class CellTimeout(Exception):
+    """A code cell ran longer than its time limit."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise ``CellTimeout`` in the block after ``seconds``; restores any outer alarm."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise CellTimeout(f"the cell ran longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_delay:
+            remaining = max(1e-3, outer_delay - (time.monotonic() - start))
+            signal.setitimer(signal.ITIMER_REAL, remaining, outer_interval)
 
 
 @dataclass(frozen=True)
@@ -84,7 +119,7 @@ def code_cells(path: Path) -> list[str]:
     return sources
 
 
-def run_notebook(path: Path, module: types.ModuleType) -> NotebookRun:
+def run_notebook(path: Path, module: types.ModuleType, *, cell_timeout: float | None = CELL_TIMEOUT) -> NotebookRun:
     """Execute the code cells of ``path`` in ``module.__dict__``; report failures and skips."""
     run = NotebookRun()
     namespace = module.__dict__
@@ -92,7 +127,8 @@ def run_notebook(path: Path, module: types.ModuleType) -> NotebookRun:
     namespace["get_ipython"] = lambda: shell
     for index, source in enumerate(code_cells(path)):
         try:
-            exec(compile(source, f"{path.name}, code cell {index + 1}", "exec"), namespace)
+            with _time_limit(cell_timeout):
+                exec(compile(source, f"{path.name}, code cell {index + 1}", "exec"), namespace)
         except Exception as error:  # the spec: a cell that raises is reported, later cells run
             summary = traceback.format_exception_only(type(error), error)[-1].strip()
             run.failures.append(CellFailure(index, summary))

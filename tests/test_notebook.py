@@ -41,3 +41,14 @@ def test_an_invalid_notebook_is_a_clear_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(NotebookError, match="not a valid Jupyter notebook"):
         load_module_from_path(path)
+
+
+def test_a_cell_that_runs_too_long_is_stopped_and_later_cells_run(tmp_path):
+    from grader.notebook import run_notebook
+    import types
+
+    path = write_notebook(tmp_path / "nb.ipynb", "while True:\n    pass", "done = True")
+    module = types.ModuleType("nb")
+    run = run_notebook(path, module, cell_timeout=0.5)
+    assert module.done is True
+    assert [str(f) for f in run.failures] == ["code cell 1 raised grader.notebook.CellTimeout: the cell ran longer than 0.5 s"]
