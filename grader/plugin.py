@@ -7,7 +7,8 @@ Registered through the ``pytest11`` entry point, so ``pytest assignments/`` load
   (the oracle, for hidden tests), ``helper`` (a course module run beside the student's code)
   and ``rng`` (a ``numpy.random.Generator`` seeded per test);
 * options ``--profile``, ``--submission``, ``--against-reference``, ``--isolation``,
-  ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results`` (see ``grader.settings``);
+  ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results``, ``--sandbox`` (see
+  ``grader.settings``; the sandbox is ``grader.sandbox``);
 * a report header with the profile, seed, isolation, whose code and device, and a score table
   per assignment at the end of the run (optionally also written as JSON).
 """
@@ -25,10 +26,12 @@ import pytest
 from grader import scoring, settings as settings_module
 from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError, Worker
+from grader.sandbox import Sandbox, probe
 from grader.settings import SETTINGS_KEY, Settings
 from grader.submission import CodeLoader, CodeSource, StudentFile, assignment_of
 
 LOADER_KEY = pytest.StashKey[CodeLoader]()
+SANDBOX_KEY = pytest.StashKey[Sandbox]()
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
 
 
@@ -50,6 +53,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _load_hypothesis_profile(settings: Settings) -> None:
+    """Register and load the run's hypothesis profile.
+
+    ``function_scoped_fixture`` is not a hazard here: ``student``, ``reference`` and ``helper``
+    hold no per-example state, so tests may combine them with ``@given``.
+    """
     from hypothesis import HealthCheck
     from hypothesis import settings as hypothesis_settings
 
@@ -62,14 +70,14 @@ def _load_hypothesis_profile(settings: Settings) -> None:
             database=None,
             deadline=None,
             print_blob=False,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
         )
     else:
         hypothesis_settings.register_profile(
             name,
             max_examples=settings.max_examples,
             deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         )
     hypothesis_settings.load_profile(name)
 
@@ -82,7 +90,8 @@ def _device() -> str:
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
     whose = "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
-    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={whose} device={_device()}"
+    box = f" sandbox={probe()}" if s.sandbox else ""
+    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation}{box} code={whose} device={_device()}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -105,7 +114,13 @@ def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
         source = CodeSource.for_run(course_assignments, s.submission, s.against_reference)
         worker = None
         if s.isolation == "worker":
-            worker = Worker(timeout=min(60.0, s.timeout), load_timeout=s.timeout, env=_worker_environment())
+            options: dict[str, Any] = {"env": _worker_environment()}
+            if s.sandbox:
+                box = config.stash[SANDBOX_KEY] = Sandbox(course_assignments.parent, keep_reference=s.against_reference)
+                if s.submission is not None:  # the worker gets a private copy, never the original
+                    source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
+                options = box.worker_options(options["env"])
+            worker = Worker(timeout=min(60.0, s.timeout), load_timeout=s.timeout, **options)
         config.stash[LOADER_KEY] = CodeLoader(source, worker, course_assignments)
     return config.stash[LOADER_KEY]
 
@@ -210,3 +225,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 def pytest_unconfigure(config: pytest.Config) -> None:
     if LOADER_KEY in config.stash:
         config.stash[LOADER_KEY].close()
+    if SANDBOX_KEY in config.stash:
+        config.stash[SANDBOX_KEY].close()
