@@ -10,7 +10,8 @@ Profiles:
   this process so ``print`` and ``breakpoint()`` work; the seed of the ``rng`` fixture changes
   each run unless given.
 * ``grade``: thorough and deterministic. 100 examples per test, derandomized, no database, no
-  deadline; seed 0; student code in a worker process; each test limited to ``timeout`` seconds.
+  deadline; seed 0; student code in a sandboxed worker process (``grader.sandbox``); each test
+  limited to ``timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Settings:
     timeout: float
     max_examples: int
     results_file: Path | None
+    sandbox: bool = False  # confine the worker (grader.sandbox); only with isolation=worker
 
     @property
     def deterministic(self) -> bool:
@@ -58,6 +60,7 @@ OPTIONS = {
     "submission": ("test the submission in this directory instead of the files in the tree", "DLGRADE_SUBMISSION"),
     "timeout": ("seconds per test when grading (default 120)", "DLGRADE_TIMEOUT"),
     "results": ("write the per-test results as JSON to this file", "DLGRADE_RESULTS"),
+    "sandbox": ("on or off: confine the worker process (default: on when grading)", "DLGRADE_SANDBOX"),
 }
 
 
@@ -76,6 +79,7 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--dlgrade-timeout", dest="dlgrade_timeout", type=float, help=OPTIONS["timeout"][0])
     group.addoption("--dlgrade-results", dest="dlgrade_results", metavar="FILE", help=OPTIONS["results"][0])
+    group.addoption("--sandbox", dest="dlgrade_sandbox", choices=("on", "off"), help=OPTIONS["sandbox"][0])
     for name, (help_text, _) in OPTIONS.items():
         parser.addini(f"dlgrade_{name}", help_text)
 
@@ -114,6 +118,11 @@ def resolve(config: pytest.Config) -> Settings:
     if submission is not None and not submission.is_dir():
         raise pytest.UsageError(f"dlgrade: submission={str(submission)!r} is not a directory")
     results = pick("results")
+    sandbox = pick("sandbox") or ("on" if grading and isolation == "worker" else "off")
+    if sandbox not in ("on", "off"):
+        raise pytest.UsageError(f"dlgrade: sandbox={sandbox!r} is not one of on, off")
+    if sandbox == "on" and isolation != "worker":
+        raise pytest.UsageError("dlgrade: sandbox=on needs isolation=worker (student code in a worker process)")
     return Settings(
         profile=profile,  # type: ignore[arg-type]
         seed=seed,
@@ -123,4 +132,5 @@ def resolve(config: pytest.Config) -> Settings:
         timeout=timeout,
         max_examples=100 if grading else 25,
         results_file=Path(results).resolve() if results else None,
+        sandbox=sandbox == "on",
     )
