@@ -9,6 +9,7 @@ carry no points.
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ class TestResult:
     hidden: bool
     message: str = ""
     duration: float = 0.0
+    doc: str = ""  # the test's docstring: what it checks, for feedback
 
     @property
     def earned(self) -> float:
@@ -75,6 +77,7 @@ class Scorebook:
                 points=points_of(item),
                 outcome="passed",
                 hidden="hidden" in Path(item.path).parts,
+                doc=inspect.getdoc(getattr(item, "obj", None)) or "",
             )
             self.results[item.nodeid] = result
         result.duration += report.duration
