@@ -13,7 +13,9 @@ from torch import nn
 
 def get_device() -> torch.device:
     """``cuda`` when CUDA is available, else ``cpu``."""
+    ### BEGIN SOLUTION
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    ### END SOLUTION
 
 
 def build_mlp(in_features: int, hidden: int, out_features: int, p_drop: float) -> nn.Module:
@@ -21,12 +23,14 @@ def build_mlp(in_features: int, hidden: int, out_features: int, p_drop: float) -
 
     Maps ``(N, in_features)`` to ``(N, out_features)`` logits.
     """
+    ### BEGIN SOLUTION
     return nn.Sequential(
         nn.Linear(in_features, hidden),
         nn.ReLU(),
         nn.Dropout(p_drop),
         nn.Linear(hidden, out_features),
     )
+    ### END SOLUTION
 
 
 def train_epoch(
@@ -41,6 +45,7 @@ def train_epoch(
     Returns the unweighted mean of the batch losses, ``(1 / B) * sum_b loss_b``, as a float
     (a smaller final batch counts as much as any other).
     """
+    ### BEGIN SOLUTION
     model.train()
     losses = []
     for x, y in loader:
@@ -51,12 +56,14 @@ def train_epoch(
         optimizer.step()
         losses.append(loss.item())
     return sum(losses) / len(losses)
+    ### END SOLUTION
 
 
 def evaluate(
     model: nn.Module, loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device
 ) -> float:
     """Accuracy in eval mode, without building a graph: ``#(argmax_c logits == y) / #examples``."""
+    ### BEGIN SOLUTION
     model.eval()
     correct, total = 0, 0
     with torch.no_grad():
@@ -66,6 +73,7 @@ def evaluate(
             correct += int((predictions == y).sum().item())
             total += y.shape[0]
     return correct / total
+    ### END SOLUTION
 
 
 def mc_dropout_predict(
@@ -77,6 +85,7 @@ def mc_dropout_predict(
     population standard deviation (ddof=0) over the passes of ``softmax(model(x), dim=1)``.
     ``model.training`` is the same afterwards as before.
     """
+    ### BEGIN SOLUTION
     if n_samples < 1:
         raise ValueError(f"n_samples must be at least 1, got n_samples={n_samples!r}")
     was_training = model.training
@@ -89,3 +98,4 @@ def mc_dropout_predict(
     mean = probs.mean(dim=0)
     std = probs.std(dim=0, correction=0)
     return mean.to(x.device), std.to(x.device)
+    ### END SOLUTION
