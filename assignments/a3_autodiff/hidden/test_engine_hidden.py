@@ -1,0 +1,220 @@
+"""Hidden tests for a3_autodiff: the student's ``Value`` against the reference engine.
+
+Every graph is built twice from one program, once with the reference's ``Value`` (in this
+process) and once with the student's, and every node's ``.data`` and ``.grad`` is compared after
+``backward()`` on the last node, intermediate nodes included. The program is decided on the
+reference's values (so the student's code never steers the test): operations that would leave the
+domain the spec promises are replaced, exactly as in the public tests (``|value| <= 1e4``,
+``log`` of numbers >= 0.1, divisors and pow bases at least 0.25 in size, fractional powers of
+positive bases, ``tanh``/``sigmoid`` of ``|x| <= 30``, nothing within 1e-3 of ReLU's kink).
+
+Compared with the public tests: more leaves, longer programs, larger leaves and numbers (both
+signs, ints and floats), every exponent, and each method across its whole tested range.
+Tolerance: six significant digits of the largest magnitude in the graph (``grader.assert_close``).
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader import assert_close
+
+BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+METHODS = ("relu", "tanh", "exp", "log", "sigmoid")
+INT_EXPONENTS = (-3, -2, -1, 0, 1, 2, 3, 4)
+BOUND = 1e4
+
+
+@dataclass(frozen=True)
+class Op:
+    """``op`` applied to node ``a`` and ``b`` (a node index when ``b_is_node``, else a number)."""
+
+    op: str
+    a: int
+    b: float = 1.0
+    b_is_node: bool = False
+    swap: bool = False
+    k: float = 2
+
+    def text(self) -> str:
+        a, b = f"n{self.a}", (f"n{int(self.b)}" if self.b_is_node else repr(self.b))
+        if self.op in BINARY:
+            return f"{b} {self.op} {a}" if self.swap else f"{a} {self.op} {b}"
+        if self.op == "neg":
+            return f"-{a}"
+        if self.op == "**":
+            return f"{a} ** {self.k!r}"
+        return f"{a}.{self.op}()"
+
+
+def apply(op: Op, nodes: list) -> object:
+    a = nodes[op.a]
+    b = nodes[int(op.b)] if op.b_is_node else op.b
+    if op.op in BINARY:
+        return BINARY[op.op](b, a) if op.swap else BINARY[op.op](a, b)
+    if op.op == "neg":
+        return -a
+    if op.op == "**":
+        return a**op.k
+    return getattr(a, op.op)()
+
+
+def in_domain(op: Op, nodes: list) -> Op:
+    """``op``, replaced where it would leave the tested domain (decided on reference data)."""
+    a = nodes[op.a].data
+    b = nodes[int(op.b)].data if op.b_is_node else op.b
+    name, k = op.op, op.k
+    if name == "/" and abs(a if op.swap else b) < 0.25:
+        name = "*"
+    elif name == "log" and a < 0.1:
+        name = "sigmoid"
+    elif name == "exp" and a > 9:
+        name = "tanh"
+    elif name == "relu" and abs(a) < 1e-3:
+        name = "tanh"
+    elif name == "**" and (abs(a) < 0.25 or (k != int(k) and a < 0.25)):
+        k = 2
+    if name in ("tanh", "sigmoid") and abs(a) > 30:
+        name = "neg"
+    op = Op(name, op.a, op.b, op.b_is_node, op.swap and name in BINARY, k)
+    if not abs(apply(op, nodes).data) <= BOUND:
+        op = Op("neg", op.a)
+    return op
+
+
+@dataclass(frozen=True)
+class Graph:
+    leaves: tuple[float, ...]
+    ops: tuple[Op, ...]
+
+    def text(self) -> str:
+        lines = [f"n{i} = Value({x!r})" for i, x in enumerate(self.leaves)]
+        lines += [f"n{len(self.leaves) + i} = {op.text()}" for i, op in enumerate(self.ops)]
+        lines.append(f"n{len(self.leaves) + len(self.ops) - 1}.backward()")
+        return "\n".join("    " + line for line in lines)
+
+
+def resolve(Value: type, leaves: list[float], raw: list[Op], guard: bool) -> tuple[Graph, list]:
+    """The program with node indices taken modulo the nodes so far (-1: the last node) and, with
+    ``guard``, kept in the domain; and its nodes built with ``Value`` (the reference's)."""
+    nodes = [Value(x) for x in leaves]
+    ops = []
+    for r in raw:
+        n = len(nodes)
+        op = Op(r.op, r.a % n, float(int(r.b) % n) if r.b_is_node else r.b, r.b_is_node, r.swap and r.op in BINARY, r.k)
+        if guard:
+            op = in_domain(op, nodes)
+        ops.append(op)
+        nodes.append(apply(op, nodes))
+    return Graph(tuple(leaves), tuple(ops)), nodes
+
+
+def compare(student, helper, reference, leaves: list[float], raw: list[Op], *, guard: bool = True) -> None:
+    """Build the graph with both engines (the student's in ``graph_runner.py``, where their code
+    runs), call backward() on the last node, compare every node's data and grad. Without
+    ``guard`` the caller has chosen inputs inside the domain itself."""
+    __tracebackhide__ = True
+    graph, want = resolve(reference("engine.py").Value, leaves, raw, guard)
+    want[-1].backward()
+    steps = [(op.op, op.a, op.b, op.b_is_node, op.swap, op.k) for op in graph.ops]
+    got_data, got_grads = helper("graph_runner.py").run_program(student("engine.py").Value(0.0), list(leaves), steps)
+    data = [w.data for w in want]
+    grads = [w.grad for w in want]
+    data_scale = max(1.0, max(abs(x) for x in data))
+    grad_scale = data_scale * max(1.0, max(abs(g) for g in grads))
+    try:
+        for i, (got, d) in enumerate(zip(got_data, data)):
+            assert_close(got, d, scale=data_scale, what=f"n{i}.data")
+        for i, (got, g) in enumerate(zip(got_grads, grads)):
+            assert_close(got, g, scale=grad_scale, what=f"n{i}.grad after backward()")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nin the graph\n{graph.text()}") from None
+
+
+def nonzero(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """A number with ``lo <= |x| <= hi``, either sign."""
+    return st.floats(lo, hi).flatmap(lambda x: st.sampled_from([x, -x]))
+
+
+NUMBERS = st.one_of(st.integers(-10, 10).filter(bool).map(int), nonzero(0.25, 10))
+LEAVES = st.one_of(st.floats(-10, 10, allow_nan=False), st.integers(-5, 5).map(float))
+ALL = [*BINARY, "neg", "**", *METHODS]
+OPS = st.builds(
+    Op,
+    op=st.sampled_from(ALL),
+    a=st.integers(0, 1000),
+    b=st.one_of(NUMBERS.map(float), st.integers(0, 1000).map(float)),
+    b_is_node=st.booleans(),
+    swap=st.booleans(),
+    k=st.one_of(st.sampled_from(INT_EXPONENTS), st.floats(-3, 3).map(lambda v: round(v, 3))),
+)
+
+
+def upstream(c: float | None) -> list[Op]:
+    """Scale the output by an upstream gradient ``c`` (n_last * c), or nothing."""
+    return [] if c is None else [Op("*", -1, c)]
+
+
+@pytest.mark.points(3)
+@given(leaves=st.lists(LEAVES, min_size=1, max_size=6), raw=st.lists(OPS, min_size=1, max_size=40))
+def test_random_graphs_match_the_reference(student, helper, reference, leaves, raw):
+    compare(student, helper, reference, leaves, raw)
+
+
+@pytest.mark.points(2)
+@given(
+    x=nonzero(0.25, 100),
+    number=st.one_of(st.integers(-10, 10).map(int), nonzero(0.25, 100)),
+    op=st.sampled_from(sorted(BINARY)),
+    swap=st.booleans(),
+    c=st.none() | nonzero(0.25, 5),
+)
+def test_numbers_on_either_side_match_the_reference(student, helper, reference, x, number, op, swap, c):
+    """``v op c`` and ``c op v`` with ints (0 included) and floats of both signs."""
+    if op == "/" and not swap and number == 0:
+        number = 3
+    compare(student, helper, reference, [x], [Op(op, 0, number, False, swap), *upstream(c)], guard=False)
+
+
+@pytest.mark.points(2)
+@given(
+    base=st.one_of(nonzero(0.25, 20), st.floats(0.01, 100)),
+    k=st.one_of(st.sampled_from(INT_EXPONENTS), st.floats(-3, 3)),
+    c=st.none() | nonzero(0.25, 5),
+)
+def test_powers_match_the_reference(student, helper, reference, base, k, c):
+    """Integer exponents of either sign for any base; float exponents of positive bases."""
+    if k != int(k) and base < 0:
+        base = -base
+    compare(student, helper, reference, [base], [Op("**", 0, k=k), *upstream(c)], guard=False)
+
+
+RANGES = {
+    "relu": nonzero(1e-3, 1e4),
+    "tanh": st.floats(-30, 30),
+    "sigmoid": st.floats(-30, 30),
+    "exp": st.floats(-50, 9),
+    "log": st.floats(1e-3, 1e4),
+}
+
+
+@pytest.mark.points(2)
+@given(data=st.data(), method=st.sampled_from(METHODS), c=st.none() | nonzero(0.25, 5))
+def test_methods_match_the_reference_across_their_range(student, helper, reference, data, method, c):
+    """relu on either side of the kink, tanh and sigmoid into saturation, exp and log far out."""
+    x = data.draw(RANGES[method], label="x")
+    compare(student, helper, reference, [x], [Op(method, 0), *upstream(c)], guard=False)
+
+
+@pytest.mark.points(1)
+@given(x=nonzero(0.25, 3), y=nonzero(0.25, 3))
+def test_every_node_used_twice_by_one_operation(student, helper, reference, x, y):
+    """n0 op n0 for every binary operation, then combined: each grad sums both operand slots."""
+    raw = [Op("+", 0, 0, True), Op("-", 0, 0, True), Op("*", 1, 1, True), Op("/", 1, 1, True),
+           Op("*", 2, 3, True), Op("+", 4, 5, True), Op("*", 6, 7, True), Op("+", 8, 0, True)]
+    compare(student, helper, reference, [x, y], raw, guard=False)
