@@ -313,4 +313,6 @@ def test_backward_works_on_a_10000_deep_graph(student, helper):
 @pytest.mark.points(1)
 def test_engine_imports_no_autodiff_library(student):
     """Write the engine yourself: torch, jax, autograd and the like are not allowed."""
-    student("engine.py").assert_no_banned_imports()
+    engine = student("engine.py")
+    engine.Value(2.0) * 3.0  # the points are for an engine of your own: it must exist first
+    engine.assert_no_banned_imports()

@@ -161,7 +161,7 @@ def upstream(c: float | None) -> list[Op]:
 
 
 @pytest.mark.points(3)
-@given(leaves=st.lists(LEAVES, min_size=1, max_size=6), raw=st.lists(OPS, min_size=1, max_size=40))
+@given(leaves=st.lists(LEAVES, min_size=1, max_size=6), raw=st.lists(OPS, min_size=1, max_size=30))
 def test_random_graphs_match_the_reference(student, helper, reference, leaves, raw):
     compare(student, helper, reference, leaves, raw)
 
