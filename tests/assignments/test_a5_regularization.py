@@ -1,0 +1,207 @@
+"""The two error rates of a5_regularization's tests: planted bugs must lose points, correct variants none.
+
+Each variant is the reference (``dropout.py``, ``early_stopping.py``) with one edit, graded like a
+real submission (``pytest assignments/a5_regularization --profile grade`` in a worker). ``BUGGY``
+holds realistic single bugs (research/dl-testing.md §6, bugs 21-26 and 42, and more), ``CORRECT``
+legitimately different correct implementations.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+
+ASSIGNMENT = "a5_regularization"
+D = "dropout.py"
+E = "early_stopping.py"
+MASK = "keep = rng.random(x.shape) >= p  # True with probability 1 - p"
+IMPROVES = "if val_loss < self.best_loss - self.min_delta:  # False for NaN"
+
+BUGGY = [
+    # ------------------------------------------------------------------ dropout
+    Variant("dropout-p-is-the-keep-probability", (Edit(D, MASK, "keep = rng.random(x.shape) < p"),)),
+    Variant("dropout-no-inverted-scale", (Edit(D, "scale = 1.0 / (1.0 - p)", "scale = 1.0"),)),
+    Variant("dropout-scale-one-over-p", (Edit(D, "scale = 1.0 / (1.0 - p)", "scale = 1.0 / p"),)),
+    Variant("dropout-randn-mask", (Edit(D, MASK, "keep = rng.standard_normal(x.shape) >= p"),)),
+    Variant("dropout-active-in-eval", (Edit(D, "    if not train:\n", "    if False:  # train ignored\n"),)),
+    Variant("dropout-p-one-gives-nan", (
+        Rewrite(D, "_through_mask", '''
+            def _through_mask(a, keep, p):
+                return a * keep / (1.0 - p)
+        '''),
+    )),
+    Variant("dropout-backward-draws-a-new-mask", (
+        Edit(D, "    return _through_mask(x, keep, p), (keep, p)\n", "    return _through_mask(x, keep, p), (keep, p, rng)\n"),
+        Edit(D, "        return x, (keep, 0.0)", "        return x, (keep, 0.0, rng)"),
+        Rewrite(D, "dropout_backward", '''
+            def dropout_backward(dout, cache):
+                keep, p, rng = cache
+                if p > 0:
+                    keep = rng.random(dout.shape) >= p
+                return _through_mask(np.asarray(dout, dtype=np.float64), keep, p)
+        '''),
+    )),
+    Variant("dropout-backward-ignores-the-scale", (
+        Edit(D, "    return _through_mask(np.asarray(dout, dtype=np.float64), keep, p)",
+             "    return np.where(keep, dout, 0.0)"),
+    )),
+    Variant("dropout-global-numpy-random", (Edit(D, MASK, "keep = np.random.random(x.shape) >= p"),)),
+    Variant("dropout-one-coin-per-row", (Edit(D, MASK, "keep = rng.random((x.shape[0], 1)) >= p"),)),
+    Variant("dropout-eval-backward-scaled", (Edit(D, "        return x, (keep, 0.0)", "        return x, (keep, p)"),)),
+    Variant("dropout-forward-writes-into-x", (
+        Edit(D, "    return _through_mask(x, keep, p), (keep, p)\n",
+             "    x[...] = _through_mask(x, keep, p)\n    return x, (keep, p)\n"),
+    )),
+    Variant("dropout-backward-uses-the-latest-mask", (
+        Edit(D, "    return _through_mask(x, keep, p), (keep, p)\n",
+             "    _LAST.update(keep=keep)\n    return _through_mask(x, keep, p), (keep, p)\n"),
+        Edit(D, "DropoutCache = tuple[np.ndarray, float]\n", "DropoutCache = tuple[np.ndarray, float]\n_LAST = {}\n"),
+        Edit(D, "    keep, p = cache\n", "    keep, p = cache\n    keep = _LAST.get('keep', keep) if p > 0 else keep\n"),
+    )),
+    # ------------------------------------------------------------------ early stopping
+    Variant("es-equal-loss-improves", (Edit(E, IMPROVES, "if val_loss <= self.best_loss - self.min_delta:"),)),
+    Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),)),
+    Variant("es-min-delta-relative", (Edit(E, IMPROVES, "if val_loss < self.best_loss * (1 - self.min_delta):"),)),
+    Variant("es-nan-improves", (Edit(E, IMPROVES, "if not val_loss >= self.best_loss - self.min_delta:"),)),
+    Variant("es-first-loss-always-best", (Edit(E, IMPROVES, "if self.best_step is None or val_loss < self.best_loss - self.min_delta:"),)),
+    Variant("es-counter-not-reset", (Edit(E, "            self.counter = 0\n", ""),)),
+    Variant("es-patience-off-by-one", (
+        Edit(E, "return self.counter > 0 and self.counter >= self.patience", "return self.counter > self.patience"),
+    )),
+    Variant("es-patience-zero-stops-on-improvement", (
+        Edit(E, "return self.counter > 0 and self.counter >= self.patience", "return self.counter >= self.patience"),
+    )),
+    Variant("es-best-step-from-one", (Edit(E, "self.best_step = self._steps_taken\n", "self.best_step = self._steps_taken + 1\n"),)),
+    Variant("es-stop-is-sticky", (
+        Edit(E, "        return self.counter > 0 and self.counter >= self.patience",
+             "        self.stopped = getattr(self, 'stopped', False) or (self.counter > 0 and self.counter >= self.patience)\n"
+             "        return self.stopped"),
+    )),
+    Variant("es-best-loss-tracks-any-smaller-loss", (
+        Edit(E, "            self.counter += 1\n", "            self.counter += 1\n            self.best_loss = min(self.best_loss, val_loss)\n"),
+    )),
+    Variant("es-history-shared-between-instances", (
+        Rewrite(E, "EarlyStopping.step", '''
+            history = []
+
+            def step(self, val_loss):
+                self.history.append(float(val_loss))
+                k = len(self.history) - 1
+                if self.history[k] < self.best_loss - self.min_delta:
+                    self.best_loss, self.best_step, self.counter = self.history[k], k, 0
+                else:
+                    self.counter += 1
+                return self.counter > 0 and self.counter >= self.patience
+        '''),
+    )),
+]
+
+CORRECT = [
+    Variant("dropout-binomial-mask-divide-and-scaled-mask-cache", (
+        Rewrite(D, "dropout_forward", '''
+            def dropout_forward(x, p, train, rng):
+                if not train:
+                    return x.copy(), np.ones_like(x)
+                if p == 1:
+                    return np.zeros_like(x), np.zeros_like(x)
+                scaled_mask = rng.binomial(1, 1 - p, size=x.shape) / (1 - p)
+                return x * scaled_mask, scaled_mask
+        '''),
+        Rewrite(D, "dropout_backward", '''
+            def dropout_backward(dout, cache):
+                return dout * cache
+        '''),
+    )),
+    Variant("dropout-uniform-boolean-indexing-loops", (
+        Rewrite(D, "dropout_forward", '''
+            def dropout_forward(x, p, train, rng):
+                if not train:
+                    return x, None
+                keep = rng.uniform(size=x.shape) < 1 - p
+                out = np.zeros_like(x)
+                for index in np.ndindex(x.shape):
+                    if keep[index]:
+                        out[index] = x[index] / (1 - p)
+                return out, (keep, p)
+        '''),
+        Rewrite(D, "dropout_backward", '''
+            def dropout_backward(dout, cache):
+                if cache is None:
+                    return dout.copy()
+                keep, p = cache
+                dx = np.zeros_like(dout)
+                dx[keep] = dout[keep] / (1 - p)
+                return dx
+        '''),
+    )),
+    Variant("es-difference-form-numpy-bool", (
+        Rewrite(E, "EarlyStopping.step", '''
+            def step(self, val_loss):
+                if self.best_loss - val_loss > self.min_delta:
+                    self.best_loss = float(val_loss)
+                    self.best_step = self._steps_taken
+                    self.counter = 0
+                else:
+                    self.counter += 1
+                self._steps_taken += 1
+                return np.logical_and(self.counter > 0, self.counter >= self.patience)
+        '''),
+        Edit(E, "import math\n", "import math\n\nimport numpy as np\n"),
+    )),
+    Variant("es-history-and-explicit-nan", (
+        Rewrite(E, "EarlyStopping.__init__", '''
+            def __init__(self, patience, min_delta=0.0):
+                self.patience, self.min_delta = patience, min_delta
+                self.history = []
+                self.best_loss, self.best_step, self.counter = math.inf, None, 0
+        '''),
+        Rewrite(E, "EarlyStopping.step", '''
+            def step(self, val_loss):
+                self.history.append(val_loss)
+                if not math.isnan(val_loss) and val_loss < self.best_loss - self.min_delta:
+                    self.best_loss, self.best_step = val_loss, len(self.history) - 1
+                self.counter = len(self.history) - (0 if self.best_step is None else self.best_step + 1)
+                if self.counter == 0:
+                    return False
+                return bool(self.counter >= self.patience)
+        '''),
+    )),
+]
+
+
+@pytest.mark.parametrize("variant", BUGGY, ids=str)
+def test_buggy_variant_loses_points(variant: Variant, tmp_path: Path) -> None:
+    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path))
+    assert result.possible > 0
+    assert result.earned < result.possible, f"{variant} earned full marks:\n{result.output}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_earns_full_marks(variant: Variant, tmp_path: Path) -> None:
+    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path))
+    assert result.full_marks, f"{variant} lost points: {result.failed}\n{result.output}"
+
+
+def test_reference_earns_full_marks() -> None:
+    result = grade(ASSIGNMENT, against_reference=True)
+    assert result.full_marks, f"the reference lost points: {result.failed}\n{result.output}"
+
+
+def test_stubs_earn_nothing(tmp_path: Path) -> None:
+    """The released stubs (the files in the tree) fail every test, each with the stub's message."""
+    results = tmp_path / "results.json"
+    command = [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider",
+               "--profile", "grade", "--dlgrade-results", str(results)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert results.exists(), run.stdout[-3000:] + run.stderr[-3000:]
+    tests = json.loads(results.read_text())["tests"]
+    assert tests
+    for test in tests:
+        assert test["outcome"] == "failed", f"{test['name']} passed on the stubs"
+        assert "NotImplementedError" in test["message"], f"{test['name']}: {test['message'][-1500:]}"
