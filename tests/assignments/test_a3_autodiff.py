@@ -1,0 +1,226 @@
+"""a3_autodiff's two error rates: planted bugs lose points, other correct engines get full marks.
+
+Each variant is the reference ``engine.py`` with one edit, graded like a real submission (public
+and hidden tests, grade profile, worker process). ``BUGGY`` holds single, realistic bugs, one or
+more in every part of the engine; ``CORRECT`` holds engines written differently but correctly
+(another topological sort, other stable formulas, operators built from other operators, numpy
+scalars), which must never lose a mark.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+
+A = "a3_autodiff"
+F = "engine.py"
+
+RECURSIVE_BACKWARD = '''
+def backward(self):
+    topo, visited = [], set()
+
+    def build(node):
+        if node not in visited:
+            visited.add(node)
+            for child in node._prev:
+                build(child)
+            topo.append(node)
+
+    build(self)
+    self.grad = 1.0
+    for node in reversed(topo):
+        node._backward()
+'''
+
+PRE_ORDER_BACKWARD = '''
+def backward(self):
+    order, visited, stack = [], set(), [self]
+    while stack:
+        node = stack.pop()
+        if node not in visited:
+            visited.add(node)
+            order.append(node)  # before the nodes it depends on, but not after all its users
+            stack.extend(node._prev)
+    self.grad = 1.0
+    for node in order:
+        node._backward()
+'''
+
+BUGGY = [
+    Variant("recursive topological sort (RecursionError 10,000 deep)", (Rewrite(F, "Value.backward", RECURSIVE_BACKWARD),)),
+    Variant("mul backward assigns instead of accumulating", (Edit(
+        F,
+        "self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
+        "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad",
+    ),)),
+    Variant("add backward assigns instead of accumulating", (Edit(
+        F,
+        "self.grad += out.grad\n            other.grad += out.grad",
+        "self.grad = out.grad\n            other.grad = out.grad",
+    ),)),
+    Variant("2 - v computes v - 2", (Edit(F, "return Value(other) - self", "return self - Value(other)"),)),
+    Variant("3 / v computes v / 3", (Edit(F, "return Value(other) / self", "return self / Value(other)"),)),
+    Variant("no __rmul__: 2 * v raises", (Edit(F, "    def __rmul__(self, other):", "    def _rmul(self, other):"),)),
+    Variant("sub backward: + for the subtrahend", (Edit(F, "other.grad -= out.grad\n", "other.grad += out.grad\n"),)),
+    Variant("div backward: -a / b instead of -a / b**2", (Edit(
+        F, "other.grad -= out.grad * self.data / (other.data * other.data)", "other.grad -= out.grad * self.data / other.data"
+    ),)),
+    Variant("pow backward forgets out.grad", (Edit(
+        F, "self.grad += k * self.data ** (k - 1) * out.grad", "self.grad += k * self.data ** (k - 1)"
+    ),)),
+    Variant("tanh derivative from the input", (Edit(F, "return self._unary(t, 1.0 - t * t, \"tanh\")", "return self._unary(t, 1.0 - self.data ** 2, \"tanh\")"),)),
+    Variant("sigmoid derivative from the input", (Edit(F, "return self._unary(s, s * (1.0 - s), \"sigmoid\")", "return self._unary(s, self.data * (1.0 - self.data), \"sigmoid\")"),)),
+    Variant("stable sigmoid without its negative branch", (Edit(
+        F, "s = 1.0 / (1.0 + z) if self.data >= 0 else z / (1.0 + z)", "s = 1.0 / (1.0 + z)"
+    ),)),
+    Variant("relu mask from the output with >= (passes every gradient)", (Edit(
+        F, "1.0 if self.data > 0 else 0.0", "1.0 if max(self.data, 0.0) >= 0 else 0.0"
+    ),)),
+    Variant("exp derivative from the input", (Edit(F, "return self._unary(e, e, \"exp\")", "return self._unary(e, self.data, \"exp\")"),)),
+    Variant("log derivative 1 / log(a)", (Edit(F, "1.0 / self.data, \"log\"", "1.0 / math.log(self.data), \"log\""),)),
+    Variant("backward does not seed self.grad = 1", (Edit(F, "        self.grad = 1.0\n        for node in reversed(topo):", "        for node in reversed(topo):"),)),
+    Variant("node expanded twice when pushed twice (double counting)", (Edit(F, "elif node not in visited:", "else:"),)),
+    Variant("topological order from a pre-order DFS", (Rewrite(F, "Value.backward", PRE_ORDER_BACKWARD),)),
+    Variant("a new Value starts with grad 1.0", (Edit(F, "self.grad = 0.0\n        self._backward", "self.grad = 1.0\n        self._backward"),)),
+]
+
+KAHN_BACKWARD = '''
+def backward(self):
+    """Kahn's algorithm: a node runs its _backward once every node using it has run."""
+    users, nodes, stack = {}, [self], [self]
+    seen = {id(self)}
+    while stack:
+        node = stack.pop()
+        for child in node._prev:
+            users[id(child)] = users.get(id(child), 0) + 1  # once per use, x * x counts twice
+            if id(child) not in seen:
+                seen.add(id(child))
+                nodes.append(child)
+                stack.append(child)
+    for node in nodes:
+        node.grad = 0.0
+    self.grad = 1.0
+    ready = [self]
+    while ready:
+        node = ready.pop()
+        node._backward()
+        for child in node._prev:
+            users[id(child)] -= 1
+            if users[id(child)] == 0:
+                ready.append(child)
+'''
+
+ITERATOR_DFS_BACKWARD = '''
+def backward(self):
+    """Post-order DFS with a stack of child iterators; the graph is fresh, so no zeroing."""
+    topo, visited = [], {id(self)}
+    stack = [(self, iter(self._prev))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if id(child) not in visited:
+                visited.add(id(child))
+                stack.append((child, iter(child._prev)))
+                break
+        else:
+            stack.pop()
+            topo.append(node)
+    self.grad = 1.0
+    for node in reversed(topo):
+        node._backward()
+'''
+
+TANH_FROM_EXP = '''
+def tanh(self):
+    e = math.exp(-2.0 * abs(self.data))  # never overflows
+    t = math.copysign((1.0 - e) / (1.0 + e), self.data)
+    out = Value(t, (self,), "tanh")
+
+    def _backward():
+        self.grad += (1.0 - out.data ** 2) * out.grad
+    out._backward = _backward
+    return out
+'''
+
+SIGMOID_FROM_TANH = '''
+def sigmoid(self):
+    s = 0.5 * (1.0 + math.tanh(0.5 * self.data))
+    out = Value(s, (self,), "sigmoid")
+
+    def _backward():
+        self.grad += out.data * (1.0 - out.data) * out.grad
+    out._backward = _backward
+    return out
+'''
+
+EXP_FROM_OUTPUT = '''
+def exp(self):
+    out = Value(math.exp(self.data), (self,), "exp")
+
+    def _backward():
+        self.grad += out.data * out.grad
+    out._backward = _backward
+    return out
+'''
+
+CORRECT = [
+    Variant("Kahn's algorithm", (Rewrite(F, "Value.backward", KAHN_BACKWARD),)),
+    Variant("iterator DFS, relu mask x >= 0, stable tanh from exp, sigmoid from tanh", (
+        Rewrite(F, "Value.backward", ITERATOR_DFS_BACKWARD),
+        Edit(F, "1.0 if self.data > 0 else 0.0", "1.0 if self.data >= 0 else 0.0"),
+        Rewrite(F, "Value.tanh", TANH_FROM_EXP),
+        Rewrite(F, "Value.sigmoid", SIGMOID_FROM_TANH),
+        Rewrite(F, "Value.exp", EXP_FROM_OUTPUT),
+    )),
+    Variant("operators from other operators (a - b = a + -b, a / b = a * b**-1)", (
+        Rewrite(F, "Value.__sub__", "def __sub__(self, other):\n    return self + (-other)\n"),
+        Rewrite(F, "Value.__truediv__", "def __truediv__(self, other):\n    return self * other ** -1\n"),
+        Rewrite(F, "Value.__neg__", "def __neg__(self):\n    return self * -1\n"),
+        Rewrite(F, "Value.__radd__", "def __radd__(self, other):\n    return self + other\n"),
+        Rewrite(F, "Value.__rmul__", "def __rmul__(self, other):\n    return self * other\n"),
+        Rewrite(F, "Value.__rsub__", "def __rsub__(self, other):\n    return (-self) + other\n"),
+        Rewrite(F, "Value.__rtruediv__", "def __rtruediv__(self, other):\n    return self ** -1 * other\n"),
+    )),
+    Variant("numpy float64 scalars for data and the unary functions", (
+        Edit(F, "import math\n", "import math\n\nimport numpy as np\n"),
+        Edit(F, "self.data = float(data)", "self.data = np.float64(data)"),
+        Edit(F, "t = math.tanh(self.data)", "t = np.tanh(self.data)"),
+        Edit(F, "e = math.exp(self.data)", "e = np.exp(self.data)"),
+        Edit(F, "return self._unary(math.log(self.data),", "return self._unary(np.log(self.data),"),
+    )),
+]
+
+
+@pytest.mark.parametrize("variant", BUGGY, ids=str)
+def test_a_buggy_engine_loses_points(variant, tmp_path):
+    result = grade(A, submission=build_submission(A, variant, tmp_path))
+    assert result.possible > 0 and result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_a_correct_engine_scores_full_marks(variant, tmp_path):
+    result = grade(A, submission=build_submission(A, variant, tmp_path))
+    assert result.full_marks, f"{variant} lost points in {result.failed}:\n{result.output}"
+
+
+def test_the_reference_scores_full_marks():
+    result = grade(A, against_reference=True)
+    assert result.full_marks, f"the reference lost points in {result.failed}:\n{result.output}"
+
+
+def test_the_released_stubs_score_zero_and_say_what_to_implement(tmp_path):
+    """The tree's ``engine.py`` is the stub: every test fails, each with the stub's message."""
+    results = tmp_path / "results.json"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", f"assignments/{A}", "-q", "-p", "no:cacheprovider", "--profile", "grade",
+         "--dlgrade-results", str(results)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    tests = json.loads(results.read_text())["tests"]
+    assert tests and all(t["outcome"] == "failed" for t in tests), [t["name"] for t in tests if t["outcome"] != "failed"]
+    assert all("NotImplementedError" in t["message"] for t in tests), [t["name"] for t in tests if "NotImplementedError" not in t["message"]]
