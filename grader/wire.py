@@ -1,7 +1,8 @@
 """The wire format between the judging process and a worker running student code.
 
 A message is plain data only: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples,
-dicts, numpy arrays and numpy scalars of numeric dtypes, and *handles* (``Handle(id, kind)``) that
+dicts, numpy arrays and numpy scalars of numeric dtypes, ``numpy.random.Generator`` (as its bit
+generator's state: the copy draws the same numbers as the original), and *handles* (``Handle(id, kind)``) that
 stand for any other object living in the worker. It is encoded as a JSON header followed by the
 raw bytes of the arrays::
 
@@ -24,6 +25,7 @@ import numpy as np
 
 MAX_MESSAGE_BYTES = 1 << 30
 _PLAIN_DTYPE_KINDS = "biufc"
+_BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "MT19937": np.random.MT19937, "Philox": np.random.Philox, "SFC64": np.random.SFC64}
 _HEADER = struct.Struct(">Q")
 
 
@@ -65,6 +67,8 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
             data = np.ascontiguousarray(v).tobytes()
             buffers.append(data)
             return {"array": v.dtype.str, "shape": list(v.shape), "buffer": len(buffers) - 1}
+        if t is np.random.Generator and type(v.bit_generator).__name__ in _BIT_GENERATORS:
+            return {"generator": walk(v.bit_generator.state, depth + 1)}
         if isinstance(v, np.generic) and t.__module__ == "numpy" and np.dtype(t).kind in _PLAIN_DTYPE_KINDS:
             buffers.append(np.asarray(v).tobytes())
             return {"scalar": np.dtype(t).str, "buffer": len(buffers) - 1}
@@ -111,6 +115,11 @@ def decode(message: bytes) -> Any:
                 return np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["array"])).reshape(shape).copy()
             if "scalar" in v:
                 return np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["scalar"]))[0]
+            if "generator" in v:
+                state = walk(v["generator"])
+                bit_generator = _BIT_GENERATORS[state["bit_generator"]]()
+                bit_generator.state = state
+                return np.random.Generator(bit_generator)
             if "float" in v:
                 return float(v["float"])
             if "bigint" in v:

@@ -224,3 +224,17 @@ def test_wire_refuses_objects_without_a_handle_table(value):
 def test_wire_rejects_malformed_messages(message):
     with pytest.raises(wire.WireError):
         wire.decode(message)
+
+
+def test_generators_cross_as_their_state():
+    rng = np.random.default_rng(7)
+    rng.standard_normal(5)
+    copy = wire.decode(wire.encode([rng]))[0]
+    assert type(copy) is np.random.Generator and copy is not rng
+    assert np.array_equal(copy.standard_normal(4), rng.standard_normal(4))
+
+
+def test_a_forged_generator_state_is_rejected():
+    message = wire.encode(np.random.default_rng(0)).replace(b"PCG64", b"EVIL1")
+    with pytest.raises(wire.WireError):
+        wire.decode(message)
