@@ -1,0 +1,225 @@
+"""The two error rates of a6_batchnorm's tests: planted bugs must lose points, correct variants none.
+
+Each variant is the reference ``batchnorm.py`` with one edit, graded like a real submission
+(``pytest assignments/a6_batchnorm --profile grade`` in a worker). ``BUGGY`` holds realistic single
+bugs (research/dl-testing.md §6, bugs 27-31, CS231n's conventions, and more), ``CORRECT``
+legitimately different correct implementations.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+
+ASSIGNMENT = "a6_batchnorm"
+B = "batchnorm.py"
+RUNNING_MEAN = 'bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu'
+RUNNING_VAR = 'bn_param["running_var"] = (1 - momentum) * running_var + momentum * unbiased_var'
+TRAIN_DX = "dx = (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std"
+
+BUGGY = [
+    Variant("momentum-convention-flipped", (
+        Edit(B, RUNNING_MEAN, 'bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu'),
+        Edit(B, RUNNING_VAR, 'bn_param["running_var"] = momentum * running_var + (1 - momentum) * unbiased_var'),
+    )),
+    Variant("biased-running-var", (Edit(B, "unbiased_var = x.var(axis=0, ddof=1)", "unbiased_var = x.var(axis=0)"),)),
+    Variant("unbiased-variance-normalises", (Edit(B, "var = x.var(axis=0)  # biased", "var = x.var(axis=0, ddof=1)  # biased"),)),
+    Variant("sqrt-var-plus-eps", (Edit(B, "std = np.sqrt(var + eps)", "std = np.sqrt(var) + eps"),)),
+    Variant("eval-uses-batch-statistics", (Edit(B, "mu, var = running_mean, running_var", "mu, var = x.mean(axis=0), x.var(axis=0)"),)),
+    Variant("backward-drops-dmean-dvar", (Edit(B, TRAIN_DX, "dx = g / std"),)),
+    Variant("backward-drops-dvar-only", (Edit(B, TRAIN_DX, "dx = (g - g.mean(axis=0)) / std"),)),
+    Variant("eval-backward-uses-train-formula", (Edit(B, "    if batch_statistics:\n", "    if True:\n"),)),
+    Variant("running-stats-not-written-back", (
+        Edit(B, RUNNING_MEAN, "running_mean = (1 - momentum) * running_mean + momentum * mu"),
+        Edit(B, RUNNING_VAR, "running_var = (1 - momentum) * running_var + momentum * unbiased_var"),
+    )),
+    Variant("variance-over-the-feature-axis", (Edit(B, "var = x.var(axis=0)  # biased", "var = x.var(axis=1, keepdims=True)  # biased"),)),
+    Variant("eps-and-momentum-required", (
+        Edit(B, 'eps = bn_param.get("eps", 1e-5)', 'eps = bn_param["eps"]'),
+        Edit(B, 'momentum = bn_param.get("momentum", 0.1)', 'momentum = bn_param["momentum"]'),
+    )),
+    Variant("running-stats-required", (
+        Edit(B, 'running_mean = bn_param.get("running_mean", np.zeros(d))', 'running_mean = bn_param["running_mean"]'),
+        Edit(B, 'running_var = bn_param.get("running_var", np.ones(d))', 'running_var = bn_param["running_var"]'),
+    )),
+    Variant("default-eps-1e-8", (Edit(B, 'bn_param.get("eps", 1e-5)', 'bn_param.get("eps", 1e-8)'),)),
+    Variant("default-momentum-0.9-cs231n", (Edit(B, 'bn_param.get("momentum", 0.1)', 'bn_param.get("momentum", 0.9)'),)),
+    Variant("default-running-var-zeros-cs231n", (Edit(B, 'bn_param.get("running_var", np.ones(d))', 'bn_param.get("running_var", np.zeros(d))'),)),
+    Variant("no-value-error-for-one-sample", (Edit(B, "        if n < 2:\n", "        if n < 1:\n"),)),
+    Variant("dgamma-uses-centred-x", (Edit(B, "dgamma = (dout * x_hat).sum(axis=0)", "dgamma = (dout * x_hat * std).sum(axis=0)"),)),
+    Variant("dbeta-mean-over-batch", (Edit(B, "dbeta = dout.sum(axis=0)", "dbeta = dout.mean(axis=0)"),)),
+    Variant("dx-without-gamma", (Edit(B, "g = gamma * dout  # gradient with respect to x_hat", "g = dout"),)),
+    Variant("forward-centres-x-in-place", (
+        Edit(B, "    x_hat = (x - mu) / std\n", "    x -= mu\n    x_hat = x / std\n"),
+    )),
+]
+
+CORRECT = [
+    Variant("staged-backprop-through-the-graph", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                mode = bn_param["mode"]
+                eps = bn_param.get("eps", 1e-5)
+                momentum = bn_param.get("momentum", 0.1)
+                n, d = x.shape
+                if mode == "train":
+                    if n < 2:
+                        raise ValueError("train mode needs two or more samples")
+                    mu = np.sum(x, axis=0) / n
+                    xc = x - mu
+                    var = np.sum(xc ** 2, axis=0) / n
+                    bn_param["running_mean"] = (1 - momentum) * bn_param.get("running_mean", np.zeros(d)) + momentum * mu
+                    bn_param["running_var"] = (1 - momentum) * bn_param.get("running_var", np.ones(d)) + momentum * var * n / (n - 1)
+                else:
+                    var = bn_param.get("running_var", np.ones(d))
+                    xc = x - bn_param.get("running_mean", np.zeros(d))
+                ivar = 1.0 / np.sqrt(var + eps)
+                xhat = xc * ivar
+                return gamma * xhat + beta, (xc, ivar, var, eps, gamma, xhat, mode)
+        '''),
+        Rewrite(B, "batchnorm_backward", '''
+            def batchnorm_backward(dout, cache):
+                xc, ivar, var, eps, gamma, xhat, mode = cache
+                n = dout.shape[0]
+                dbeta = np.sum(dout, axis=0)
+                dgamma = np.sum(dout * xhat, axis=0)
+                dxhat = dout * gamma
+                if mode != "train":
+                    return dxhat * ivar, dgamma, dbeta
+                dvar = np.sum(dxhat * xc, axis=0) * -0.5 * (var + eps) ** -1.5
+                dmu = -np.sum(dxhat * ivar, axis=0) + dvar * np.mean(-2.0 * xc, axis=0)
+                dx = dxhat * ivar + dvar * 2.0 * xc / n + dmu / n
+                return dx, dgamma, dbeta
+        '''),
+    )),
+    Variant("in-place-running-stats-and-moment-variance", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                n, d = x.shape
+                eps = bn_param.get("eps", 1e-5)
+                momentum = bn_param.get("momentum", 0.1)
+                if bn_param["mode"] == "train":
+                    if n <= 1:
+                        raise ValueError(f"a batch of {n} sample has no variance")
+                    running_mean = bn_param.setdefault("running_mean", np.zeros(d))
+                    running_var = bn_param.setdefault("running_var", np.ones(d))
+                    mu = x.mean(axis=0)
+                    var = (x * x).mean(axis=0) - mu * mu
+                    running_mean *= 1 - momentum
+                    running_mean += momentum * mu
+                    running_var *= 1 - momentum
+                    running_var += momentum * var * (n / (n - 1))
+                else:
+                    mu = bn_param.get("running_mean", np.zeros(d))
+                    var = bn_param.get("running_var", np.ones(d))
+                std = np.sqrt(var + eps)
+                x_hat = (x - mu) / std
+                return gamma * x_hat + beta, (x_hat, gamma, std, bn_param["mode"] == "train")
+        '''),
+    )),
+    Variant("eval-as-precomputed-scale-and-shift", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                eps = bn_param.get("eps", 1e-5)
+                momentum = bn_param.get("momentum", 0.1)
+                n, d = x.shape
+                running_mean = bn_param.get("running_mean", np.zeros(d))
+                running_var = bn_param.get("running_var", np.ones(d))
+                if bn_param["mode"] == "eval":
+                    inv_std = 1.0 / np.sqrt(running_var + eps)
+                    scale = gamma * inv_std
+                    shift = beta - running_mean * scale
+                    return x * scale + shift, ("eval", (x - running_mean) * inv_std, scale)
+                if n < 2:
+                    raise ValueError("need N >= 2 in train mode")
+                mu = x.mean(axis=0)
+                centred = x - mu
+                var = (centred ** 2).mean(axis=0)
+                bn_param["running_mean"] = running_mean + momentum * (mu - running_mean)
+                bn_param["running_var"] = running_var + momentum * ((centred ** 2).sum(axis=0) / (n - 1) - running_var)
+                inv_std = 1.0 / np.sqrt(var + eps)
+                x_hat = centred * inv_std
+                return gamma * x_hat + beta, ("train", x_hat, gamma, inv_std)
+        '''),
+        Rewrite(B, "batchnorm_backward", '''
+            def batchnorm_backward(dout, cache):
+                if cache[0] == "eval":
+                    _, x_hat, scale = cache
+                    return dout * scale, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+                _, x_hat, gamma, inv_std = cache
+                n = dout.shape[0]
+                dx_hat = dout * gamma
+                dx = inv_std / n * (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
+                return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+        '''),
+    )),
+    Variant("column-by-column-loops", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                mode = bn_param["mode"]
+                eps = bn_param.get("eps", 1e-5)
+                momentum = bn_param.get("momentum", 0.1)
+                n, d = x.shape
+                if mode == "train" and n < 2:
+                    raise ValueError("batchnorm in train mode needs at least two samples")
+                running_mean = np.array(bn_param.get("running_mean", np.zeros(d)), dtype=float)
+                running_var = np.array(bn_param.get("running_var", np.ones(d)), dtype=float)
+                out = np.empty_like(x)
+                x_hat = np.empty_like(x)
+                std = np.empty(d)
+                for j in range(d):
+                    column = x[:, j]
+                    if mode == "train":
+                        mu = sum(column) / n
+                        var = sum((v - mu) ** 2 for v in column) / n
+                        running_mean[j] = (1 - momentum) * running_mean[j] + momentum * mu
+                        running_var[j] = (1 - momentum) * running_var[j] + momentum * var * n / (n - 1)
+                    else:
+                        mu, var = running_mean[j], running_var[j]
+                    std[j] = np.sqrt(var + eps)
+                    x_hat[:, j] = (column - mu) / std[j]
+                    out[:, j] = gamma[j] * x_hat[:, j] + beta[j]
+                if mode == "train":
+                    bn_param["running_mean"], bn_param["running_var"] = running_mean, running_var
+                return out, (x_hat, gamma, std, mode == "train")
+        '''),
+    )),
+]
+
+
+@pytest.mark.parametrize("variant", BUGGY, ids=str)
+def test_buggy_variant_loses_points(variant: Variant, tmp_path: Path) -> None:
+    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path))
+    assert result.possible > 0
+    assert result.earned < result.possible, f"{variant} earned full marks:\n{result.output}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_earns_full_marks(variant: Variant, tmp_path: Path) -> None:
+    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path))
+    assert result.full_marks, f"{variant} lost points: {result.failed}\n{result.output}"
+
+
+def test_reference_earns_full_marks() -> None:
+    result = grade(ASSIGNMENT, against_reference=True)
+    assert result.full_marks, f"the reference lost points: {result.failed}\n{result.output}"
+
+
+def test_stubs_earn_nothing(tmp_path: Path) -> None:
+    """The released stubs (the files in the tree) fail every test, each with the stub's message."""
+    results = tmp_path / "results.json"
+    command = [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider",
+               "--profile", "grade", "--dlgrade-results", str(results)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert results.exists(), run.stdout[-3000:] + run.stderr[-3000:]
+    tests = json.loads(results.read_text())["tests"]
+    assert tests
+    for test in tests:
+        assert test["outcome"] == "failed", f"{test['name']} passed on the stubs"
+        assert "NotImplementedError" in test["message"], f"{test['name']}: {test['message'][-1500:]}"
