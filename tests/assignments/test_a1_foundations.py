@@ -1,0 +1,194 @@
+"""The two error rates of a1_foundations' tests (public + hidden, grade profile, in a worker).
+
+``BUGGY``: realistic single-bug submissions (research/dl-testing.md section 6); each must lose
+points. ``CORRECT``: legitimately different correct submissions; each must score full marks.
+Also: the reference scores full marks and the released stubs score 0, every failure naming
+``NotImplementedError``.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+
+ASSIGNMENT = "a1_foundations"
+ACT, LOSS = "activations.py", "losses.py"
+
+BUGGY = [
+    Variant("relu_backward_mutates_dout", (Rewrite(ACT, "relu_backward", '''
+        def relu_backward(dout, cache):
+            dout[cache <= 0] = 0.0
+            return dout
+    '''),)),
+    Variant("relu_backward_masks_by_the_sign_of_dout", (Edit(ACT, "return np.where(x > 0, np.asarray(dout, dtype=np.float64), 0.0)", "return np.where(dout > 0, np.asarray(dout, dtype=np.float64), 0.0)"),)),
+    Variant("leaky_relu_backward_ignores_alpha", (Edit(ACT, "return np.where(x > 0, dout, alpha * dout)", "return np.where(x > 0, dout, 0.01 * dout)"),)),
+    Variant("sigmoid_naive_overflow", (Rewrite(ACT, "sigmoid_forward", '''
+        def sigmoid_forward(x):
+            e = np.exp(x)
+            out = e / (1.0 + e)
+            return out, out
+    '''),)),
+    Variant("sigmoid_backward_uses_the_input", (Rewrite(ACT, "sigmoid_forward", '''
+        def sigmoid_forward(x):
+            x = np.asarray(x, dtype=np.float64)
+            z = np.exp(-np.abs(x))
+            return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)), x
+    '''),)),
+    Variant("tanh_backward_uses_the_input", (Rewrite(ACT, "tanh_forward", '''
+        def tanh_forward(x):
+            return np.tanh(x), x
+    '''),)),
+    Variant("tanh_naive_exponentials", (Rewrite(ACT, "tanh_forward", '''
+        def tanh_forward(x):
+            out = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
+            return out, out
+    '''),)),
+    Variant("softmax_without_max_shift", (Rewrite(ACT, "softmax", '''
+        def softmax(x):
+            e = np.exp(x)
+            return e / np.sum(e, axis=-1, keepdims=True)
+    '''),)),
+    Variant("softmax_over_axis_0", (Rewrite(ACT, "softmax", '''
+        def softmax(x):
+            e = np.exp(x - np.max(x, axis=0, keepdims=True))
+            return e / np.sum(e, axis=0, keepdims=True)
+    '''),)),
+    Variant("softmax_normalised_over_the_whole_array", (Edit(ACT, "return e / np.sum(e, axis=-1, keepdims=True)", "return e / np.sum(e)"),)),
+    Variant("log_softmax_as_log_of_softmax", (Rewrite(ACT, "log_softmax", '''
+        def log_softmax(x):
+            e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+            return np.log(e / np.sum(e, axis=-1, keepdims=True))
+    '''),)),
+    Variant("mse_sum_instead_of_mean", (Edit(LOSS, "return float(np.mean(diff * diff)), 2.0 * diff / diff.size", "return float(np.sum(diff * diff)), 2.0 * diff"),)),
+    Variant("mse_gradient_missing_factor_2", (Edit(LOSS, "return float(np.mean(diff * diff)), 2.0 * diff / diff.size", "return float(np.mean(diff * diff)), diff / diff.size"),)),
+    Variant("bce_via_log_of_sigmoid", (Rewrite(LOSS, "bce_with_logits_loss", '''
+        def bce_with_logits_loss(logits, target):
+            z = np.asarray(logits, dtype=np.float64)
+            t = np.asarray(target, dtype=np.float64)
+            s = 1.0 / (1.0 + np.exp(-z))
+            loss = -np.mean(t * np.log(s) + (1.0 - t) * np.log(1.0 - s))
+            return float(loss), (s - t) / z.size
+    '''),)),
+    Variant("bce_gradient_not_divided_by_n", (Edit(LOSS, "return float(loss), (sigmoid - t) / z.size", "return float(loss), sigmoid - t"),)),
+    Variant("cross_entropy_sum_instead_of_mean", (
+        Edit(LOSS, "loss = -np.mean(logp[rows, labels])", "loss = -np.sum(logp[rows, labels])"),
+        Edit(LOSS, "return float(loss), grad / n", "return float(loss), grad"),
+    )),
+    Variant("cross_entropy_gradient_missing_1_over_N", (Edit(LOSS, "return float(loss), grad / n", "return float(loss), grad"),)),
+    Variant("cross_entropy_labels_indexed_as_columns", (Edit(LOSS, "loss = -np.mean(logp[rows, labels])", "loss = -np.mean(logp[:, labels])"),)),
+]
+
+CORRECT = [
+    Variant("relu_mask_x_ge_0_and_leaky_max", (
+        Edit(ACT, "return np.where(x > 0, np.asarray(dout, dtype=np.float64), 0.0)", "return np.where(x >= 0, np.asarray(dout, dtype=np.float64), 0.0)"),
+        Edit(ACT, "return np.where(x > 0, x, alpha * x), (x, alpha)", "return np.maximum(x, alpha * x), (x, alpha)"),
+        Edit(ACT, "return np.where(x > 0, dout, alpha * dout)", "return np.where(x >= 0, dout, alpha * dout)"),
+    )),
+    Variant("relu_heaviside_half_and_naive_but_correct_sigmoid", (
+        Rewrite(ACT, "relu_backward", '''
+            def relu_backward(dout, cache):
+                return dout * np.heaviside(cache, 0.5)
+        '''),
+        Rewrite(ACT, "sigmoid_forward", '''
+            def sigmoid_forward(x):
+                out = 1.0 / (1.0 + np.exp(-x))  # overflows to inf for x < -709, giving exactly 0: fine
+                return out, out
+        '''),
+        Rewrite(ACT, "tanh_backward", '''
+            def tanh_backward(dout, cache):
+                return dout - dout * cache ** 2
+        '''),
+    )),
+    Variant("logsumexp_softmax_and_pytorch_style_bce", (
+        Rewrite(ACT, "log_softmax", '''
+            def log_softmax(x):
+                return x - np.logaddexp.reduce(x, axis=-1, keepdims=True)
+        '''),
+        Rewrite(ACT, "softmax", '''
+            def softmax(x):
+                return np.exp(log_softmax(x))
+        '''),
+        Rewrite(LOSS, "bce_with_logits_loss", '''
+            def bce_with_logits_loss(logits, target):
+                z, t = logits, target
+                per = np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))
+                s = 0.5 * (1.0 + np.tanh(0.5 * z))
+                return float(per.mean()), (s - t) / z.size
+        '''),
+    )),
+    Variant("loops_over_examples", (
+        Rewrite(LOSS, "softmax_cross_entropy_loss", '''
+            def softmax_cross_entropy_loss(logits, labels):
+                n, c = logits.shape
+                total = 0.0
+                grad = np.zeros((n, c))
+                for i in range(n):
+                    row = logits[i]
+                    m = max(row)
+                    denominator = sum(np.exp(v - m) for v in row)
+                    total += -(row[labels[i]] - m - np.log(denominator))
+                    for j in range(c):
+                        grad[i, j] = np.exp(row[j] - m) / denominator / n
+                    grad[i, labels[i]] -= 1.0 / n
+                return total / n, grad
+        '''),
+        Rewrite(LOSS, "mse_loss", '''
+            def mse_loss(pred, target):
+                flat_p, flat_t = pred.ravel(), target.ravel()
+                total = 0.0
+                for a, b in zip(flat_p, flat_t):
+                    total += (a - b) ** 2
+                return total / flat_p.size, (2.0 / pred.size) * (pred - target)
+        '''),
+    )),
+]
+
+
+def _graded(variant: Variant) -> "Grade":  # noqa: F821
+    folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{ASSIGNMENT}-"))
+    try:
+        build_submission(ASSIGNMENT, variant, folder)
+        return grade(ASSIGNMENT, submission=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("variant", BUGGY, ids=str)
+def test_buggy_variant_loses_points(variant):
+    result = _graded(variant)
+    assert result.possible > 0
+    assert result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_scores_full_marks(variant):
+    result = _graded(variant)
+    assert result.full_marks, f"{variant} lost points on {result.failed}:\n{result.output}"
+
+
+def test_reference_scores_full_marks():
+    result = grade(ASSIGNMENT, against_reference=True)
+    assert result.full_marks, f"the reference lost points on {result.failed}:\n{result.output}"
+
+
+def test_stubs_score_zero_and_every_failure_says_not_implemented():
+    results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider", "--profile", "grade", "--dlgrade-results", str(results)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )
+        document = json.loads(results.read_text())
+    finally:
+        shutil.rmtree(results.parent, ignore_errors=True)
+    assert document["assignments"][ASSIGNMENT]["earned"] == 0
+    tests = document["tests"]
+    assert tests and all(t["outcome"] == "failed" for t in tests)
+    silent = [t["name"] for t in tests if "NotImplementedError" not in t["message"]]
+    assert not silent, f"failures that do not mention NotImplementedError: {silent}"

@@ -1,0 +1,188 @@
+"""The two error rates of a2_backprop's tests (public + hidden, grade profile, in a worker).
+
+``BUGGY``: realistic single-bug submissions (research/dl-testing.md section 6); each must lose
+points. ``CORRECT``: legitimately different correct submissions; each must score full marks.
+Also: the reference scores full marks and the released stubs score 0, every failure naming
+``NotImplementedError``. (The reference's datasets.py is copied into every planted submission;
+no test reads the student's copy of it.)
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+
+ASSIGNMENT = "a2_backprop"
+LAYERS, MLP = "layers.py", "mlp.py"
+BACKWARD = "return dout @ W.T, x.T @ dout, dout.sum(axis=0)"
+SGD_STEP = "params = {k: params[k] - lr * grads[k] for k in params}"
+
+BUGGY = [
+    Variant("linear_dW_transposed", (Edit(LAYERS, BACKWARD, "return dout @ W.T, dout.T @ x, dout.sum(axis=0)"),)),
+    Variant("linear_db_summed_over_all_axes", (Edit(LAYERS, BACKWARD, "return dout @ W.T, x.T @ dout, dout.sum()"),)),
+    Variant("linear_db_mean_over_the_batch", (Edit(LAYERS, BACKWARD, "return dout @ W.T, x.T @ dout, dout.mean(axis=0)"),)),
+    Variant("init_scale_sqrt_1_over_fan_in", (Edit(MLP, "* np.sqrt(2.0 / fan_in)", "* np.sqrt(1.0 / fan_in)"),)),
+    Variant("init_scale_uses_fan_out", (Edit(MLP, "* np.sqrt(2.0 / fan_in)", "* np.sqrt(2.0 / fan_out)"),)),
+    Variant("relu_after_the_last_layer_too", (Edit(MLP, "h = np.maximum(a, 0.0) if l < L else a", "h = np.maximum(a, 0.0)"),)),
+    Variant("backward_skips_the_relu_mask", (Edit(MLP, "dh = np.where(a > 0, dh, 0.0)", "pass"),)),
+    Variant("loss_summed_over_the_batch", (
+        Edit(MLP, "return -np.mean(logp[rows, y]), dscores / n", "return -np.sum(logp[rows, y]), dscores"),
+    )),
+    Variant("reg_gradient_factor_2", (Edit(MLP, 'grads[f"W{l}"] = dW + reg * params[f"W{l}"]', 'grads[f"W{l}"] = dW + 2 * reg * params[f"W{l}"]'),)),
+    Variant("reg_penalty_missing_one_half", (
+        Edit(MLP, 'penalty = 0.5 * reg * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))', 'penalty = reg * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))'),
+    )),
+    Variant("reg_applied_to_the_biases", (
+        Edit(MLP, 'penalty = 0.5 * reg * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))', "penalty = 0.5 * reg * sum(np.sum(p ** 2) for p in params.values())"),
+        Edit(MLP, 'grads[f"b{l}"] = db', 'grads[f"b{l}"] = db + reg * params[f"b{l}"]'),
+    )),
+    Variant("train_drops_the_final_partial_batch", (Edit(MLP, "for start in range(0, n, batch_size):", "for start in range(0, n - batch_size + 1, batch_size):"),)),
+    Variant("train_shuffles_only_once", (
+        Edit(MLP, "    for _ in range(epochs):\n        order = rng.permutation(n)\n", "    order = rng.permutation(n)\n    for _ in range(epochs):\n"),
+    )),
+    Variant("train_never_shuffles", (Edit(MLP, "order = rng.permutation(n)", "order = np.arange(n)"),)),
+    Variant("train_shuffles_with_global_np_random", (Edit(MLP, "order = rng.permutation(n)", "order = np.random.permutation(n)"),)),
+    Variant("train_shuffles_x_and_y_separately_in_place", (
+        Edit(MLP, "        order = rng.permutation(n)\n", "        rng.shuffle(x_train)\n        rng.shuffle(y_train)\n        order = np.arange(n)\n"),
+    )),
+    Variant("train_records_the_last_batch_loss", (Edit(MLP, 'history["train_loss"].append(float(np.mean(batch_losses)))', 'history["train_loss"].append(float(batch_losses[-1]))'),)),
+    Variant("train_records_accuracy_on_the_training_set", (Edit(MLP, 'history["val_acc"].append(accuracy(params, x_val, y_val))', 'history["val_acc"].append(accuracy(params, x_train, y_train))'),)),
+    Variant("train_weights_the_epoch_loss_by_batch_size", (
+        Edit(MLP, "batch_losses.append(loss)", "batch_losses.extend([loss] * len(batch))"),
+    )),
+]
+
+CORRECT = [
+    Variant("linear_with_einsum_and_loops", (
+        Rewrite(LAYERS, "linear_forward", '''
+            def linear_forward(x, W, b):
+                return np.einsum("nd,dm->nm", x, W) + b[None, :], (x.copy(), W.copy())
+        '''),
+        Rewrite(LAYERS, "linear_backward", '''
+            def linear_backward(dout, cache):
+                x, W = cache
+                dW = np.zeros_like(W)
+                db = np.zeros(W.shape[1])
+                for n in range(x.shape[0]):
+                    dW += np.outer(x[n], dout[n])
+                    db += dout[n]
+                return np.einsum("nm,dm->nd", dout, W), dW, db
+        '''),
+    )),
+    Variant("relu_mask_ge_and_logsumexp_loss", (
+        Edit(MLP, "dh = np.where(a > 0, dh, 0.0)", "dh = dh * (a >= 0)"),
+        Rewrite(MLP, "_softmax_cross_entropy", '''
+            def _softmax_cross_entropy(scores, y):
+                n = scores.shape[0]
+                logp = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
+                probs = np.exp(logp)
+                onehot = np.zeros_like(probs)
+                onehot[np.arange(n), y] = 1.0
+                return -np.sum(logp * onehot) / n, (probs - onehot) / n
+        '''),
+        Edit(MLP, 'penalty = 0.5 * reg * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))', 'penalty = sum(0.5 * reg * np.linalg.norm(params[f"W{l}"]) ** 2 for l in range(1, L + 1))'),
+    )),
+    Variant("init_other_draw_order_and_in_place_sgd", (
+        Rewrite(MLP, "init_mlp", '''
+            def init_mlp(layer_sizes, rng):
+                params = {}
+                for l in range(len(layer_sizes) - 1, 0, -1):
+                    fan_in, fan_out = layer_sizes[l - 1], layer_sizes[l]
+                    params[f"b{l}"] = np.zeros(fan_out)
+                    params[f"W{l}"] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+                return params
+        '''),
+        Rewrite(MLP, "train_mlp", '''
+            def train_mlp(x_train, y_train, x_val, y_val, layer_sizes, *, lr=0.1, epochs=20, batch_size=64, reg=0.0, rng):
+                params = init_mlp(layer_sizes, rng)
+                n = len(x_train)
+                index = np.arange(n)
+                history = {"val_acc": [], "train_loss": []}
+                for epoch in range(epochs):
+                    rng.shuffle(index)
+                    total, count, start = 0.0, 0, 0
+                    while start < n:
+                        batch = index[start:start + batch_size]
+                        loss, grads = mlp_loss(params, x_train[batch], y_train[batch], reg)
+                        for key in params:
+                            params[key] -= lr * grads[key]
+                        total += loss
+                        count += 1
+                        start += batch_size
+                    history["train_loss"].append(total / count)
+                    predictions = mlp_forward(params, x_val).argmax(axis=1)
+                    history["val_acc"].append(float((predictions == y_val).sum() / len(y_val)))
+                return params, history
+        '''),
+    )),
+    Variant("train_with_choice_and_array_split", (
+        Rewrite(MLP, "train_mlp", '''
+            def train_mlp(x_train, y_train, x_val, y_val, layer_sizes, *, lr=0.1, epochs=20, batch_size=64, reg=0.0, rng):
+                params = init_mlp(layer_sizes, rng)
+                n = x_train.shape[0]
+                n_batches = -(-n // batch_size)
+                history = {"train_loss": [], "val_acc": []}
+                for _ in range(epochs):
+                    order = rng.choice(n, size=n, replace=False)
+                    losses = []
+                    for batch in np.split(order, np.arange(batch_size, n, batch_size)):
+                        loss, grads = mlp_loss(params, x_train[batch], y_train[batch], reg=reg)
+                        params = {k: v - lr * grads[k] for k, v in params.items()}
+                        losses.append(loss)
+                    assert len(losses) == n_batches
+                    history["train_loss"].append(sum(losses) / len(losses))
+                    history["val_acc"].append(accuracy(params, x_val, y_val))
+                return params, history
+        '''),
+    )),
+]
+
+
+def _graded(variant: Variant) -> "Grade":  # noqa: F821
+    folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{ASSIGNMENT}-"))
+    try:
+        build_submission(ASSIGNMENT, variant, folder)
+        return grade(ASSIGNMENT, submission=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("variant", BUGGY, ids=str)
+def test_buggy_variant_loses_points(variant):
+    result = _graded(variant)
+    assert result.possible > 0
+    assert result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_scores_full_marks(variant):
+    result = _graded(variant)
+    assert result.full_marks, f"{variant} lost points on {result.failed}:\n{result.output}"
+
+
+def test_reference_scores_full_marks():
+    result = grade(ASSIGNMENT, against_reference=True)
+    assert result.full_marks, f"the reference lost points on {result.failed}:\n{result.output}"
+
+
+def test_stubs_score_zero_and_every_failure_says_not_implemented():
+    results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider", "--profile", "grade", "--dlgrade-results", str(results)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )
+        document = json.loads(results.read_text())
+    finally:
+        shutil.rmtree(results.parent, ignore_errors=True)
+    assert document["assignments"][ASSIGNMENT]["earned"] == 0
+    tests = document["tests"]
+    assert tests and all(t["outcome"] == "failed" for t in tests)
+    silent = [t["name"] for t in tests if "NotImplementedError" not in t["message"]]
+    assert not silent, f"failures that do not mention NotImplementedError: {silent}"
