@@ -7,9 +7,11 @@ argument is copied across and every result comes back as plain copied data; othe
 back as ``RemoteObject`` handles that can only be passed back, called, or asked for attributes.
 A handle never compares, hashes or tests true: nothing the student defines runs in the judge.
 
-If the worker dies (``os._exit``, a crash) or misses its deadline (it is then killed), the call
-raises ``StudentCodeError`` and the next request starts a fresh worker; handles from the old one
-are then stale and say so.
+If the worker dies (``os._exit``, a crash, a resource limit) or misses its deadline (it is then
+killed), the call raises ``StudentCodeError`` saying why, and the next request starts a fresh
+worker; handles from the old one are then stale and say so. A student function or file load that
+ran out of time or ended the worker is not run again in the same run (it fails at once, saying
+so): one endless loop costs one time limit, not one per test or hypothesis example that calls it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class Worker:
         self._process: subprocess.Popen[bytes] | None = None
         self._modules: dict[str, RemoteModule] = {}
         self._released: list[int] = []
+        self._doomed: dict[str, str] = {}  # requests that hung or ended the process -> why
         self._log = tempfile.TemporaryFile()
 
     # -- process lifecycle -------------------------------------------------------------------
@@ -125,8 +128,14 @@ class Worker:
         return self._log.read().decode(errors="replace")
 
     # -- requests ----------------------------------------------------------------------------
-    def request(self, message: dict[str, Any], *, timeout: float | None = None, what: str = "student code") -> Any:
-        """Send one request and return its value; raise ``StudentCodeError`` on any failure."""
+    def request(self, message: dict[str, Any], *, timeout: float | None = None, what: str = "student code", once: bool = False) -> Any:
+        """Send one request and return its value; raise ``StudentCodeError`` on any failure.
+
+        ``once``: when this request (named by ``what``) runs out of time or ends the worker, later
+        ones with the same ``what`` fail at once, with the same message.
+        """
+        if what in self._doomed:  # it hung or ended the process once in this run: not again
+            _fail(self._doomed[what])
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._start()
@@ -145,20 +154,40 @@ class Worker:
             answer = wire.decode(self._read(length, deadline))
         except TimeoutError:
             self.close()
-            raise StudentCodeError(f"{what} did not finish within {timeout or self.timeout:g} s (it was stopped)") from None
+            self._give_up(what, once, f"{what} did not finish within {timeout or self.timeout:g} s (it was stopped)")
         except (EOFError, BrokenPipeError, OSError, wire.WireError) as error:
-            code = self._process.poll() if self._process else None
+            code = self._exit_status()
             printed = self.output(500).strip()
             self.close()
-            detail = f" (exit status {code})" if code is not None else f" ({error})"
+            detail = f" ({_describe_exit(code)})" if code is not None else f" ({error})"
             tail = f"\nlast output:\n{printed}" if printed else ""
-            raise StudentCodeError(f"the process running {what} ended unexpectedly{detail}{tail}") from None
+            self._give_up(what, once, f"the process running {what} ended unexpectedly{detail}{tail}")
+        except BaseException:  # interrupted (a test's time limit): its answer must never be read as the next one's
+            self.close()
+            raise
         if type(answer) is not dict or "ok" not in answer:
             self.close()
             raise StudentCodeError(f"the worker running {what} sent a malformed answer")
         if not answer["ok"]:
             raise StudentCodeError(f"{what} raised {answer.get('error')}\n{answer.get('traceback', '')}".rstrip())
         return self._wrap(answer.get("value"))
+
+    def _give_up(self, what: str, once: bool, message: str) -> None:
+        """Raise ``message``; with ``once``, every later request named ``what`` fails the same way
+        at once (one endless loop or crash costs one time limit or restart, not one per call)."""
+        if once:
+            message += "; it is not run again in this run"
+            self._doomed[what] = message
+        _fail(message)
+
+    def _exit_status(self) -> int | None:
+        """The worker's exit status, waiting a moment for a process that is just ending."""
+        if self._process is None:
+            return None
+        try:
+            return self._process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _read(self, n: int, deadline: float) -> bytes:
         chunks = []
@@ -201,7 +230,7 @@ class Worker:
         """The module of ``path`` in the current worker (loaded once per worker)."""
         key = str(Path(path).resolve())
         if self._process is None or self._process.poll() is not None or key not in self._modules:
-            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}")
+            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}", once=True)
             self._modules[key] = RemoteModule(self, info, label)
         return self._modules[key]
 
@@ -212,6 +241,32 @@ class Worker:
     def fetch(self, handle: Any) -> Any:
         """The current plain value of a shared object (containers walked, arrays copied)."""
         return self.request({"op": "fetch", "target": handle}, what="fetching a value")
+
+
+def _fail(message: str) -> None:
+    """Raise ``StudentCodeError`` from one place, so that a repeated failure looks the same to
+    hypothesis as the first one (not a flaky test)."""
+    raise StudentCodeError(message)
+
+
+_SIGNALS = {
+    signal.SIGXCPU: "it used up its CPU time limit",
+    signal.SIGXFSZ: "it wrote more output than the limit allows",
+    signal.SIGKILL: "it was killed",
+    signal.SIGSEGV: "it crashed with a segmentation fault",
+    signal.SIGABRT: "it aborted",
+}
+
+
+def _describe_exit(code: int) -> str:
+    """Why the worker ended, from its exit status (negative: the signal that ended it)."""
+    if code >= 0:
+        return f"exit status {code}: student code must not exit the process (sys.exit, os._exit)"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"{_SIGNALS.get(-code, 'it was ended by a signal')}, {name}"
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -334,7 +389,7 @@ class RemoteModule:
 
     def _call(self, message: dict[str, Any], name: str) -> Any:
         message.update(target=self._handle, attr=name)
-        return self._worker.request(message, what=f"{self.label}: {name}")
+        return self._worker.request(message, what=f"{self.label}: {name}", once=True)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name not in self._names:
