@@ -155,10 +155,13 @@ class CodeLoader:
         if not path.is_file():
             return StudentFile(label, path, None, f"the file {self._shown(path)} is missing")
         if self.worker is not None:
+            if path in self._local:  # a file that failed to load is not loaded again in this run
+                return self._local[path]
             try:
                 return StudentFile(label, path, self.worker.load(path, label=label), None)
             except StudentCodeError as error:
-                return StudentFile(label, path, None, str(error))
+                self._local[path] = StudentFile(label, path, None, str(error))
+                return self._local[path]
         if path not in self._local:
             try:
                 self._local[path] = StudentFile(label, path, LocalModule(load_module_from_path(path)), None)
