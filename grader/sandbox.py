@@ -8,14 +8,20 @@
   captured output included (``RLIMIT_FSIZE``), and no core dumps. Wall-clock time is bounded per
   request by the ``Worker`` itself.
 * **a clean environment**: nothing inherited but ``PATH`` and the locale; ``HOME`` and ``TMPDIR``
-  are private folders; the working folder is a private copy of the submission.
+  are private folders; the working folder holds private copies of the student's files and of
+  the course's public files (the helpers that run beside student code), and the worker loads
+  code only from there.
 * **what it can see**, as strongly as this machine allows (``probe``):
 
   ``namespaces`` (root, and ``unshare`` works): the worker runs in fresh mount, network and PID
   namespaces (``unshare --mount --net --pid --fork --kill-child --mount-proc``). The course's
   ``reference/``, ``tests/`` and every ``assignments/*/hidden/`` are covered by empty read-only
-  tmpfs mounts; the network is a lone loopback that is down; ``/proc`` shows only the worker's
-  own processes; when the worker dies, the kernel kills every process it started, however it
+  tmpfs mounts; ``/tmp``, ``/var/tmp``, ``/dev/shm`` and ``/run/lock`` are private scratch
+  tmpfs (64 MiB each), so nothing written there outlives the worker or reaches another run
+  (the worker's own folder, the harness and the Python environment stay visible where they
+  are, even under ``/tmp``);
+  the network is a lone loopback that is down; ``/proc`` shows only the worker's own
+  processes; when the worker dies, the kernel kills every process it started, however it
   detached. Then the worker drops to an unprivileged user of its own (``setpriv``, no new
   privileges, no capabilities), so it cannot undo the mounts, signal or trace the judge, or
   write where only root may (the judge's results).
@@ -40,6 +46,7 @@ import shlex
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,9 +56,15 @@ from typing import Any, Literal
 Level = Literal["namespaces", "user", "limits"]
 
 FIRST_UID = 100_000
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _UNSHARE = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private"]
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 MIB = 1 << 20
+_NEVER_COPIED = frozenset({"hidden", "__pycache__", ".git"})
+
+
+class SandboxError(Exception):
+    """The sandbox cannot be set up here: grading must stop rather than run unconfined."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +122,6 @@ def default_limits() -> Limits:
 
 def hidden_paths(course: Path, *, keep_reference: bool) -> list[Path]:
     """The instructor-only folders of ``course`` (and of the harness) that exist."""
-    from grader.remote import PROJECT_ROOT
-
     roots = {course.resolve(), PROJECT_ROOT}
     paths: list[Path] = []
     for root in sorted(roots):
@@ -118,7 +129,13 @@ def hidden_paths(course: Path, *, keep_reference: bool) -> list[Path]:
         if not keep_reference:
             paths.append(root / "reference")
         paths.extend(sorted((root / "assignments").glob("*/hidden")))
-    return [p for p in paths if p.is_dir() and not p.is_symlink()]
+    return sorted({p.resolve() for p in paths if p.is_dir()})  # a linked folder: hide its target
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """``paths`` without those inside another one of them."""
+    unique = sorted(set(paths))
+    return [p for p in unique if not any(p != q and p.is_relative_to(q) for q in unique)]
 
 
 def copy_regular_files(source: Path, destination: Path, *, names: Iterable[str] | None = None) -> list[str]:
@@ -126,11 +143,10 @@ def copy_regular_files(source: Path, destination: Path, *, names: Iterable[str] 
     ``destination``. Symbolic links, devices and the like are never followed or copied (a link
     could point at the reference); the names skipped for that are returned."""
     if names is None:
-        names = sorted(
-            os.path.relpath(os.path.join(folder, name), source)
-            for folder, _, files in os.walk(source)  # never enters linked folders
-            for name in files
-        )
+        names = []
+        for folder, dirs, files in os.walk(source):  # never enters linked folders
+            dirs[:] = sorted(d for d in dirs if d not in _NEVER_COPIED)
+            names += [os.path.relpath(os.path.join(folder, name), source) for name in sorted(files)]
     skipped: list[str] = []
     for relative in names:
         path = source / relative
@@ -167,9 +183,12 @@ class Sandbox:
         for folder in (self.home, self.tmp, self.work):
             folder.mkdir()
         self.hidden = hidden_paths(course, keep_reference=keep_reference) if self.level == "namespaces" else []
+        # What the worker must still see: its folder, the harness and the Python environment.
+        self.needed = [p.resolve() for p in (self.root, PROJECT_ROOT, Path(sys.prefix))]
 
     def add_files(self, source: Path, subfolder: str) -> Path:
-        """Copy ``source``'s regular files to ``work/<subfolder>`` and return that folder."""
+        """Copy ``source``'s regular files to ``work/<subfolder>`` and return that folder (the
+        worker reads code only from its own folder; ``hidden/`` folders are never copied)."""
         destination = self.work / subfolder
         destination.mkdir(parents=True, exist_ok=True)
         copy_regular_files(source, destination)
@@ -207,9 +226,40 @@ class Sandbox:
         drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
         if self.level == "user":
             return drop
-        mounts = "".join(f"mount -t tmpfs -o ro,nosuid,nodev,noexec,size=4k,mode=000 dlgrade-hidden {shlex.quote(str(p))} && " for p in self.hidden)
-        script = f'{mounts}exec {shlex.join(drop)} "$@"'
-        return [*_UNSHARE, "--", "/bin/sh", "-c", script, "dlgrade-sandbox"]
+        return [*_UNSHARE, "--", "/bin/sh", "-c", f'set -e; {self._mounts()}; exec {shlex.join(drop)} "$@"', "dlgrade-sandbox"]
+
+    def _mounts(self) -> str:
+        """Shell commands, run as root in the new mount namespace: private scratch tmpfs over /tmp
+        and the other world-writable folders (what the worker needs from /tmp, such as its own
+        folder, is carried over through a staging tmpfs on /mnt), then empty read-only folders
+        over the hidden paths."""
+        q = shlex.quote
+        scratch = "mount -t tmpfs -o nosuid,nodev,size=64m,mode=1777 dlgrade-scratch"
+        steps = []
+        if Path("/mnt").is_dir():
+            carried = _outermost([p for p in self.needed if p.is_relative_to("/tmp")])
+            steps.append("mount -t tmpfs -o size=4k dlgrade-staging /mnt")
+            steps += [f"mkdir /mnt/{i} && mount --bind {q(str(p))} /mnt/{i}" for i, p in enumerate(carried)]
+            steps.append(f"{scratch} /tmp")
+            steps += [f"mkdir -p {q(str(p))} && mount --move /mnt/{i} {q(str(p))}" for i, p in enumerate(carried)]
+            steps.append("umount /mnt")
+            # A hidden path under /tmp that was not carried over is gone already.
+            hidden = [p for p in self.hidden if not p.is_relative_to("/tmp") or any(p.is_relative_to(c) for c in carried)]
+        else:
+            hidden = self.hidden
+        steps += [f"if [ -d {d} ]; then {scratch} {d}; fi" for d in ("/var/tmp", "/dev/shm", "/run/lock")]
+        steps += [f"mount -t tmpfs -o ro,nosuid,nodev,noexec,size=4k,mode=000 dlgrade-hidden {q(str(p))}" for p in hidden]
+        return "; ".join(steps)
+
+    def check(self) -> None:
+        """Start the sandbox once around ``true``; raise ``SandboxError`` if it cannot be set up
+        (then nothing must be graded: a hidden path could be left visible)."""
+        command = self.command()
+        if not command:
+            return
+        run = subprocess.run([*command, "/bin/true"], stdin=subprocess.DEVNULL, capture_output=True, text=True, preexec_fn=self.prepare(), timeout=60)
+        if run.returncode != 0:
+            raise SandboxError(f"{self.level} sandbox failed (exit status {run.returncode}): {run.stderr.strip()[-1000:]}")
 
     def prepare(self) -> Callable[[], None]:
         """The function run in the child before ``exec``: only ``setrlimit`` calls."""
@@ -219,6 +269,7 @@ class Sandbox:
     def worker_options(self, env: dict[str, str] | None = None) -> dict[str, Any]:
         """Keyword arguments for ``grader.remote.Worker``."""
         self._hand_over()
+        self.check()
         return {"env": self.environment(env), "cwd": self.work, "prepare": self.prepare(), "command": self.command()}
 
     def describe(self) -> str:
