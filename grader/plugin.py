@@ -26,7 +26,7 @@ import pytest
 from grader import scoring, settings as settings_module
 from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError, Worker
-from grader.sandbox import Sandbox, probe
+from grader.sandbox import Sandbox, SandboxError, probe
 from grader.settings import SETTINGS_KEY, Settings
 from grader.submission import CodeLoader, CodeSource, StudentFile, assignment_of
 
@@ -91,7 +91,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
     whose = "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
     box = f" sandbox={probe()}" if s.sandbox else ""
-    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation}{box} code={whose} device={_device()}"
+    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={whose} device={_device()}{box}"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -112,16 +112,23 @@ def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
     if LOADER_KEY not in config.stash:
         s = config.stash[SETTINGS_KEY]
         source = CodeSource.for_run(course_assignments, s.submission, s.against_reference)
+        helpers = course_assignments
         worker = None
         if s.isolation == "worker":
             options: dict[str, Any] = {"env": _worker_environment()}
-            if s.sandbox:
+            if s.sandbox:  # the worker gets private copies of student files and helpers
                 box = config.stash[SANDBOX_KEY] = Sandbox(course_assignments.parent, keep_reference=s.against_reference)
-                if s.submission is not None:  # the worker gets a private copy, never the original
+                helpers = box.add_files(course_assignments, "course/assignments")
+                if not s.against_reference:
                     source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
-                options = box.worker_options(options["env"])
-            worker = Worker(timeout=min(60.0, s.timeout), load_timeout=s.timeout, **options)
-        config.stash[LOADER_KEY] = CodeLoader(source, worker, course_assignments)
+                try:
+                    options = box.worker_options(options["env"])
+                except SandboxError as error:  # never grade unconfined: stop the whole run
+                    pytest.exit(f"dlgrade: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)
+            # The worker's own deadlines come before the test's (pytest-timeout), so that code that
+            # never ends is stopped by the worker and named in the message, and not run again.
+            worker = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
+        config.stash[LOADER_KEY] = CodeLoader(source, worker, helpers)
     return config.stash[LOADER_KEY]
 
 
