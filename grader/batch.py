@@ -1,0 +1,154 @@
+"""Grade a roster: every subfolder of ROSTER_DIR is one student's submission.
+
+Each submission is graded by its own ``python -m grader grade`` subprocess (so whatever happens
+while grading one student, another's grade cannot change), several at once (``jobs``), with a
+progress bar. Written to ``OUT``:
+
+* ``gradebook.csv``: a row per student (name order), a column per assignment (points earned),
+  ``total``, ``possible``, ``percent`` and ``status`` (``ok``, or why the grade is incomplete);
+* ``students/<name>/results.json`` (``grader.report`` JSON), ``gradescope.json`` and
+  ``feedback.md``;
+* ``summary.md``: the score distribution (count, mean, median, min, max, a histogram).
+
+Grades are a function of the submission alone: re-running gives the same gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.grading import Course, Options
+from grader.report import Report, from_json, to_gradescope, to_markdown
+
+BINS = 10  # histogram bars of 10 percentage points
+
+
+@dataclass(frozen=True)
+class StudentGrade:
+    """One roster entry: the report, or why there is none."""
+
+    name: str
+    report: Report | None
+    error: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.report is None:
+            return f"error: {self.error}"
+        broken = [a.name for a in self.report.assignments if a.error]
+        return f"incomplete: {', '.join(broken)} not graded" if broken else "ok"
+
+
+def students(roster: Path) -> list[Path]:
+    """The roster's submissions: its subfolders (not hidden ones, not links), in name order."""
+    return sorted(p for p in roster.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+
+
+def grade_one(submission: Path, out: Path, *, course: Course, assignments: list[str] | None, options: Options, hidden_visibility: str) -> StudentGrade:
+    """Grade one submission in a subprocess and write its files under ``out/students/<name>/``."""
+    folder = out / "students" / submission.name
+    folder.mkdir(parents=True, exist_ok=True)
+    results = folder / "results.json"
+    command = [
+        sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results),
+        "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
+        "--sandbox", "on" if options.sandbox else "off",
+    ]  # fmt: skip
+    for name in assignments or []:
+        command += ["--assignment", name]
+    count = len(assignments) if assignments else len(course.assignments())
+    results.unlink(missing_ok=True)
+    try:
+        run = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=count * options.assignment_timeout + 120)
+    except subprocess.TimeoutExpired:
+        return StudentGrade(submission.name, None, "grading did not finish")
+    if not results.is_file():
+        message = (run.stderr.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
+        return StudentGrade(submission.name, None, message)
+    report = from_json(results.read_text())
+    (folder / "gradescope.json").write_text(to_gradescope(report, hidden_visibility=hidden_visibility))
+    (folder / "feedback.md").write_text(to_markdown(report))
+    return StudentGrade(submission.name, report)
+
+
+def gradebook_csv(grades: list[StudentGrade], assignments: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", *assignments, "total", "possible", "percent", "status"])
+    for grade in sorted(grades, key=lambda g: g.name):
+        if grade.report is None:
+            writer.writerow([grade.name, *["" for _ in assignments], "", "", "", grade.status])
+            continue
+        earned = {a.name: a.earned for a in grade.report.assignments}
+        r = grade.report
+        percent = f"{100 * r.earned / r.possible:.1f}" if r.possible else ""
+        writer.writerow([grade.name, *[f"{earned[a]:g}" if a in earned else "" for a in assignments], f"{r.earned:g}", f"{r.possible:g}", percent, grade.status])
+    return buffer.getvalue()
+
+
+def summary_markdown(grades: list[StudentGrade]) -> str:
+    percents = [100 * g.report.earned / g.report.possible for g in grades if g.report is not None and g.report.possible]
+    errors = [g for g in grades if g.status != "ok"]
+    lines = ["# Batch summary", "", f"- submissions: {len(grades)}", f"- graded: {len(percents)}", f"- not fully graded: {len(errors)}"]
+    if percents:
+        lines += [
+            f"- mean: {statistics.fmean(percents):.1f}%",
+            f"- median: {statistics.median(percents):.1f}%",
+            f"- min: {min(percents):.1f}%, max: {max(percents):.1f}%",
+            "",
+            "| percent | students | |",
+            "|---|---:|---|",
+        ]
+        counts = [0] * BINS
+        for p in percents:
+            counts[min(int(p // (100 / BINS)), BINS - 1)] += 1
+        for i, n in enumerate(counts):  # [0, 10), [10, 20), ..., [90, 100]
+            lines.append(f"| {i * 100 // BINS}-{(i + 1) * 100 // BINS} | {n} | {'#' * n} |")
+    if errors:
+        lines += ["", "## Needs a look", ""] + [f"- {g.name}: {g.status}" for g in sorted(errors, key=lambda g: g.name)]
+    return "\n".join(lines) + "\n"
+
+
+def run_batch(
+    roster: Path,
+    out: Path,
+    *,
+    course: Course,
+    assignments: list[str] | None,
+    options: Options,
+    jobs: int = 1,
+    progress: bool = True,
+    hidden_visibility: str = "after_published",
+) -> str:
+    """Grade every submission of ``roster`` into ``out``; return a one-line summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    submissions = students(roster)
+    chosen = assignments or course.assignments()
+    out.mkdir(parents=True, exist_ok=True)
+    grades: list[StudentGrade] = []
+    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, disable=not progress, transient=False) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
+        task = bar.add_task("", total=len(submissions))
+        futures = {
+            pool.submit(grade_one, s, out, course=course, assignments=assignments, options=options, hidden_visibility=hidden_visibility): s
+            for s in submissions
+        }
+        for future in as_completed(futures):
+            name = futures[future].name
+            try:
+                grades.append(future.result())
+            except Exception as error:  # a bug of ours must not stop the roster
+                grades.append(StudentGrade(name, None, f"{type(error).__name__}: {error}"))
+            bar.update(task, advance=1, description=name)
+    (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
+    (out / "summary.md").write_text(summary_markdown(grades))
+    graded = sum(g.status == "ok" for g in grades)
+    return f"dlgrade batch: {graded} of {len(grades)} submissions fully graded; gradebook {out / 'gradebook.csv'}"

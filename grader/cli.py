@@ -1,0 +1,161 @@
+"""The ``dlgrade`` command (also ``python -m grader``): grade, batch, release.
+
+``grade SUBMISSION [--assignment NAME ...] [--format gradescope|json|junit|markdown] [--out FILE]``
+    Grade one submission with the course's own tests (``grader.grading``) and write the result.
+    Exit status 0 whenever grading finished, whatever the score; 2 when the grader could not run
+    (a bad argument, or an assignment it could not grade), with a message on stderr.
+``batch ROSTER_DIR --out DIR [--jobs N]``
+    Grade every subfolder of ROSTER_DIR (``grader.batch``).
+``release [--check]``
+    Write the student stubs from the reference's solution regions (``grader.release``); with
+    ``--check``, write nothing and exit 1 when a committed stub differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.grading import PROJECT_ROOT, Course, GradingError, Options, grade
+from grader.report import FORMATS, VISIBILITIES, render
+
+EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
+
+
+def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per test (default 120)")
+    parser.add_argument("--assignment-timeout", type=float, default=1800.0, help="seconds per assignment before it counts as not graded (default 1800)")
+    parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off only for measurements)")
+    parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="Gradescope visibility of hidden tests (default after_published)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dlgrade", description="Grade deep-learning coursework with the course's own tests.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade_parser = commands.add_parser("grade", help="grade one submission")
+    grade_parser.add_argument("submission", type=Path, help="a folder laid out like the template, or one .py/.ipynb file (with --assignment)")
+    grade_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
+    grade_parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
+    grade_parser.add_argument("--out", type=Path, help="write here instead of stdout")
+    _add_grading_options(grade_parser)
+
+    batch_parser = commands.add_parser("batch", help="grade a roster: every subfolder is one student's submission")
+    batch_parser.add_argument("roster", type=Path)
+    batch_parser.add_argument("--out", type=Path, required=True, help="folder for the gradebook, results and feedback")
+    batch_parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    batch_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
+    batch_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_grading_options(batch_parser)
+
+    release_parser = commands.add_parser("release", help="write the student stubs from the reference")
+    release_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
+    release_parser.add_argument("--check", action="store_true", help="only check that the committed stubs are up to date")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
+    if args.timeout <= 0 or args.assignment_timeout <= 0:
+        raise GradingError(f"timeouts must be positive (timeout={args.timeout!r}, assignment_timeout={args.assignment_timeout!r})")
+    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, sandbox=args.sandbox == "on")
+
+
+def _grade(args: argparse.Namespace) -> int:
+    if not args.submission.exists():
+        raise GradingError(f"submission {str(args.submission)!r} does not exist")
+    report = grade(args.submission, course=Course(args.course.resolve()), assignments=args.assignment, options=_options(args))
+    text = render(report, args.format, hidden_visibility=args.hidden_visibility)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    for assignment in report.assignments:
+        if assignment.error:
+            print(f"dlgrade: could not grade {assignment.name}: {assignment.error}", file=sys.stderr)
+    return EXIT_OK if report.complete else EXIT_ERROR
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from grader.batch import run_batch
+
+    if args.jobs < 1:
+        raise GradingError(f"jobs={args.jobs!r}: give at least 1")
+    if not args.roster.is_dir():
+        raise GradingError(f"roster {str(args.roster)!r} is not a folder")
+    summary = run_batch(
+        args.roster,
+        args.out,
+        course=Course(args.course.resolve()),
+        assignments=args.assignment,
+        options=_options(args),
+        jobs=args.jobs,
+        progress=not args.no_progress,
+        hidden_visibility=args.hidden_visibility,
+    )
+    print(summary)
+    return EXIT_OK
+
+
+def release_pairs(course: Path) -> list[tuple[Path, Path]]:
+    """(instructor's file, student's file) for every reference file with solution regions.
+
+    ``reference/<a>/<file>.py`` -> ``assignments/<a>/<file>.py``; a notebook assignment's
+    instructor notebook ``reference/<a>/<name>.ipynb`` -> ``assignments/<a>/<name>.ipynb``.
+    """
+    from grader.release import has_solutions
+
+    pairs = []
+    for source in sorted((course / "reference").glob("*/*")):
+        if source.suffix not in (".py", ".ipynb") or source.name == "__init__.py":
+            continue
+        if source.suffix == ".py" and not has_solutions(source.read_text()):
+            continue
+        pairs.append((source, course / "assignments" / source.parent.name / source.name))
+    return pairs
+
+
+def _release(args: argparse.Namespace) -> int:
+    from grader.release import release_file
+
+    course = args.course.resolve()
+    pairs = release_pairs(course)
+    if not pairs:
+        raise GradingError(f"{course / 'reference'} has no files with solution regions to release")
+    stale = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for source, destination in pairs:
+            fresh = Path(scratch) / source.parent.name / source.name
+            release_file(source, fresh)
+            if not destination.is_file() or destination.read_bytes() != fresh.read_bytes():
+                stale.append(destination)
+                if not args.check:
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    destination.write_bytes(fresh.read_bytes())
+    shown = [str(p.relative_to(course)) for p in stale]
+    if args.check:
+        if stale:
+            print("dlgrade release --check: these stubs differ from the reference (run `python -m grader release`):", file=sys.stderr)
+            print("\n".join(f"  {s}" for s in shown), file=sys.stderr)
+            return EXIT_DIFFERS
+        print(f"dlgrade release --check: {len(pairs)} stubs are up to date")
+        return EXIT_OK
+    print(f"dlgrade release: wrote {len(stale)} of {len(pairs)} stubs" + "".join(f"\n  {s}" for s in shown))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"grade": _grade, "batch": _batch, "release": _release}
+    try:
+        return handlers[args.command](args)
+    except GradingError as error:
+        print(f"dlgrade: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("dlgrade: interrupted", file=sys.stderr)
+        return 130
