@@ -1,8 +1,8 @@
-"""A course helper, not a file to edit: numpy random state where YOUR code runs.
+"""A course helper, not a file to edit: numpy's global random state where YOUR code runs.
 
-When grading, your functions run in a separate process, and a ``numpy.random.Generator`` cannot be
-copied there. The tests ask this helper, which runs beside your code, to make one; they also ask
-it for numpy's global random state, to check that your code leaves it alone.
+When grading, your functions run in a separate process. The tests ask this helper, which runs
+beside your code, for numpy's global random state before and after your dropout, to check that
+your code draws only from the ``rng`` it is given.
 """
 
 from __future__ import annotations
@@ -10,11 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-
-def generator(seed: int) -> np.random.Generator:
-    """A fresh generator seeded with ``seed``."""
-    return np.random.default_rng(seed)
 
 
 def global_state() -> tuple[Any, ...]:

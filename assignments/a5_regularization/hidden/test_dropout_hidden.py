@@ -24,10 +24,6 @@ NONZERO = st.one_of(*(dl.arrays(SHAPES, magnitude=m, kinks=(0.0,)) for m in (1e-
 PROBABILITIES = st.sampled_from([0.01, 0.05, 0.15, 0.45, 0.55, 0.8, 0.95, 0.99, 0.999]) | st.floats(0.001, 0.999)
 
 
-def generator(helper, seed):
-    return helper("course_rng.py").generator(seed)
-
-
 def nonzero_like(seed, shape):
     r = np.random.default_rng(seed)
     return r.uniform(0.5, 2.0, size=shape) * r.choice([-1.0, 1.0], size=shape)
@@ -36,9 +32,9 @@ def nonzero_like(seed, shape):
 @pytest.mark.points(3)
 @fixture_ok
 @given(x=NONZERO, p=PROBABILITIES, seed=SEEDS)
-def test_hidden_forward_and_backward_values_at_many_probabilities(student, helper, x, p, seed):
+def test_hidden_forward_and_backward_values_at_many_probabilities(student, x, p, seed):
     dr = student("dropout.py")
-    out, cache = dr.dropout_forward(x, p=p, train=True, rng=generator(helper, seed))
+    out, cache = dr.dropout_forward(x, p=p, train=True, rng=np.random.default_rng(seed))
     check_array_type(out, x.shape, what="dropout_forward output (train)")
     kept = out != 0
     assert_close(out, np.where(kept, x / (1 - p), 0.0), what=f"dropout_forward output (train, p={p})")
@@ -48,10 +44,10 @@ def test_hidden_forward_and_backward_values_at_many_probabilities(student, helpe
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("p", [0.05, 0.35, 0.6, 0.9])
-def test_hidden_drop_rate(student, helper, rng, p):
+def test_hidden_drop_rate(student, rng, p):
     dr = student("dropout.py")
     x = nonzero_like(int(rng.integers(2**32)), (125, 160))
-    out, _ = dr.dropout_forward(x, p=p, train=True, rng=generator(helper, int(rng.integers(2**32))))
+    out, _ = dr.dropout_forward(x, p=p, train=True, rng=np.random.default_rng(int(rng.integers(2**32))))
     check_array_type(out, x.shape, what="dropout_forward output (train)")
     assert_zero_fraction(out, p, what=f"dropout_forward(x, p={p}, train=True)")
 
@@ -59,13 +55,12 @@ def test_hidden_drop_rate(student, helper, rng, p):
 @pytest.mark.points(2)
 @fixture_ok
 @given(shape=SHAPES, p=st.sampled_from([0.2, 0.3, 0.7]), seed=SEEDS)
-def test_hidden_each_cache_keeps_its_own_mask(student, helper, shape, p, seed):
+def test_hidden_each_cache_keeps_its_own_mask(student, shape, p, seed):
     """Two forward passes, then the backward of the FIRST: it must use the first mask."""
     dr = student("dropout.py")
     x = nonzero_like(seed, shape)
-    rng = generator(helper, seed)
-    out_1, cache_1 = dr.dropout_forward(x, p=p, train=True, rng=rng)
-    out_2, cache_2 = dr.dropout_forward(2 * x, p=p, train=True, rng=rng)
+    out_1, cache_1 = dr.dropout_forward(x, p=p, train=True, rng=np.random.default_rng(seed))
+    out_2, cache_2 = dr.dropout_forward(2 * x, p=p, train=True, rng=np.random.default_rng(seed + 1))
     check_array_type(out_1, x.shape, what="dropout_forward output (first call)")
     check_array_type(out_2, x.shape, what="dropout_forward output (second call)")
     dout = nonzero_like(seed + 1, shape)
@@ -80,9 +75,9 @@ def test_hidden_each_cache_keeps_its_own_mask(student, helper, shape, p, seed):
 @pytest.mark.points(1)
 @fixture_ok
 @given(x=dl.arrays(SHAPES, magnitude=1e4), p=st.sampled_from([0.0, 0.01, 0.5, 0.99, 1.0]), seed=SEEDS)
-def test_hidden_eval_is_the_identity(student, helper, x, p, seed):
+def test_hidden_eval_is_the_identity(student, x, p, seed):
     dr = student("dropout.py")
-    out, cache = dr.dropout_forward(x, p=p, train=False, rng=generator(helper, seed))
+    out, cache = dr.dropout_forward(x, p=p, train=False, rng=np.random.default_rng(seed))
     assert_close(out, x, what=f"dropout_forward output (eval, p={p})")
     dout = nonzero_like(seed, x.shape)
     assert_close(dr.dropout_backward(dout, cache), dout, what=f"dropout_backward dx (eval, p={p})")
