@@ -27,13 +27,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader import assert_close
 
 DEVICES = [pytest.param("cpu", id="cpu"), pytest.param("cuda", id="cuda", marks=pytest.mark.gpu)]
 seeds = st.integers(0, 2**32 - 1)
+# Each example builds a model and makes a few round trips to the worker when grading (~10 ms):
+# at most 30 examples per test keep a grading run within seconds per test.
+capped = settings(max_examples=min(settings.default.max_examples, 30))
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -95,13 +98,13 @@ def linears(layers: list[dict], what: str) -> tuple[dict, dict]:
 
 
 @pytest.mark.points(2)
+@capped
 @given(d=sizes, h=sizes, c=sizes, p=drop_rates)
 def test_build_mlp_layers_and_sizes(a9, d, h, c, p):
     """The forward pass calls Linear(d, h) -> ReLU -> Dropout(p) -> Linear(h, c), in this order."""
     nb, probes = a9.nb, a9.probes
     what = f"build_mlp({d}, {h}, {c}, p_drop={p})"
-    model = nb.build_mlp(d, h, c, p)
-    layers = probes.layers_in_call_order(model, np.zeros((2, d)), False)
+    layers = probes.probe_mlp(nb.build_mlp(d, h, c, p), np.zeros((2, d)), False)["layers"]
     kinds = [layer["kind"] for layer in layers]
     assert kinds == ["Linear", "ReLU", "Dropout", "Linear"], (
         f"{what}: a forward pass calls the layers {' -> '.join(kinds) or '(none)'}; expected "
@@ -114,28 +117,28 @@ def test_build_mlp_layers_and_sizes(a9, d, h, c, p):
 
 
 @pytest.mark.points(2)
+@capped
 @given(seed=seeds, d=sizes, h=sizes, c=sizes, p=drop_rates)
 def test_build_mlp_eval_mode_is_linear_relu_linear(a9, seed, d, h, c, p):
     """In eval mode the model maps x to relu(x W1^T + b1) W2^T + b2: dropout is the identity."""
     nb, probes = a9.nb, a9.probes
     what = f"build_mlp({d}, {h}, {c}, p_drop={p}) in eval mode"
     x = np.random.default_rng(seed).normal(size=(5, d))
-    model = probes.as_float64(nb.build_mlp(d, h, c, p))
-    first, last = linears(probes.layers_in_call_order(model, x, False), what)
+    probed = probes.probe_mlp(nb.build_mlp(d, h, c, p), x, False)
+    first, last = linears(probed["layers"], what)
     expected = relu(x @ first["weight"].T + first["bias"]) @ last["weight"].T + last["bias"]
-    out = probes.forward(model, x, False)
-    assert_close(out, expected, what=what)
+    assert_close(probed["output"], expected, what=what)
 
 
 @pytest.mark.points(2)
+@capped
 @given(seed=seeds, d=sizes, h=sizes, c=sizes, p=st.floats(0.05, 1.0))
 def test_build_mlp_train_mode_drops_hidden_units(a9, seed, d, h, c, p):
     """In train mode each hidden unit after the ReLU is 0 or relu(z) / (1 - p): inverted dropout."""
     nb, probes = a9.nb, a9.probes
     what = f"build_mlp({d}, {h}, {c}, p_drop={p}) in train mode"
     x = np.random.default_rng(seed).normal(size=(16, d))
-    model = probes.as_float64(nb.build_mlp(d, h, c, p))
-    first, last = linears(probes.layers_in_call_order(model, x, True), what)
+    first, last = linears(probes.probe_mlp(nb.build_mlp(d, h, c, p), x, True)["layers"], what)
     hidden = relu(x @ first["weight"].T + first["bias"])
     got = last["input"]
     assert got.shape == hidden.shape, f"{what}: the last Linear got input of shape {got.shape}, expected {hidden.shape}"
@@ -189,17 +192,15 @@ def train_cases(draw, min_batches=1):
 def run_train_epoch(nb, probes, local, case: TrainCase, device: str):
     """Train a float64 Linear (started in eval mode) on ``device``; also the expected values."""
     x, y, w, b = case.data()
-    model = probes.set_mode(probes.linear(w, b, device), False)
-    recorder = probes.Recorder(model)
-    loader = probes.batches(x, y, list(case.batch_sizes))  # on the CPU, like a DataLoader's
-    optimizer = probes.sgd(model, case.lr, case.momentum)
-    result = nb.train_epoch(recorder, loader, optimizer, probes.cross_entropy(), probes.device(device))
+    setting = probes.train_setting(x, y, w, b, list(case.batch_sizes), case.lr, case.momentum, device)  # loader on the CPU
+    result = nb.train_epoch(setting["model"], setting["loader"], setting["optimizer"], setting["loss_fn"], setting["device"])
+    after = probes.report(setting["model"])
 
     expected_model = local.linear(w, b)
     losses = local.manual_train_epoch(
         expected_model, local.batches(x, y, list(case.batch_sizes)), local.sgd(expected_model, case.lr, case.momentum), local.cross_entropy()
     )
-    return result, losses, probes.parameters(model), local.parameters(expected_model), probes.calls(recorder), probes.parameter_devices(model)
+    return result, losses, after["parameters"], local.parameters(expected_model), after["calls"], after["devices"]
 
 
 def check_float(probes, result, what: str) -> None:
@@ -208,6 +209,7 @@ def check_float(probes, result, what: str) -> None:
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=train_cases())
 def test_train_epoch_returns_mean_batch_loss(a9, device, case):
     """train_epoch returns the mean of the batch losses, as a Python float."""
@@ -220,6 +222,7 @@ def test_train_epoch_returns_mean_batch_loss(a9, device, case):
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=train_cases(min_batches=2))
 def test_train_epoch_updates_parameters_one_step_per_batch(a9, device, case):
     """One optimizer step per batch from fresh gradients: the weights equal those of the written-out loop."""
@@ -232,6 +235,7 @@ def test_train_epoch_updates_parameters_one_step_per_batch(a9, device, case):
 
 
 @pytest.mark.points(2)
+@capped
 @given(seed=seeds, features=st.integers(1, 4), classes=st.integers(2, 5), batch=st.integers(2, 5), last=st.integers(1, 4))
 def test_train_epoch_mean_is_unweighted(a9, seed, features, classes, batch, last):
     """A smaller last batch counts as much as any other: (1/B) sum_b loss_b, not a mean over examples."""
@@ -248,6 +252,7 @@ def test_train_epoch_mean_is_unweighted(a9, seed, features, classes, batch, last
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=train_cases())
 def test_train_epoch_runs_in_train_mode_on_the_device(a9, device, case):
     """Every forward pass runs in train mode (the model came in eval mode), on batches moved to the device."""
@@ -300,10 +305,9 @@ def eval_cases(draw):
 def run_evaluate(nb, probes, case: EvalCase, device: str):
     """``evaluate`` on a Recorder-wrapped MLP that starts in TRAIN mode."""
     x, y, weights, logits = case.data()
-    model = probes.mlp(*weights, case.p, device)
-    recorder = probes.set_mode(probes.Recorder(model), True)
-    result = nb.evaluate(recorder, probes.batches(x, y, list(case.batch_sizes)), probes.device(device))
-    return result, y, logits, probes.calls(recorder)
+    setting = probes.mlp_setting(*weights, case.p, device, True)
+    result = nb.evaluate(setting["model"], probes.batches(x, y, list(case.batch_sizes)), setting["device"])
+    return result, y, logits, probes.report(setting["model"])["calls"]
 
 
 def accuracy_bounds(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -316,6 +320,7 @@ def accuracy_bounds(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 @pytest.mark.points(3)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=eval_cases())
 def test_evaluate_returns_accuracy_over_examples(a9, device, case):
     """evaluate returns #(argmax logits == y) / #examples over all batches, as a Python float."""
@@ -332,6 +337,7 @@ def test_evaluate_returns_accuracy_over_examples(a9, device, case):
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=eval_cases())
 def test_evaluate_runs_in_eval_mode_on_the_device(a9, device, case):
     """Every forward pass runs in eval mode (dropout off; the model came in train mode), on the device."""
@@ -344,6 +350,7 @@ def test_evaluate_runs_in_eval_mode_on_the_device(a9, device, case):
 
 
 @pytest.mark.points(2)
+@capped
 @given(case=eval_cases())
 def test_evaluate_builds_no_graph(a9, case):
     """Every forward pass runs with autograd off (inside torch.no_grad())."""
@@ -402,14 +409,14 @@ def mc_cases(draw, n_samples=st.integers(20, 40)):
     )
 
 
-def run_mc(nb, probes, case: MCCase, device: str, record: bool = False):
+def run_mc(nb, probes, case: MCCase, device: str):
+    """``mc_dropout_predict`` on the one-hidden-unit model; what came back, and the model's report."""
     x, weights = case.weights()
-    model = probes.set_mode(probes.mlp(*weights, case.p, device), case.was_training)
-    if record:
-        model = probes.set_mode(probes.Recorder(model), case.was_training)
-    result = nb.mc_dropout_predict(model, probes.tensor(x, device), case.n_samples)
+    setting = probes.mlp_setting(*weights, case.p, device, case.was_training, x)
+    result = nb.mc_dropout_predict(setting["model"], setting["x"], case.n_samples)
     assert isinstance(result, (tuple, list)) and len(result) == 2, f"mc_dropout_predict must return a tuple (mean, std), got {result!r}"
-    return model, result
+    mean, std = probes.inspect(*result)
+    return mean, std, probes.report(setting["model"])
 
 
 def mixture_fractions(case: MCCase, mean: np.ndarray, what: str) -> np.ndarray:
@@ -430,10 +437,9 @@ def mixture_fractions(case: MCCase, mean: np.ndarray, what: str) -> np.ndarray:
     return k / case.n_samples
 
 
-def check_mc_tensors(probes, mean, std, case: MCCase, device: str, what: str) -> None:
-    for name, t in (("mean", mean), ("std", std)):
-        s = probes.summary(t)
-        assert s["tensor"], f"{what}: {name} must be a torch.Tensor, got {kind_of(probes, t)}"
+def check_mc_tensors(mean: dict, std: dict, case: MCCase, device: str, what: str) -> None:
+    for name, s in (("mean", mean), ("std", std)):
+        assert s["tensor"], f"{what}: {name} must be a torch.Tensor, got a {s['type']}"
         assert s["shape"] == (case.n, case.classes), f"{what}: {name} has shape {s['shape']}, expected (N, C) = {(case.n, case.classes)}"
         assert s["device"] == device, f"{what}: {name} is on {s['device']}, expected x's device ({device})"
 
@@ -444,24 +450,26 @@ def mc_what(case: MCCase, device: str) -> str:
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=mc_cases())
 def test_mc_dropout_returns_n_by_c_tensors_on_x_device(a9, device, case):
     """mean and std are tensors of shape (N, C) on x's device."""
     nb, probes = a9.nb, a9.probes
-    _, (mean, std) = run_mc(nb, probes, case, device)
-    check_mc_tensors(probes, mean, std, case, device, mc_what(case, device))
+    mean, std, _ = run_mc(nb, probes, case, device)
+    check_mc_tensors(mean, std, case, device, mc_what(case, device))
 
 
 @pytest.mark.points(3)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=mc_cases())
 def test_mc_dropout_mean_averages_probabilities_of_stochastic_passes(a9, device, case):
     """The mean is an average of softmax probabilities over passes with dropout active."""
     nb, probes = a9.nb, a9.probes
     what = mc_what(case, device)
-    _, (mean, std) = run_mc(nb, probes, case, device)
-    check_mc_tensors(probes, mean, std, case, device, what)
-    f = mixture_fractions(case, probes.numpy(mean), what)
+    mean, std, _ = run_mc(nb, probes, case, device)
+    check_mc_tensors(mean, std, case, device, what)
+    f = mixture_fractions(case, mean["values"], what)
     assert ((f > 0) & (f < 1)).any(), (
         f"{what}: every input got the same output in all {case.n_samples} passes; dropout must be active "
         "during the passes (model.train()), even when the model came in eval mode"
@@ -470,38 +478,41 @@ def test_mc_dropout_mean_averages_probabilities_of_stochastic_passes(a9, device,
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("device", DEVICES)
+@capped
 @given(case=mc_cases())
 def test_mc_dropout_std_is_population_std(a9, device, case):
     """std is the population standard deviation (divide by n_samples) of the probabilities."""
     nb, probes = a9.nb, a9.probes
     what = mc_what(case, device)
-    _, (mean, std) = run_mc(nb, probes, case, device)
-    check_mc_tensors(probes, mean, std, case, device, what)
-    f = mixture_fractions(case, probes.numpy(mean), what)
+    mean, std, _ = run_mc(nb, probes, case, device)
+    check_mc_tensors(mean, std, case, device, what)
+    f = mixture_fractions(case, mean["values"], what)
     kept, dropped = case.outcomes()
     expected = np.sqrt(f * (1 - f))[:, None] * np.abs(kept - dropped)
-    assert_close(probes.numpy(std), expected, what=f"{what}: std (population, correction=0: sqrt(mean((p - mean)**2)))")
+    assert_close(std["values"], expected, what=f"{what}: std (population, correction=0: sqrt(mean((p - mean)**2)))")
 
 
 @pytest.mark.points(1)
+@capped
 @given(case=mc_cases(n_samples=st.just(1)))
 def test_mc_dropout_single_pass_has_zero_std(a9, case):
     """With n_samples = 1 the population std is exactly zero (not NaN)."""
     nb, probes = a9.nb, a9.probes
     what = mc_what(case, "cpu")
-    _, (mean, std) = run_mc(nb, probes, case, "cpu")
-    check_mc_tensors(probes, mean, std, case, "cpu", what)
-    mixture_fractions(case, probes.numpy(mean), what)
-    assert_close(probes.numpy(std), np.zeros((case.n, case.classes)), what=f"{what}: std of a single pass")
+    mean, std, _ = run_mc(nb, probes, case, "cpu")
+    check_mc_tensors(mean, std, case, "cpu", what)
+    mixture_fractions(case, mean["values"], what)
+    assert_close(std["values"], np.zeros((case.n, case.classes)), what=f"{what}: std of a single pass")
 
 
 @pytest.mark.points(2)
+@capped
 @given(case=mc_cases(n_samples=st.integers(1, 5)))
 def test_mc_dropout_restores_the_mode(a9, case):
     """Afterwards the model and all its submodules are in the mode they were in before (train or eval)."""
     nb, probes = a9.nb, a9.probes
-    model, _ = run_mc(nb, probes, case, "cpu")
-    modes = probes.modes(model)
+    *_, after = run_mc(nb, probes, case, "cpu")
+    modes = after["modes"]
     mode = "train" if case.was_training else "eval"
     assert all(m == case.was_training for m in modes), (
         f"the model came in {mode} mode; after mc_dropout_predict the modes of the model and its submodules are {modes}: "
@@ -510,28 +521,29 @@ def test_mc_dropout_restores_the_mode(a9, case):
 
 
 @pytest.mark.points(2)
+@capped
 @given(case=mc_cases(n_samples=st.integers(1, 5)))
 def test_mc_dropout_builds_no_graph(a9, case):
     """The passes run with autograd off, and the results do not require grad."""
     nb, probes = a9.nb, a9.probes
     what = mc_what(case, "cpu")
-    model, (mean, std) = run_mc(nb, probes, case, "cpu", record=True)
-    calls = probes.calls(model)
+    mean, std, after = run_mc(nb, probes, case, "cpu")
+    calls = after["calls"]
     assert calls, f"{what} never called the model"
     assert not any(grad for _, grad, _ in calls), f"{what} built a graph: run the passes inside `with torch.no_grad():`"
-    for name, t in (("mean", mean), ("std", std)):
-        s = probes.summary(t)
+    for name, s in (("mean", mean), ("std", std)):
         assert s["tensor"] and not s["requires_grad"], f"{what}: {name} requires grad; no graph is needed"
 
 
 @pytest.mark.points(1)
+@capped
 @given(case=eval_cases(), n_samples=st.integers(1, 4))
 def test_mc_dropout_without_dropout_is_the_softmax(a9, case, n_samples):
     """With p = 0 every pass is the same: the mean is softmax(model(x)), the std is 0."""
     nb, probes = a9.nb, a9.probes
     x, _, weights, logits = case.data()
-    model = probes.mlp(*weights, 0.0)
-    mean, std = nb.mc_dropout_predict(model, probes.tensor(x), n_samples)
+    setting = probes.mlp_setting(*weights, 0.0, "cpu", False, x)
+    mean, std = probes.inspect(*nb.mc_dropout_predict(setting["model"], setting["x"], n_samples))
     what = f"mc_dropout_predict(model with p=0, n_samples={n_samples})"
-    assert_close(probes.numpy(mean), softmax(logits), what=f"{what}: mean")
-    assert_close(probes.numpy(std), np.zeros_like(logits), what=f"{what}: std")
+    assert_close(mean.get("values"), softmax(logits), what=f"{what}: mean")
+    assert_close(std.get("values"), np.zeros_like(logits), what=f"{what}: std")

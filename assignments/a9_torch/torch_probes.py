@@ -238,3 +238,76 @@ def manual_train_epoch(model: nn.Module, loader: list[tuple[torch.Tensor, torch.
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
+# ---------------------------------------------------------------- one round trip per step
+# (each call to a probe is a round trip to the worker when grading: a test builds its whole
+# setting with one call, calls the student's function, and reads everything back with one more)
+
+
+def train_setting(x: np.ndarray, y: np.ndarray, weight: np.ndarray, bias: np.ndarray, sizes: list[int], lr: float, momentum: float, device: str) -> dict[str, Any]:
+    """A float64 Linear on ``device``, in EVAL mode and wrapped in a ``Recorder``, with SGD,
+    cross-entropy and a CPU loader: the arguments of ``train_epoch``."""
+    model = linear(weight, bias, device)
+    return {
+        "model": Recorder(model).train(False),
+        "loader": batches(x, y, sizes),
+        "optimizer": sgd(model, lr, momentum),
+        "loss_fn": cross_entropy(),
+        "device": torch.device(device),
+    }
+
+
+def mlp_setting(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, p: float, device: str, training: bool, x: np.ndarray | None = None) -> dict[str, Any]:
+    """The course's MLP with the given weights in the given mode, wrapped in a ``Recorder``
+    (which shares that mode), and ``x`` as a tensor on ``device``."""
+    model = Recorder(mlp(w1, b1, w2, b2, p, device)).train(training)
+    return {"model": model, "x": None if x is None else tensor(x, device), "device": torch.device(device)}
+
+
+def inspect(*values: Any) -> list[dict[str, Any]]:
+    """``summary`` of each value, with ``values`` (float64) added for tensors."""
+    out = []
+    for value in values:
+        info = summary(value)
+        if info["tensor"]:
+            info["values"] = numpy(value)
+        out.append(info)
+    return out
+
+
+def report(model: nn.Module) -> dict[str, Any]:
+    """After a call: what a ``Recorder``-wrapped model saw and where it is now."""
+    inner = model.inner if isinstance(model, Recorder) else model
+    return {
+        "calls": calls(model) if isinstance(model, Recorder) else [],
+        "modes": modes(model),
+        "parameters": parameters(inner),
+        "devices": parameter_devices(inner),
+    }
+
+
+def probe_mlp(model: Any, x: np.ndarray, training: bool) -> dict[str, Any]:
+    """For a model from ``build_mlp``: converted to float64, its layers in call order (see
+    ``layers_in_call_order``) and, from a second pass in the same mode, its output."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"build_mlp must return a torch.nn.Module, got {type(model).__name__}")
+    model.double()
+    layers = layers_in_call_order(model, x, training)
+    return {"layers": layers, "output": forward(model, x, training)}
+
+
+OPTIMIZERS = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW, "RMSprop": torch.optim.RMSprop}
+
+
+def mlp_train_setting(w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, p: float, x: np.ndarray, y: np.ndarray, sizes: list[int], optimizer: str, options: dict[str, Any], device: str, training: bool) -> dict[str, Any]:
+    """The course's MLP (``Recorder``-wrapped, in the given mode) with ``torch.optim.<optimizer>(**options)``,
+    cross-entropy and a CPU loader: the arguments of ``train_epoch``."""
+    model = mlp(w1, b1, w2, b2, p, device)
+    return {
+        "model": Recorder(model).train(training),
+        "loader": batches(x, y, sizes),
+        "optimizer": OPTIMIZERS[optimizer](model.parameters(), **options),
+        "loss_fn": cross_entropy(),
+        "device": torch.device(device),
+    }

@@ -1,0 +1,181 @@
+"""Hidden tests for a9_torch: the student's notebook against the reference oracle.
+
+The same setting is built twice from the same numbers: beside the student's code (``probes``,
+a worker when grading) and in this process for the oracle (``local_probes`` +
+``reference("torch_practice.py")``); the plain results are compared. Settings where the oracle's
+answer does not depend on random draws are compared exactly (to rounding): models without
+dropout or with p in {0, 1} for training, eval-mode evaluation. Monte Carlo dropout is compared
+through its exact two-outcome structure and its keep rate (a 1e-9 statistical bound).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader import assert_close, assert_fraction
+
+seeds = st.integers(0, 2**32 - 1)
+capped = settings(max_examples=min(settings.default.max_examples, 30))
+NOTEBOOK = "torch_practice.py"  # the reference keeps the notebook's oracle as a module
+
+OPTIMIZERS = st.sampled_from([
+    ("SGD", {"lr": 0.2}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("SGD", {"lr": 0.1, "momentum": 0.5, "dampening": 0.3, "weight_decay": 0.01}),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.95)}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9}),
+])
+
+
+def mlp_weights(rng: np.random.Generator, d: int, h: int, c: int):
+    return rng.normal(size=(h, d)), rng.normal(size=h), rng.normal(size=(c, h)), rng.normal(size=c)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def batch_sizes(draw, max_batch: int = 6) -> list[int]:
+    batch = draw(st.integers(1, max_batch))
+    return [batch] * draw(st.integers(0, 3)) + [draw(st.integers(1, batch))]
+
+
+@st.composite
+def train_settings(draw):
+    rng_seed = draw(seeds)
+    return {
+        "seed": rng_seed,
+        "d": draw(st.integers(1, 5)),
+        "h": draw(st.integers(1, 7)),
+        "c": draw(st.integers(2, 6)),
+        "p": draw(st.sampled_from([0.0, 1.0])),  # no randomness: the oracle's losses are exact
+        "sizes": batch_sizes(draw),
+        "optimizer": draw(OPTIMIZERS),
+        "training": draw(st.booleans()),
+    }
+
+
+@pytest.mark.points(2)
+@capped
+@given(setting=train_settings())
+def test_hidden_build_mlp_matches_reference(a9, reference, setting):
+    """build_mlp: the same layers, sizes and p as the oracle's, in call order."""
+    nb, probes, local = a9.nb, a9.probes, a9.local
+    ref = reference(NOTEBOOK)
+    d, h, c = setting["d"], setting["h"], setting["c"]
+    p = [0.0, 0.15, 0.5, 0.85, 1.0][setting["seed"] % 5]
+    x = np.random.default_rng(setting["seed"]).normal(size=(3, d))
+
+    def plain(layers):
+        return [(l["kind"], l.get("in_features"), l.get("out_features"), l.get("p")) for l in layers]
+
+    got = plain(probes.probe_mlp(nb.build_mlp(d, h, c, p), x, False)["layers"])
+    expected = plain(local.probe_mlp(ref.build_mlp(d, h, c, p), x, False)["layers"])
+    assert got == expected, f"build_mlp({d}, {h}, {c}, {p}): layers {got}, expected {expected}"
+
+
+@pytest.mark.points(3)
+@capped
+@given(setting=train_settings())
+def test_hidden_train_epoch_two_epochs_match_reference(a9, reference, setting):
+    """Two epochs with SGD (momentum, Nesterov, dampening, weight decay), Adam, AdamW or RMSprop:
+    the returned means and the final weights equal the oracle's."""
+    nb, probes, local = a9.nb, a9.probes, a9.local
+    ref = reference(NOTEBOOK)
+    rng = np.random.default_rng(setting["seed"])
+    d, h, c = setting["d"], setting["h"], setting["c"]
+    weights = mlp_weights(rng, d, h, c)
+    n = sum(setting["sizes"])
+    x, y = rng.normal(size=(n, d)), rng.integers(0, c, size=n)
+    name, options = setting["optimizer"]
+    args = (*weights, setting["p"], x, y, setting["sizes"], name, options, "cpu", setting["training"])
+    theirs, ours = probes.mlp_train_setting(*args), local.mlp_train_setting(*args)
+
+    what = f"train_epoch (MLP {d}-{h}-{c}, p={setting['p']}, {name}{options}, batches {setting['sizes']})"
+    for epoch in (1, 2):
+        got = nb.train_epoch(theirs["model"], theirs["loader"], theirs["optimizer"], theirs["loss_fn"], theirs["device"])
+        expected = ref.train_epoch(ours["model"], ours["loader"], ours["optimizer"], ours["loss_fn"], ours["device"])
+        assert isinstance(got, float), f"{what} must return a Python float"
+        assert_close(got, expected, what=f"{what}, epoch {epoch}: the mean batch loss")
+    for k, (g, e) in enumerate(zip(probes.report(theirs["model"])["parameters"], local.report(ours["model"])["parameters"])):
+        assert_close(g, e, what=f"{what}: parameter {k} after two epochs")
+
+
+@pytest.mark.points(2)
+@capped
+@given(seed=seeds, d=st.integers(1, 5), h=st.integers(1, 8), c=st.integers(2, 6), p=st.sampled_from([0.2, 0.5, 0.9]), data=st.data())
+def test_hidden_evaluate_matches_reference(a9, reference, seed, d, h, c, p, data):
+    """evaluate on a model that came in train mode: the oracle's accuracy."""
+    nb, probes, local = a9.nb, a9.probes, a9.local
+    ref = reference(NOTEBOOK)
+    rng = np.random.default_rng(seed)
+    weights = mlp_weights(rng, d, h, c)
+    sizes = batch_sizes(data.draw, max_batch=8)
+    n = sum(sizes)
+    x = rng.normal(size=(n, d))
+    w1, b1, w2, b2 = weights
+    logits = np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
+    y = np.where(rng.random(n) < 0.6, logits.argmax(axis=1), rng.integers(0, c, size=n))
+    theirs = probes.mlp_setting(*weights, p, "cpu", True)
+    ours = local.mlp_setting(*weights, p, "cpu", True)
+    got = nb.evaluate(theirs["model"], probes.batches(x, y, sizes), theirs["device"])
+    expected = ref.evaluate(ours["model"], local.batches(x, y, sizes), ours["device"])
+    assert isinstance(got, float), "evaluate must return a Python float"
+    assert_close(got, expected, what=f"evaluate (MLP {d}-{h}-{c}, p={p}, batches {sizes})")
+
+
+@pytest.mark.points(2)
+@capped
+@given(seed=seeds, n=st.integers(1, 9), d=st.integers(1, 4), h=st.integers(1, 6), c=st.integers(2, 6),
+       p=st.sampled_from([0.0, 1.0]), n_samples=st.integers(1, 12), training=st.booleans())
+def test_hidden_mc_dropout_without_randomness_matches_reference(a9, reference, seed, n, d, h, c, p, n_samples, training):
+    """p = 0 (every pass the eval model) and p = 1 (every hidden unit dropped): mean, std and the
+    mode afterwards equal the oracle's."""
+    nb, probes, local = a9.nb, a9.probes, a9.local
+    ref = reference(NOTEBOOK)
+    rng = np.random.default_rng(seed)
+    weights = mlp_weights(rng, d, h, c)
+    x = rng.normal(size=(n, d))
+    theirs = probes.mlp_setting(*weights, p, "cpu", training, x)
+    ours = local.mlp_setting(*weights, p, "cpu", training, x)
+    got = probes.inspect(*nb.mc_dropout_predict(theirs["model"], theirs["x"], n_samples))
+    expected = local.inspect(*ref.mc_dropout_predict(ours["model"], ours["x"], n_samples))
+    what = f"mc_dropout_predict (MLP {d}-{h}-{c}, p={p}, x of shape {(n, d)}, n_samples={n_samples})"
+    for name, g, e in zip(("mean", "std"), got, expected):
+        assert g["tensor"] and g["shape"] == e["shape"], f"{what}: {name} is {g.get('shape', g['type'])}, expected shape {e['shape']}"
+        assert_close(g["values"], e["values"], atol=1e-12, what=f"{what}: {name}")
+    assert probes.report(theirs["model"])["modes"] == local.report(ours["model"])["modes"], f"{what}: the modes afterwards differ from before"
+
+
+@pytest.mark.points(2)
+@capped
+@given(seed=seeds, n=st.integers(8, 16), d=st.integers(1, 4), c=st.integers(2, 6),
+       p=st.sampled_from([0.25, 0.4, 0.6, 0.75]), n_samples=st.integers(20, 50), training=st.booleans())
+def test_hidden_mc_dropout_keeps_units_at_the_rate_1_minus_p(a9, seed, n, d, c, p, n_samples, training):
+    """One hidden unit: every row of the mean is an exact k/n mixture of the two outcomes, and the
+    kept passes over all rows look like Binomial(N * n_samples, 1 - p) draws (1e-9 bound)."""
+    nb, probes = a9.nb, a9.probes
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 1.5, size=(n, d))
+    w1, b1 = rng.uniform(0.5, 1.5, size=(1, d)), np.array([0.1])
+    w2 = ((rng.permutation(c) - (c - 1) / 2) * rng.uniform(0.5, 1.0))[:, None]
+    b2 = rng.normal(size=c)
+    z = np.maximum(x @ w1.T + b1, 0)
+    kept, dropped = softmax(b2 + (z / (1 - p)) @ w2.T), softmax(np.broadcast_to(b2, (n, c)))
+    setting = probes.mlp_setting(w1, b1, w2, b2, p, "cpu", training, x)
+    mean, _ = probes.inspect(*nb.mc_dropout_predict(setting["model"], setting["x"], n_samples))
+    what = f"mc_dropout_predict (p={p}, n_samples={n_samples})"
+    assert mean["tensor"] and mean["shape"] == (n, c), f"{what}: mean is {mean.get('shape', mean['type'])}, expected {(n, c)}"
+    direction = kept - dropped
+    f = ((mean["values"] - dropped) * direction).sum(axis=1) / (direction**2).sum(axis=1)
+    k = np.round(f * n_samples)
+    mixture = (k[:, None] * kept + (n_samples - k[:, None]) * dropped) / n_samples
+    assert np.all((k >= 0) & (k <= n_samples)) and np.allclose(f * n_samples, k, atol=1e-6), f"{what}: the mean is not an average of {n_samples} passes"
+    assert_close(mean["values"], mixture, atol=1e-12, what=f"{what}: mean as the average of the passes")
+    hits = np.concatenate([np.arange(n_samples) < ki for ki in k.astype(int)])
+    assert_fraction(hits, 1 - p, what=f"{what}: passes with the hidden unit kept")

@@ -1,0 +1,321 @@
+"""The two error rates of a9_torch's tests (public + hidden, grade profile, in a worker).
+
+``BUGGY``: realistic single-bug versions of the notebook (research/dl-testing.md section 6, and
+the classic PyTorch training-loop mistakes); each must lose points. ``GPU_BUGGY``: bugs that only
+a GPU can show (a batch left on the CPU works on a CPU); checked only where CUDA is available.
+``CORRECT``: legitimately different correct notebooks; each must score full marks. Also: the
+reference scores full marks, the released stub scores 0 with every failure naming
+``NotImplementedError``, the instructor's notebook defines exactly the reference's functions and
+runs top to bottom (nbclient) with a plot, and its released stub is in sync.
+"""
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.release import clear_solutions
+from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+
+ASSIGNMENT = "a9_torch"
+TP = "torch_practice.py"
+INSTRUCTOR_NOTEBOOK = ROOT / "reference" / ASSIGNMENT / "torch_practice.ipynb"
+STUDENT_NOTEBOOK = ROOT / "assignments" / ASSIGNMENT / "torch_practice.ipynb"
+REFERENCE_MODULE = ROOT / "reference" / ASSIGNMENT / TP
+
+
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+BUGGY = [
+    # get_device
+    Variant("get_device_always_cpu", (Rewrite(TP, "get_device", '''
+        def get_device():
+            return torch.device("cpu")
+    '''),)),
+    Variant("get_device_returns_a_string", (Rewrite(TP, "get_device", '''
+        def get_device():
+            return "cuda" if torch.cuda.is_available() else "cpu"
+    '''),)),
+    # build_mlp
+    Variant("build_mlp_without_dropout", (Edit(TP, "        nn.Dropout(p_drop),\n", ""),)),
+    Variant("build_mlp_dropout_before_relu", (Edit(TP, "        nn.ReLU(),\n        nn.Dropout(p_drop),\n", "        nn.Dropout(p_drop),\n        nn.ReLU(),\n"),)),
+    Variant("build_mlp_dropout_on_the_logits", (Rewrite(TP, "build_mlp", '''
+        def build_mlp(in_features, hidden, out_features, p_drop):
+            return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features), nn.Dropout(p_drop))
+    '''),)),
+    Variant("build_mlp_keep_probability_for_p", (Edit(TP, "nn.Dropout(p_drop)", "nn.Dropout(1 - p_drop)"),)),
+    # train_epoch
+    Variant("train_epoch_without_zero_grad", (Edit(TP, "        optimizer.zero_grad()\n", ""),)),
+    Variant("train_epoch_mean_weighted_by_batch_size", (Rewrite(TP, "train_epoch", '''
+        def train_epoch(model, loader, optimizer, loss_fn, device):
+            model.train()
+            total, count = 0.0, 0
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                optimizer.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(y)
+                count += len(y)
+            return total / count
+    '''),)),
+    Variant("train_epoch_without_train_mode", (Edit(TP, "    model.train()\n    losses = []", "    losses = []"),)),
+    Variant("train_epoch_returns_a_tensor", (Edit(TP, "losses.append(loss.item())", "losses.append(loss.detach())"),)),
+    Variant("train_epoch_steps_once_per_epoch", (Rewrite(TP, "train_epoch", '''
+        def train_epoch(model, loader, optimizer, loss_fn, device):
+            model.train()
+            optimizer.zero_grad()
+            losses = []
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                losses.append(loss.item())
+            optimizer.step()
+            return sum(losses) / len(losses)
+    '''),)),
+    # evaluate
+    Variant("evaluate_leaves_dropout_on", (Edit(TP, "    model.eval()\n    correct, total", "    model.train()\n    correct, total"),)),
+    Variant("evaluate_builds_a_graph", (Rewrite(TP, "evaluate", '''
+        def evaluate(model, loader, device):
+            model.eval()
+            correct, total = 0, 0
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                predictions = model(x).argmax(dim=1)
+                correct += int((predictions == y).sum().item())
+                total += y.shape[0]
+            return correct / total
+    '''),)),
+    Variant("evaluate_mean_of_batch_accuracies", (Rewrite(TP, "evaluate", '''
+        def evaluate(model, loader, device):
+            model.eval()
+            accuracies = []
+            with torch.no_grad():
+                for x, y in loader:
+                    x, y = x.to(device), y.to(device)
+                    accuracies.append((model(x).argmax(dim=1) == y).double().mean().item())
+            return sum(accuracies) / len(accuracies)
+    '''),)),
+    # mc_dropout_predict
+    Variant("mc_dropout_unbiased_std", (Edit(TP, "probs.std(dim=0, correction=0)", "probs.std(dim=0)"),)),
+    Variant("mc_dropout_averages_logits", (Edit(
+        TP,
+        "probs = torch.stack([torch.softmax(model(x), dim=1) for _ in range(n_samples)])\n    finally:\n        model.train(was_training)\n    mean = probs.mean(dim=0)",
+        "probs = torch.stack([model(x) for _ in range(n_samples)])\n    finally:\n        model.train(was_training)\n    mean = torch.softmax(probs.mean(dim=0), dim=1)\n    probs = torch.softmax(probs, dim=2)",
+    ),)),
+    Variant("mc_dropout_does_not_restore_the_mode", (Edit(TP, "    finally:\n        model.train(was_training)\n", "    finally:\n        pass\n"),)),
+    Variant("mc_dropout_samples_in_eval_mode", (Edit(TP, "model.train()  # dropout active", "model.eval()"),)),
+    Variant("mc_dropout_softmax_over_the_batch", (Edit(TP, "torch.softmax(model(x), dim=1)", "torch.softmax(model(x), dim=0)"),)),
+    Variant("mc_dropout_statistics_over_the_wrong_dim", (Edit(
+        TP, "    mean = probs.mean(dim=0)\n    std = probs.std(dim=0, correction=0)", "    mean = probs.mean(dim=1)\n    std = probs.std(dim=1, correction=0)"
+    ),)),
+    Variant("mc_dropout_builds_a_graph", (Edit(
+        TP,
+        "        with torch.no_grad():\n            probs = torch.stack(",
+        "        if True:\n            probs = torch.stack(",
+    ),)),
+]
+
+GPU_BUGGY = [
+    Variant("train_epoch_leaves_batches_on_the_cpu", (Edit(TP, "        x, y = x.to(device), y.to(device)\n        optimizer.zero_grad()", "        optimizer.zero_grad()"),)),
+    Variant("evaluate_leaves_batches_on_the_cpu", (Edit(TP, "            x, y = x.to(device), y.to(device)\n            predictions", "            predictions"),)),
+    Variant("mc_dropout_returns_cpu_tensors", (Edit(TP, "return mean.to(x.device), std.to(x.device)", "return mean.cpu(), std.cpu()"),)),
+]
+
+CORRECT = [
+    Variant("build_mlp_as_a_module_class_registered_in_another_order", (Rewrite(TP, "build_mlp", '''
+        def build_mlp(in_features, hidden, out_features, p_drop):
+            class MLP(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.drop = nn.Dropout(p=p_drop)   # registered first, called third
+                    self.out = nn.Linear(hidden, out_features)
+                    self.act = nn.ReLU()
+                    self.fc = nn.Linear(in_features, hidden)
+
+                def forward(self, x):
+                    return self.out(self.drop(self.act(self.fc(x))))
+
+            return MLP()
+    '''),)),
+    Variant("mc_dropout_one_batched_pass_with_only_dropout_switched_on", (Rewrite(TP, "mc_dropout_predict", '''
+        def mc_dropout_predict(model, x, n_samples):
+            was_training = model.training
+            model.eval()
+            for module in model.modules():
+                if isinstance(module, nn.Dropout):
+                    module.train()
+            try:
+                with torch.inference_mode():
+                    logits = model(x.repeat(n_samples, 1))
+            finally:
+                model.train(was_training)
+            probs = torch.softmax(logits, dim=1).reshape(n_samples, x.shape[0], -1)
+            mean = probs.sum(dim=0) / n_samples
+            std = ((probs - mean) ** 2).mean(dim=0).sqrt()
+            return mean.clone(), std.clone()
+    '''),)),
+    Variant("loops_written_another_way", (
+        Rewrite(TP, "get_device", '''
+            def get_device():
+                if torch.cuda.is_available():
+                    return torch.device("cuda:0")
+                return torch.device("cpu")
+        '''),
+        Rewrite(TP, "train_epoch", '''
+            def train_epoch(model, loader, optimizer, loss_fn, device):
+                model.train(True)
+                total, batches = 0.0, 0
+                for batch, (x, y) in enumerate(loader, start=1):
+                    logits = model(x.to(device, non_blocking=True))
+                    loss = loss_fn(logits, y.to(device))
+                    model.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    total += float(loss)
+                    batches = batch
+                return total / batches
+        '''),
+        Rewrite(TP, "evaluate", '''
+            def evaluate(model, loader, device):
+                was_training = model.training
+                model.eval()
+                hits, seen = [], 0
+                with torch.inference_mode():
+                    for x, y in loader:
+                        hits.append(model(x.to(device)).argmax(1).eq(y.to(device)))
+                        seen += len(y)
+                model.train(was_training)  # the mode afterwards is not specified: restoring it is fine
+                return torch.cat(hits).sum().item() / seen
+        '''),
+    )),
+    Variant("mc_dropout_std_from_var_and_a_python_loop", (Rewrite(TP, "mc_dropout_predict", '''
+        def mc_dropout_predict(model, x, n_samples):
+            was_training = model.training
+            model.train()
+            samples = []
+            with torch.no_grad():
+                for _ in range(n_samples):
+                    samples.append(torch.nn.functional.softmax(model(x), dim=-1))
+            model.train(was_training)
+            probs = torch.stack(samples, dim=-1)  # (N, C, T)
+            return probs.mean(dim=-1), probs.var(dim=-1, unbiased=False).sqrt()
+    '''),)),
+]
+
+
+def _graded(variant: Variant):
+    folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{ASSIGNMENT}-"))
+    try:
+        build_submission(ASSIGNMENT, variant, folder)
+        return grade(ASSIGNMENT, submission=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("variant", BUGGY, ids=str)
+def test_buggy_variant_loses_points(variant):
+    result = _graded(variant)
+    assert result.possible > 0
+    assert result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _cuda(), reason="this bug shows only on a CUDA device")
+@pytest.mark.parametrize("variant", GPU_BUGGY, ids=str)
+def test_gpu_only_buggy_variant_loses_points_on_a_gpu(variant):
+    result = _graded(variant)
+    assert result.earned < result.possible, f"{variant} scored full marks on a GPU:\n{result.output}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_scores_full_marks(variant):
+    result = _graded(variant)
+    assert result.full_marks, f"{variant} lost points on {result.failed}:\n{result.output}"
+
+
+def test_reference_scores_full_marks():
+    result = grade(ASSIGNMENT, against_reference=True)
+    assert result.full_marks, f"the reference lost points on {result.failed}:\n{result.output}"
+
+
+def test_stubs_score_zero_and_every_failure_says_not_implemented():
+    results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider", "--profile", "grade", "--dlgrade-results", str(results)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )
+        document = json.loads(results.read_text())
+    finally:
+        shutil.rmtree(results.parent, ignore_errors=True)
+    assert document["assignments"][ASSIGNMENT]["earned"] == 0
+    tests = [t for t in document["tests"] if t["outcome"] != "skipped"]  # gpu tests without CUDA
+    assert tests and all(t["outcome"] == "failed" for t in tests)
+    silent = [t["name"] for t in tests if "NotImplementedError" not in t["message"]]
+    assert not silent, f"failures that do not mention NotImplementedError: {silent}"
+
+
+# ---------------------------------------------------------------- the instructor's notebook
+
+
+def _definitions(source: str) -> dict[str, str]:
+    """Each top-level function of ``source``: its text from ``def`` to the next statement."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    found = {}
+    for node, following in zip(tree.body, [*tree.body[1:], None]):
+        if isinstance(node, ast.FunctionDef):
+            end = following.lineno - 1 if following is not None else len(lines)
+            found[node.name] = "\n".join(lines[node.lineno - 1 : end]).rstrip()
+    return found
+
+
+def test_instructor_notebook_defines_the_reference_functions_verbatim():
+    """The notebook's function cells are the reference module's definitions, markers included."""
+    reference = _definitions(REFERENCE_MODULE.read_text())
+    notebook = nbformat.read(str(INSTRUCTOR_NOTEBOOK), as_version=4)
+    cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    for name, text in reference.items():
+        holding = [cell for cell in cells if f"def {name}(" in cell]
+        assert len(holding) == 1, f"{name} is defined in {len(holding)} code cells of the notebook, expected 1"
+        assert holding[0].strip() == text, f"the notebook's {name} differs from reference/{ASSIGNMENT}/{TP}"
+
+
+def test_released_notebook_is_the_instructor_notebook_without_solutions():
+    instructor = nbformat.read(str(INSTRUCTOR_NOTEBOOK), as_version=4)
+    student = nbformat.read(str(STUDENT_NOTEBOOK), as_version=4)
+    assert [c.cell_type for c in student.cells] == [c.cell_type for c in instructor.cells]
+    for theirs, ours in zip(student.cells, instructor.cells):
+        expected = clear_solutions(ours.source) if ours.cell_type == "code" else ours.source
+        assert theirs.source == expected, "assignments/a9_torch/torch_practice.ipynb is stale: run release_file again"
+        if theirs.cell_type == "code":
+            assert not theirs.outputs, "the released notebook carries outputs"
+
+
+def test_instructor_notebook_runs_top_to_bottom_on_cpu_in_under_a_minute(tmp_path):
+    """nbclient runs every cell (a fresh python3 kernel); no errors, at least one plot."""
+    import nbclient
+
+    notebook = nbformat.read(str(INSTRUCTOR_NOTEBOOK), as_version=4)
+    started = time.monotonic()
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    elapsed = time.monotonic() - started
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    errors = [o for o in outputs if o.output_type == "error"]
+    assert not errors, f"cells raised: {[(e.ename, e.evalue) for e in errors]}"
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the notebook shows no plot"
+    assert elapsed < 60, f"the notebook took {elapsed:.0f} s on the CPU; keep the experiment cells cheap"
