@@ -1,0 +1,266 @@
+"""The two error rates of a8_cnn's tests: planted bugs must lose points, correct variants none.
+
+Each variant is the reference ``conv.py`` with one edit, graded like a real submission
+(``pytest assignments/a8_cnn --profile grade`` in a worker). ``BUGGY`` holds realistic single
+bugs (research/dl-testing.md §6, bugs 44-48, and more), ``CORRECT`` legitimately different
+correct implementations: loops instead of im2col, ``sliding_window_view`` with ``np.add.at``,
+and another valid tie-break for max-pooling (the LAST maximum of a window).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+
+ASSIGNMENT = "a8_cnn"
+F = "conv.py"
+
+NAIVE_POOL_WITH_MASKS = '''
+    def maxpool2d_forward(x, kernel_size=2, stride=None):
+        k = kernel_size
+        s = k if stride is None else stride
+        N, C, H, W = x.shape
+        Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
+        out = np.empty((N, C, Ho, Wo))
+        for u in range(Ho):
+            for v in range(Wo):
+                out[:, :, u, v] = x[:, :, s * u : s * u + k, s * v : s * v + k].max(axis=(2, 3))
+        return out, (x, k, s)
+'''
+
+BUGGY = [
+    Variant("conv-stride-ignored-in-backward", (
+        Edit(F, "dxp[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] += dcols[:, :, i, j]",
+             "dxp[:, :, _window_slice(i, 1, Ho), _window_slice(j, 1, Wo)] += dcols[:, :, i, j]"),
+    )),
+    Variant("conv-output-height-and-width-swapped", (
+        Edit(F, "Ho, Wo = _output_size(H + 2 * p, KH, s), _output_size(W + 2 * p, KW, s)",
+             "Ho, Wo = _output_size(W + 2 * p, KW, s), _output_size(H + 2 * p, KH, s)"),
+    )),
+    Variant("conv-padding-cut-from-the-wrong-side", (
+        Edit(F, "dx = dxp[:, :, p : p + H, p : p + W].copy()", "dx = dxp[:, :, :H, :W].copy()"),
+    )),
+    Variant("conv-true-convolution-kernel-flipped", (
+        Edit(F, 'out = np.einsum("ncijuv,fcij->nfuv", cols, w, optimize=True)',
+             'out = np.einsum("ncijuv,fcij->nfuv", cols, w[:, :, ::-1, ::-1], optimize=True)'),
+        Edit(F, 'dw = np.einsum("nfuv,ncijuv->fcij", dout, cols, optimize=True)',
+             'dw = np.einsum("nfuv,ncijuv->fcij", dout, cols, optimize=True)[:, :, ::-1, ::-1]'),
+        Edit(F, 'dcols = np.einsum("nfuv,fcij->ncijuv", dout, w, optimize=True)',
+             'dcols = np.einsum("nfuv,fcij->ncijuv", dout, w[:, :, ::-1, ::-1], optimize=True)'),
+    )),
+    Variant("conv-db-from-the-first-example-only", (
+        Edit(F, "db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))"),
+    )),
+    Variant("conv-bias-broadcast-along-the-last-axis", (
+        Edit(F, "+ b[None, :, None, None]", "+ b"),
+    )),
+    Variant("output-size-rounded-up", (
+        Edit(F, "return (size - kernel) // stride + 1", "return -(-(size - kernel) // stride) + 1"),
+    )),
+    Variant("conv-backward-overwrites-overlapping-windows", (
+        Edit(F, "dxp[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] += dcols[:, :, i, j]",
+             "dxp[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] = dcols[:, :, i, j]"),
+    )),
+    Variant("conv-padding-on-one-side-only", (
+        Edit(F, "xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))", "xp = np.pad(x, ((0, 0), (0, 0), (p, 0), (p, 0)))"),
+    )),
+    Variant("pool-backward-assigns-instead-of-adding", (
+        Rewrite(F, "maxpool2d_backward", '''
+            def maxpool2d_backward(dout, cache):
+                x_shape, argmax, k, s = cache
+                N, C, Ho, Wo = dout.shape
+                dx = np.zeros(x_shape)
+                for n in range(N):
+                    for c in range(C):
+                        for u in range(Ho):
+                            for v in range(Wo):
+                                i, j = divmod(int(argmax[n, c, u, v]), k)
+                                window = np.zeros((k, k))
+                                window[i, j] = dout[n, c, u, v]
+                                dx[n, c, s * u : s * u + k, s * v : s * v + k] = window  # = instead of +=
+                return dx
+        '''),
+    )),
+    Variant("pool-tie-gradient-sent-to-every-maximum", (
+        Rewrite(F, "maxpool2d_forward", NAIVE_POOL_WITH_MASKS),
+        Rewrite(F, "maxpool2d_backward", '''
+            def maxpool2d_backward(dout, cache):
+                x, k, s = cache
+                dx = np.zeros_like(x)
+                for u in range(dout.shape[2]):
+                    for v in range(dout.shape[3]):
+                        window = x[:, :, s * u : s * u + k, s * v : s * v + k]
+                        mask = window == window.max(axis=(2, 3), keepdims=True)
+                        dx[:, :, s * u : s * u + k, s * v : s * v + k] += mask * dout[:, :, u, v][:, :, None, None]
+                return dx
+        '''),
+    )),
+    Variant("pool-tie-gradient-split-evenly", (
+        Rewrite(F, "maxpool2d_forward", NAIVE_POOL_WITH_MASKS),
+        Rewrite(F, "maxpool2d_backward", '''
+            def maxpool2d_backward(dout, cache):
+                x, k, s = cache
+                dx = np.zeros_like(x)
+                for u in range(dout.shape[2]):
+                    for v in range(dout.shape[3]):
+                        window = x[:, :, s * u : s * u + k, s * v : s * v + k]
+                        mask = window == window.max(axis=(2, 3), keepdims=True)
+                        share = mask / mask.sum(axis=(2, 3), keepdims=True)
+                        dx[:, :, s * u : s * u + k, s * v : s * v + k] += share * dout[:, :, u, v][:, :, None, None]
+                return dx
+        '''),
+    )),
+    Variant("pool-stride-none-taken-as-one", (
+        Edit(F, "s = k if stride is None else stride", "s = 1 if stride is None else stride"),
+    )),
+    Variant("pool-backward-assumes-stride-equals-kernel", (
+        Edit(F, "rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Wo)",
+             "rows, cols = _window_slice(i, k, Ho), _window_slice(j, k, Wo)"),
+    )),
+    Variant("pool-backward-columns-counted-with-the-height", (
+        Edit(F, "rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Wo)",
+             "rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Ho)"),
+    )),
+    Variant("pool-argmax-offset-decoded-transposed", (
+        Edit(F, "chosen = argmax == i * k + j", "chosen = argmax == j * k + i"),
+    )),
+]
+
+CORRECT = [
+    Variant("reference"),
+    Variant("loops-over-output-positions", (
+        Rewrite(F, "conv2d_forward", '''
+            def conv2d_forward(x, w, b, stride=1, padding=0):
+                N, C, H, W = x.shape
+                F, _, KH, KW = w.shape
+                xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                Ho = (H + 2 * padding - KH) // stride + 1
+                Wo = (W + 2 * padding - KW) // stride + 1
+                out = np.zeros((N, F, Ho, Wo))
+                for u in range(Ho):
+                    for v in range(Wo):
+                        patch = xp[:, :, u * stride : u * stride + KH, v * stride : v * stride + KW]
+                        out[:, :, u, v] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3])) + b
+                return out, (x, w, stride, padding)
+        '''),
+        Rewrite(F, "conv2d_backward", '''
+            def conv2d_backward(dout, cache):
+                x, w, stride, padding = cache
+                N, C, H, W = x.shape
+                F, _, KH, KW = w.shape
+                xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                dxp = np.zeros_like(xp)
+                dw = np.zeros_like(w)
+                for u in range(dout.shape[2]):
+                    for v in range(dout.shape[3]):
+                        rows = slice(u * stride, u * stride + KH)
+                        cols = slice(v * stride, v * stride + KW)
+                        g = dout[:, :, u, v]
+                        dxp[:, :, rows, cols] += np.tensordot(g, w, axes=(1, 0))
+                        dw += np.tensordot(g, xp[:, :, rows, cols], axes=(0, 0))
+                dx = dxp[:, :, padding : padding + H, padding : padding + W]
+                return dx, dw, dout.sum(axis=(0, 2, 3))
+        '''),
+        Rewrite(F, "maxpool2d_forward", NAIVE_POOL_WITH_MASKS),
+        Rewrite(F, "maxpool2d_backward", '''
+            def maxpool2d_backward(dout, cache):
+                x, k, s = cache
+                dx = np.zeros_like(x)
+                N, C, Ho, Wo = dout.shape
+                for n in range(N):
+                    for c in range(C):
+                        for u in range(Ho):
+                            for v in range(Wo):
+                                window = x[n, c, s * u : s * u + k, s * v : s * v + k]
+                                i, j = np.unravel_index(np.argmax(window), window.shape)
+                                dx[n, c, s * u + i, s * v + j] += dout[n, c, u, v]
+                return dx
+        '''),
+    )),
+    Variant("sliding-window-view-and-add-at", (
+        Rewrite(F, "conv2d_forward", '''
+            def conv2d_forward(x, w, b, stride=1, padding=0):
+                F, C, KH, KW = w.shape
+                xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+                windows = np.lib.stride_tricks.sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::stride, ::stride]
+                out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2) + b[:, None, None]
+                return out, (x.shape, xp, w, stride, padding)
+        '''),
+        Rewrite(F, "conv2d_backward", '''
+            def conv2d_backward(dout, cache):
+                x_shape, xp, w, stride, padding = cache
+                N, C, H, W = x_shape
+                F, _, KH, KW = w.shape
+                Ho, Wo = dout.shape[2:]
+                windows = np.lib.stride_tricks.sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::stride, ::stride]
+                dw = np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))
+                db = np.einsum("nfuv->f", dout)
+                dwindows = np.tensordot(dout, w, axes=(1, 0))  # (N, Ho, Wo, C, KH, KW)
+                dxp = np.zeros(xp.shape)
+                rows = (stride * np.arange(Ho))[:, None, None, None] + np.arange(KH)[None, None, :, None]
+                cols = (stride * np.arange(Wo))[None, :, None, None] + np.arange(KW)[None, None, None, :]
+                for n in range(N):
+                    for c in range(C):
+                        np.add.at(dxp[n, c], (rows, cols), dwindows[n, :, :, c])
+                return dxp[:, :, padding : padding + H, padding : padding + W].copy(), dw, db
+        '''),
+    )),
+    Variant("pool-last-maximum-wins-ties", (
+        Edit(F, "argmax = windows.argmax(axis=-1)  # np.argmax returns the first maximum",
+             "argmax = k * k - 1 - windows[..., ::-1].argmax(axis=-1)  # the LAST maximum"),
+    )),
+    Variant("pool-mask-keeps-the-first-tie", (
+        Rewrite(F, "maxpool2d_forward", NAIVE_POOL_WITH_MASKS),
+        Rewrite(F, "maxpool2d_backward", '''
+            def maxpool2d_backward(dout, cache):
+                x, k, s = cache
+                N, C, H, W = x.shape
+                dx = np.zeros_like(x)
+                for u in range(dout.shape[2]):
+                    for v in range(dout.shape[3]):
+                        window = x[:, :, s * u : s * u + k, s * v : s * v + k].reshape(N, C, k * k)
+                        mask = window == window.max(axis=2, keepdims=True)
+                        first = mask & (np.cumsum(mask, axis=2) == 1)
+                        dx[:, :, s * u : s * u + k, s * v : s * v + k] += (first * dout[:, :, u, v][:, :, None]).reshape(N, C, k, k)
+                return dx
+        '''),
+    )),
+]
+
+
+@pytest.mark.parametrize("variant", BUGGY, ids=str)
+def test_buggy_variant_loses_points(variant: Variant, tmp_path: Path) -> None:
+    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path))
+    assert result.possible > 0
+    assert result.earned < result.possible, f"{variant} earned full marks:\n{result.output}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=str)
+def test_correct_variant_earns_full_marks(variant: Variant, tmp_path: Path) -> None:
+    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path))
+    assert result.full_marks, f"{variant} lost points: {result.failed}\n{result.output}"
+
+
+def test_reference_earns_full_marks() -> None:
+    result = grade(ASSIGNMENT, against_reference=True)
+    assert result.full_marks, f"the reference lost points: {result.failed}\n{result.output}"
+
+
+def test_stubs_earn_nothing(tmp_path: Path) -> None:
+    """The released stubs (the files in the tree) fail every test, each with the stub's message."""
+    results = tmp_path / "results.json"
+    command = [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider",
+               "--profile", "grade", "--dlgrade-results", str(results)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert results.exists(), run.stdout[-3000:] + run.stderr[-3000:]
+    tests = json.loads(results.read_text())["tests"]
+    assert tests
+    for test in tests:
+        assert test["outcome"] == "failed", f"{test['name']} passed on the stubs"
+        assert "NotImplementedError" in test["message"], f"{test['name']}: {test['message'][-1500:]}"
