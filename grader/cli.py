@@ -101,29 +101,11 @@ def _batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def release_pairs(course: Path) -> list[tuple[Path, Path]]:
-    """(instructor's file, student's file) for every reference file with solution regions.
-
-    ``reference/<a>/<file>.py`` -> ``assignments/<a>/<file>.py``; a notebook assignment's
-    instructor notebook ``reference/<a>/<name>.ipynb`` -> ``assignments/<a>/<name>.ipynb``.
-    """
-    from grader.release import has_solutions
-
-    pairs = []
-    for source in sorted((course / "reference").glob("*/*")):
-        if source.suffix not in (".py", ".ipynb") or source.name == "__init__.py":
-            continue
-        if source.suffix == ".py" and not has_solutions(source.read_text()):
-            continue
-        pairs.append((source, course / "assignments" / source.parent.name / source.name))
-    return pairs
-
-
 def _release(args: argparse.Namespace) -> int:
     from grader.release import release_file
 
     course = args.course.resolve()
-    pairs = release_pairs(course)
+    pairs = Course(course).release_pairs()
     if not pairs:
         raise GradingError(f"{course / 'reference'} has no files with solution regions to release")
     stale = []
