@@ -1,0 +1,187 @@
+"""``python -m grader grade`` end to end on the tiny course: scores, formats, exit statuses,
+determinism, single files, notebooks, and ``release``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from grader.report import from_json, to_junit
+from tests.grading.conftest import FAST, dlgrade
+from tests.grading.course import CALC_REFERENCE, OPS_REFERENCE, notebook, solution, submission
+
+# Gradescope's autograder results.json (gradescope/autograder_samples docs/specs.md), closed:
+# only the documented keys may appear.
+VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
+FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
+GRADESCOPE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tests"],
+    "properties": {
+        "score": {"type": "number"},
+        "execution_time": {"type": "number", "minimum": 0},
+        "output": {"type": "string"},
+        "output_format": FORMAT,
+        "test_output_format": FORMAT,
+        "test_name_format": FORMAT,
+        "visibility": VISIBILITY,
+        "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"},
+        "leaderboard": {"type": "array"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["score", "max_score", "name", "status"],
+                "properties": {
+                    "score": {"type": "number"},
+                    "max_score": {"type": "number", "minimum": 0},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string", "minLength": 1},
+                    "name_format": FORMAT,
+                    "number": {"type": "string", "pattern": r"^\d+(\.\d+)*$"},
+                    "output": {"type": "string"},
+                    "output_format": FORMAT,
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "visibility": VISIBILITY,
+                    "extra_data": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+TIMING_KEYS = {"execution_time", "duration"}
+
+
+def without_timing(value):
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory) -> Path:
+    return submission(tmp_path_factory.mktemp("honest"), ops=solution(OPS_REFERENCE), calc=notebook("%matplotlib inline\n!pip install nothing", solution(CALC_REFERENCE)))
+
+
+@pytest.fixture(scope="module")
+def honest_gradescope(course, honest, tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("out") / "results.json"
+    run = dlgrade("grade", honest, "--course", course, "--format", "gradescope", "--out", out, *FAST)
+    assert run.returncode == 0, run.stderr
+    return json.loads(out.read_text())
+
+
+def test_a_correct_submission_gets_full_marks_in_gradescope_format(honest_gradescope):
+    jsonschema.validate(honest_gradescope, GRADESCOPE_SCHEMA)
+    assert honest_gradescope["score"] == 7
+    assert sum(t["max_score"] for t in honest_gradescope["tests"]) == 7
+    assert {t["status"] for t in honest_gradescope["tests"]} == {"passed"}
+
+
+def test_gradescope_hides_hidden_tests_until_published(honest_gradescope):
+    hidden = [t for t in honest_gradescope["tests"] if "(hidden)" in t["name"]]
+    assert [t["visibility"] for t in hidden] == ["after_published"]
+    assert all(t["visibility"] == "visible" for t in honest_gradescope["tests"] if t not in hidden)
+    assert "t1_ops: public tests 3 / 3 points" in honest_gradescope["output"]  # the summary counts public tests only
+    assert [t["number"] for t in honest_gradescope["tests"]] == ["1.1", "1.2", "1.3", "2.1"]
+
+
+def test_the_template_stubs_get_zero_and_feedback_says_what_to_do(course, tmp_path):
+    out = tmp_path / "feedback.md"
+    run = dlgrade("grade", course, "--course", course, "--format", "markdown", "--out", out, *FAST)
+    assert run.returncode == 0, run.stderr
+    text = out.read_text()
+    assert text.startswith("# Feedback: 0 / 7 points")
+    assert "**What was checked:** mean_abs([-1, 2, -3]) is 2." in text
+    assert "Implement mean_abs" in text and "still the stub" in text
+    assert "SECRET" not in text  # a hidden test's source never reaches the feedback
+
+
+def test_mixed_submission_json_and_junit(course, tmp_path):
+    mixed = submission(tmp_path / "mixed", ops=solution(OPS_REFERENCE).replace("np.mean(np.abs(x))", "np.mean(x)"))
+    out = tmp_path / "r.json"
+    assert dlgrade("grade", mixed, "--course", course, "--assignment", "t1_ops", "--format", "json", "--out", out, *FAST).returncode == 0
+    document = json.loads(out.read_text())
+    assert (document["earned"], document["possible"], document["complete"]) == (4, 6, True)
+    [failed] = [t for t in document["assignments"]["t1_ops"]["tests"] if t["outcome"] == "failed"]
+    assert failed["name"] == "test_mean_abs_of_a_small_vector" and "mean_abs([-1, 2, -3])" in failed["message"]
+
+    suite = ET.fromstring(to_junit(from_json(out.read_text()))).find("testsuite")
+    assert suite is not None and (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("t1_ops", "3", "1")
+    failure = suite.find("testcase[@name='test_mean_abs_of_a_small_vector']/failure")
+    assert failure is not None and "mean_abs" in failure.get("message", "")
+
+
+def test_grading_twice_gives_the_same_bytes_apart_from_timing(course, tmp_path):
+    buggy = submission(tmp_path / "buggy", ops=solution(OPS_REFERENCE).replace("** 2", "* 2"))
+    runs = [dlgrade("grade", buggy, "--course", course, "--assignment", "t1_ops", "--format", "json", *FAST) for _ in range(2)]
+    first, second = (json.loads(r.stdout) for r in runs)
+    assert first["earned"] == 2  # mean_abs is right, square is not
+    assert without_timing(first) == without_timing(second)
+
+
+def test_a_single_file_is_graded_as_its_assignment(course, tmp_path):
+    file = tmp_path / "my_ops.py"
+    file.write_text(solution(OPS_REFERENCE))
+    run = dlgrade("grade", file, "--assignment", "t1_ops", "--course", course, "--format", "json", *FAST)
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert (document["earned"], document["possible"]) == (6, 6)
+    assert "my_ops.py was graded as t1_ops/ops.py." in document["notes"]
+
+
+def test_notebooks_invalid_or_with_shell_magics(course, tmp_path):
+    nb = tmp_path / "calc.ipynb"
+    nb.write_text("{ this is not a notebook")
+    invalid = json.loads(dlgrade("grade", nb, "--assignment", "t2_notebook", "--course", course, *FAST).stdout)
+    [test] = invalid["assignments"]["t2_notebook"]["tests"]
+    assert test["outcome"] == "failed" and "not a valid Jupyter notebook" in test["message"]
+
+    marker = tmp_path / "magic-ran"
+    magic = notebook(f"!touch {marker}", f"%%bash\ntouch {marker}", "get_ipython().system('touch " + str(marker) + "')", "def double(x):\n    return 3 * x")
+    submission(tmp_path / "magic", calc=magic)
+    graded = json.loads(dlgrade("grade", tmp_path / "magic", "--assignment", "t2_notebook", "--course", course, *FAST).stdout)
+    assert graded["earned"] == 0 and not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["grade", "{missing}"], "does not exist"),
+        (["grade", "{honest}", "--assignment", "a0_nothing"], "not in the course"),
+        (["grade", "{file}"], "--assignment NAME"),
+        (["grade", "{honest}", "--timeout", "0"], "timeouts must be positive"),
+        (["batch", "{file}", "--out", "{tmp}"], "is not a folder"),
+    ],
+)
+def test_the_grader_says_why_it_cannot_run(course, honest, tmp_path, args, message):
+    (tmp_path / "ops.py").write_text("")
+    values = {"missing": tmp_path / "nope", "honest": honest, "file": tmp_path / "ops.py", "tmp": tmp_path / "out"}
+    run = dlgrade(*[a.format(**values) for a in args], "--course", course)
+    assert run.returncode == 2
+    assert message in run.stderr
+
+
+def test_release_writes_stubs_and_check_finds_stale_ones(course, tmp_path):
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    assert dlgrade("release", "--check", "--course", copy).returncode == 0
+    stub = copy / "assignments" / "t1_ops" / "ops.py"
+    stub.write_text(stub.read_text() + "# edited\n")
+    (copy / "assignments" / "t2_notebook" / "calc.ipynb").unlink()
+    check = dlgrade("release", "--check", "--course", copy)
+    assert check.returncode == 1
+    assert "assignments/t1_ops/ops.py" in check.stderr and "assignments/t2_notebook/calc.ipynb" in check.stderr
+    assert dlgrade("release", "--course", copy).returncode == 0
+    assert stub.read_bytes() == (course / "assignments" / "t1_ops" / "ops.py").read_bytes()
+    assert dlgrade("release", "--check", "--course", copy).returncode == 0
