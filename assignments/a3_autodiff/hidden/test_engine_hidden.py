@@ -133,12 +133,15 @@ def compare(student, helper, reference, leaves: list[float], raw: list[Op], *, g
         for i, (got, g) in enumerate(zip(got_grads, grads)):
             assert_close(got, g, scale=grad_scale, what=f"n{i}.grad after backward()")
     except AssertionError as error:
-        raise AssertionError(f"{error}\nin the graph\n{graph.text()}") from None
+        message = f"{error}\nin the graph\n{graph.text()}"
+    else:
+        return
+    raise AssertionError(message)  # outside the except: one origin for Hypothesis to shrink
 
 
 def nonzero(lo: float, hi: float) -> st.SearchStrategy[float]:
     """A number with ``lo <= |x| <= hi``, either sign."""
-    return st.floats(lo, hi).flatmap(lambda x: st.sampled_from([x, -x]))
+    return st.one_of(st.floats(lo, hi), st.floats(-hi, -lo))
 
 
 NUMBERS = st.one_of(st.integers(-10, 10).filter(bool).map(int), nonzero(0.25, 10))
@@ -161,7 +164,7 @@ def upstream(c: float | None) -> list[Op]:
 
 
 @pytest.mark.points(3)
-@given(leaves=st.lists(LEAVES, min_size=1, max_size=6), raw=st.lists(OPS, min_size=1, max_size=30))
+@given(leaves=st.lists(LEAVES, min_size=1, max_size=6), raw=st.lists(OPS, min_size=1, max_size=20))
 def test_random_graphs_match_the_reference(student, helper, reference, leaves, raw):
     compare(student, helper, reference, leaves, raw)
 
