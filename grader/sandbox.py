@@ -102,7 +102,7 @@ def probe() -> Level:
         return "limits"
     if shutil.which("unshare") is None:
         return "user"
-    check = [*_UNSHARE, "--", "/bin/sh", "-c", "mount -t tmpfs -o ro,size=4k,mode=000 tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp"]
+    check = [*_UNSHARE, "--", "mount", "-t", "tmpfs", "-o", "size=4k", "dlgrade-probe", "/tmp"]  # private: seen by no one
     try:
         ok = subprocess.run(check, stdin=subprocess.DEVNULL, capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.SubprocessError):
