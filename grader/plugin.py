@@ -119,8 +119,10 @@ def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
             if s.sandbox:  # the worker gets private copies of student files and helpers
                 box = config.stash[SANDBOX_KEY] = Sandbox(course_assignments.parent, keep_reference=s.against_reference)
                 helpers = box.add_files(course_assignments, "course/assignments")
-                if not s.against_reference:
+                if s.submission is not None:
                     source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
+                elif not s.against_reference:
+                    source = CodeSource(helpers, source.label)
                 try:
                     options = box.worker_options(options["env"])
                 except SandboxError as error:  # never grade unconfined: stop the whole run

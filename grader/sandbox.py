@@ -207,16 +207,7 @@ class Sandbox:
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (or the kept variables of this process) with private HOME and TMPDIR."""
         env = dict(base) if base is not None else {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
-        env.update(
-            HOME=str(self.home),
-            TMPDIR=str(self.tmp),
-            XDG_CACHE_HOME=str(self.home / ".cache"),
-            MPLCONFIGDIR=str(self.home / ".matplotlib"),
-            OMP_NUM_THREADS="1",
-            OPENBLAS_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
-            MPLBACKEND="Agg",
-        )
+        env.update(HOME=str(self.home), TMPDIR=str(self.tmp), XDG_CACHE_HOME=str(self.home / ".cache"), MPLCONFIGDIR=str(self.home / ".matplotlib"))
         return env
 
     def command(self) -> list[str]:
