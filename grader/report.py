@@ -105,6 +105,8 @@ def failure_summary(message: str) -> str:
         end = next((j for j in range(start + 1, len(lines)) if lines[j].strip() == ")" or not lines[j].strip()), len(lines) - 1)
         example = lines[start : end + 1]
         picked = [line for line in picked if not line.startswith(("Falsifying example", "  ", ")"))] + ["", *example]
+    explained = [i for i, line in enumerate(picked) if line.strip() == "Explanation:"]  # hypothesis's, about harness lines
+    picked = picked[: explained[0]] if explained else picked
     text = "\n".join(picked).strip() if picked else message.strip()
     return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... shortened ...]"
 
