@@ -95,16 +95,9 @@ def normalize(text: str) -> str:
 
 
 def failure_summary(message: str) -> str:
-    """The part of a failure a student needs: pytest's ``E`` lines (assertion messages) and
-    hypothesis's falsifying example, without the test's source (hidden tests stay hidden)."""
-    lines = message.splitlines()
-    picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in lines if line.startswith("E ") or line == "E"]
-    falsifying = [i for i, line in enumerate(lines) if line.startswith("Falsifying example")]
-    if falsifying:
-        start = falsifying[0]
-        end = next((j for j in range(start + 1, len(lines)) if lines[j].strip() == ")" or not lines[j].strip()), len(lines) - 1)
-        example = lines[start : end + 1]
-        picked = [line for line in picked if not line.startswith(("Falsifying example", "  ", ")"))] + ["", *example]
+    """The part of a failure a student needs: pytest's ``E`` lines (the assertion message and
+    hypothesis's smallest failing case), without the test's source (hidden tests stay hidden)."""
+    picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in message.splitlines() if line.startswith("E ") or line == "E"]
     explained = [i for i, line in enumerate(picked) if line.strip() == "Explanation:"]  # hypothesis's, about harness lines
     picked = picked[: explained[0]] if explained else picked
     text = "\n".join(picked).strip() if picked else message.strip()
