@@ -12,5 +12,8 @@ def linear_forward(x, W, b):
 
 
 def linear_backward(dout, cache):
-    """dx = dout @ W.T (N, D), dW = x.T @ dout (D, M), db = sum_n dout (M,). Returns (dx, dW, db)."""
+    """dx = dout @ W.T (N, D), dW = x.T @ dout (D, M), db = sum_n dout (M,).
+
+    dout: (N, M). Returns (dx, dW, db).
+    """
     raise NotImplementedError("Implement linear_backward: see the assignment's README.md")
