@@ -58,16 +58,20 @@ def _load_hypothesis_profile(settings: Settings) -> None:
     ``function_scoped_fixture`` is not a hazard here: ``student``, ``reference`` and ``helper``
     hold no per-example state, so tests may combine them with ``@given``.
     """
-    from hypothesis import HealthCheck
+    from hypothesis import HealthCheck, Phase
     from hypothesis import settings as hypothesis_settings
 
     name = f"dlgrade-{settings.profile}"
+    # The explain phase only annotates a report; shrinking can be skipped (--dlgrade-shrink off)
+    # without changing any verdict: a derandomized run generates the same examples either way.
+    phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target] + ([Phase.shrink] if settings.shrink else [])
     if settings.deterministic:
         hypothesis_settings.register_profile(
             name,
             max_examples=settings.max_examples,
             derandomize=True,
             database=None,
+            phases=phases,
             deadline=None,
             print_blob=False,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
@@ -77,6 +81,7 @@ def _load_hypothesis_profile(settings: Settings) -> None:
             name,
             max_examples=settings.max_examples,
             deadline=None,
+            phases=phases,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         )
     hypothesis_settings.load_profile(name)

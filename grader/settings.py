@@ -44,6 +44,7 @@ class Settings:
     max_examples: int
     results_file: Path | None
     sandbox: bool = False  # confine the worker (grader.sandbox); only with isolation=worker
+    shrink: bool = True  # shrink a failing example to the smallest; off only changes the report
 
     @property
     def deterministic(self) -> bool:
@@ -61,6 +62,7 @@ OPTIONS = {
     "timeout": ("seconds per test when grading (default 120)", "DLGRADE_TIMEOUT"),
     "results": ("write the per-test results as JSON to this file", "DLGRADE_RESULTS"),
     "sandbox": ("on or off: confine the worker process (default: on when grading)", "DLGRADE_SANDBOX"),
+    "shrink": ("on or off: shrink failing examples to the smallest (default on; off gives the same verdicts sooner)", "DLGRADE_SHRINK"),
 }
 
 
@@ -80,6 +82,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dlgrade-timeout", dest="dlgrade_timeout", type=float, help=OPTIONS["timeout"][0])
     group.addoption("--dlgrade-results", dest="dlgrade_results", metavar="FILE", help=OPTIONS["results"][0])
     group.addoption("--sandbox", dest="dlgrade_sandbox", choices=("on", "off"), help=OPTIONS["sandbox"][0])
+    group.addoption("--dlgrade-shrink", dest="dlgrade_shrink", choices=("on", "off"), help=OPTIONS["shrink"][0])
     for name, (help_text, _) in OPTIONS.items():
         parser.addini(f"dlgrade_{name}", help_text)
 
@@ -133,4 +136,5 @@ def resolve(config: pytest.Config) -> Settings:
         max_examples=100 if grading else 25,
         results_file=Path(results).resolve() if results else None,
         sandbox=sandbox == "on",
+        shrink=(pick("shrink") or "on") != "off",
     )

@@ -27,7 +27,7 @@ from grader.remote import RemoteModule, StudentCodeError, Worker
 def assignment_of(path: Path) -> str | None:
     """The assignment a test file belongs to: the folder right below ``assignments/``."""
     parts = Path(path).resolve().parts
-    for i in range(len(parts) - 2, -1, -1):
+    for i in range(len(parts) - 3, -1, -1):  # assignments/<name>/<file>: <name> is a folder
         if parts[i] == "assignments":
             return parts[i + 1]
     return None
@@ -97,9 +97,12 @@ class StudentFile:
             pytest.fail(f"{self._label} could not be loaded: {self._load_error}", pytrace=False)
         return self._module
 
+    def __repr__(self) -> str:
+        return f"<student file {self._label}>"
+
     def __getattr__(self, name: str) -> Any:
         __tracebackhide__ = True
-        if name.startswith("__"):
+        if name.startswith("_") or name.startswith("hypothesis_"):  # private, or a tool probing
             raise AttributeError(name)
         module = self._loaded()
         if name not in module:

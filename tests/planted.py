@@ -136,8 +136,20 @@ class Grade:
         return self.possible > 0 and self.earned == self.possible
 
 
-def grade(assignment: str, *, submission: Path | None = None, against_reference: bool = False, timeout: float = 600) -> Grade:
-    """Run the assignment's public and hidden tests under the grade profile on one submission."""
+def grade(
+    assignment: str,
+    *,
+    submission: Path | None = None,
+    against_reference: bool = False,
+    first_failure: bool = False,
+    timeout: float = 900,
+) -> Grade:
+    """Run the assignment's public and hidden tests under the grade profile on one submission.
+
+    ``first_failure`` stops at the first failing test and does not shrink its example: enough to
+    show that a buggy submission loses points (the grade profile is deterministic, so the full
+    run fails the same test), at a fraction of the cost.
+    """
     results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
     command = [sys.executable, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider",
                "--profile", "grade", "--dlgrade-results", str(results)]
@@ -145,6 +157,8 @@ def grade(assignment: str, *, submission: Path | None = None, against_reference:
         command += ["--submission", str(submission)]
     if against_reference:
         command += ["--against-reference"]
+    if first_failure:
+        command += ["-x", "--dlgrade-shrink", "off"]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if not results.exists():
         raise RuntimeError(f"grading {assignment} produced no results:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")

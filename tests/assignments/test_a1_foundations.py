@@ -150,18 +150,18 @@ CORRECT = [
 ]
 
 
-def _graded(variant: Variant) -> "Grade":  # noqa: F821
+def _graded(variant: Variant, *, first_failure: bool = False) -> "Grade":  # noqa: F821
     folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{ASSIGNMENT}-"))
     try:
         build_submission(ASSIGNMENT, variant, folder)
-        return grade(ASSIGNMENT, submission=folder)
+        return grade(ASSIGNMENT, submission=folder, first_failure=first_failure)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("variant", BUGGY, ids=str)
 def test_buggy_variant_loses_points(variant):
-    result = _graded(variant)
+    result = _graded(variant, first_failure=True)
     assert result.possible > 0
     assert result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
 

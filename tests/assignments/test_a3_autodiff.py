@@ -198,7 +198,7 @@ CORRECT = [
 
 @pytest.mark.parametrize("variant", BUGGY, ids=str)
 def test_a_buggy_engine_loses_points(variant, tmp_path):
-    result = grade(A, submission=build_submission(A, variant, tmp_path))
+    result = grade(A, submission=build_submission(A, variant, tmp_path), first_failure=True)
     assert result.possible > 0 and result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
 
 

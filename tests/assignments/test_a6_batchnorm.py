@@ -195,7 +195,7 @@ CORRECT = [
 
 @pytest.mark.parametrize("variant", BUGGY, ids=str)
 def test_buggy_variant_loses_points(variant: Variant, tmp_path: Path) -> None:
-    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path))
+    result = grade(ASSIGNMENT, submission=build_submission(ASSIGNMENT, variant, tmp_path), first_failure=True)
     assert result.possible > 0
     assert result.earned < result.possible, f"{variant} earned full marks:\n{result.output}"
 
