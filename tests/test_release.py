@@ -55,3 +55,14 @@ def test_notebooks_are_released_cell_by_cell(tmp_path):
     released = nbformat.read(str(tmp_path / "out.ipynb"), as_version=4)
     assert released.cells[0].source == "# Init"
     assert "np.maximum" not in released.cells[1].source and released.cells[1].outputs == []
+
+
+def test_the_committed_stubs_are_the_release_of_the_reference():
+    """Students get exactly what the release step makes from the instructor's copy."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    check = subprocess.run([sys.executable, "-m", "grader", "release", "--check"], cwd=root, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
