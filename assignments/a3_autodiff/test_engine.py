@@ -185,15 +185,21 @@ NUMBER = st.one_of(
 )
 
 
-def steps_of(ops: list[str]) -> st.SearchStrategy[Step]:
-    return st.builds(
-        Step,
-        op=st.sampled_from(ops),
-        a=st.integers(0, 1000),
-        b=st.one_of(NUMBER, st.integers(0, 1000)),  # a node index when b_is_node
-        b_is_node=st.booleans(),
-        swap=st.booleans(),
-        k=st.sampled_from(EXPONENTS),
+# a node index: often one of the last three nodes (chains in which a node meets its own
+# descendants: n3 = n1 * n2 with n2 computed from n1), otherwise any node (modulo the count)
+NODE_INDEX = st.one_of(st.integers(-3, -1), st.integers(0, 1000))
+
+
+@st.composite
+def steps_of(draw: st.DrawFn, ops: list[str]) -> Step:
+    b_is_node = draw(st.booleans())
+    return Step(
+        op=draw(st.sampled_from(ops)),
+        a=draw(NODE_INDEX),
+        b=draw(NODE_INDEX) if b_is_node else draw(NUMBER),
+        b_is_node=b_is_node,
+        swap=draw(st.booleans()),
+        k=draw(st.sampled_from(EXPONENTS)),
     )
 
 
@@ -284,8 +290,10 @@ def test_random_graphs_give_every_node_its_gradient(student, helper, program):
 @pytest.mark.points(1)
 @given(x=st.floats(0.25, 2), w=st.floats(-2, 2))
 def test_a_node_reached_along_two_paths_gets_both_contributions(student, helper, x, w):
-    """n2 = n0 * n1 feeds both n3 = n2.tanh() and n4 = n2 * 3: n2's grad is the sum of both paths."""
-    steps = [Step("*", 0, 1, True), Step("tanh", 2), Step("*", 2, 3.0), Step("*", 3, 4, True)]
+    """n2 = n0 * n1 feeds n3 = n2.tanh(), n4 = n2 * 3, n5 = n2 * n2 and n7 = n2 * n6 (n6 computed
+    from n2): n2's grad is the sum of every path, and n2 passes it on exactly once."""
+    steps = [Step("*", 0, 1, True), Step("tanh", 2), Step("*", 2, 3.0), Step("*", 2, 2, True),
+             Step("*", 3, 4, True), Step("+", 6, 5, True), Step("*", 2, 7, True)]
     run(student, helper, make_program([x, w], steps))
 
 

@@ -147,15 +147,23 @@ def nonzero(lo: float, hi: float) -> st.SearchStrategy[float]:
 NUMBERS = st.one_of(st.integers(-10, 10).filter(bool).map(int), nonzero(0.25, 10))
 LEAVES = st.one_of(st.floats(-10, 10, allow_nan=False), st.integers(-5, 5).map(float))
 ALL = [*BINARY, "neg", "**", *METHODS]
-OPS = st.builds(
-    Op,
-    op=st.sampled_from(ALL),
-    a=st.integers(0, 1000),
-    b=st.one_of(NUMBERS.map(float), st.integers(0, 1000).map(float)),
-    b_is_node=st.booleans(),
-    swap=st.booleans(),
-    k=st.one_of(st.sampled_from(INT_EXPONENTS), st.floats(-3, 3).map(lambda v: round(v, 3))),
-)
+NODE_INDEX = st.one_of(st.integers(-3, -1), st.integers(0, 1000))  # recent nodes often (modulo the count)
+
+
+@st.composite
+def ops(draw: st.DrawFn) -> Op:
+    b_is_node = draw(st.booleans())
+    return Op(
+        op=draw(st.sampled_from(ALL)),
+        a=draw(NODE_INDEX),
+        b=float(draw(NODE_INDEX) if b_is_node else draw(NUMBERS)),
+        b_is_node=b_is_node,
+        swap=draw(st.booleans()),
+        k=draw(st.one_of(st.sampled_from(INT_EXPONENTS), st.floats(-3, 3).map(lambda v: round(v, 3)))),
+    )
+
+
+OPS = ops()
 
 
 def upstream(c: float | None) -> list[Op]:
@@ -217,7 +225,9 @@ def test_methods_match_the_reference_across_their_range(student, helper, referen
 @pytest.mark.points(1)
 @given(x=nonzero(0.25, 3), y=nonzero(0.25, 3))
 def test_every_node_used_twice_by_one_operation(student, helper, reference, x, y):
-    """n0 op n0 for every binary operation, then combined: each grad sums both operand slots."""
-    raw = [Op("+", 0, 0, True), Op("-", 0, 0, True), Op("*", 1, 1, True), Op("/", 1, 1, True),
-           Op("*", 2, 3, True), Op("+", 4, 5, True), Op("*", 6, 7, True), Op("+", 8, 0, True)]
+    """n op n for every binary operation, on leaves and on an inner node (n2 = n0 * n1), then
+    combined with n2 again: each grad sums both operand slots, and n2 passes its grad on once."""
+    raw = [Op("*", 0, 1, True), Op("+", 2, 2, True), Op("-", 2, 2, True), Op("*", 2, 2, True), Op("/", 2, 2, True),
+           Op("+", 0, 0, True), Op("/", 1, 1, True), Op("*", 3, 5, True), Op("+", 9, 6, True), Op("*", 10, 4, True),
+           Op("+", 11, 7, True), Op("*", 12, 8, True), Op("*", 2, 13, True)]
     compare(student, helper, reference, [x, y], raw, guard=False)
