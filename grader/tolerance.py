@@ -81,7 +81,8 @@ def assert_close(
     """
     __tracebackhide__ = True
     expected_array = np.asarray(expected, dtype=np.float64)
-    if isinstance(expected, (float, int, np.floating)) and not isinstance(expected, bool):
+    scalar_expected = isinstance(expected, (float, int, np.floating)) and not isinstance(expected, bool)
+    if scalar_expected or (expected_array.shape == () and type(actual) is not np.ndarray):
         got = np.asarray(check_scalar_type(actual, what=what))
     else:
         got = check_array_type(actual, expected_array.shape, what=what)

@@ -74,6 +74,7 @@ def test_scalars():
     assert_close(1.0, 1.0)
     assert_close(np.float64(2.0), 2.0)
     assert_close(np.array(3.0), 3.0)
+    assert_close(np.float64(3.0), np.array(3.0))  # a reduction's scalar against a 0-d oracle
     with pytest.raises(AssertionError, match="expected a float"):
         assert_close(np.float32(1.0), 1.0)
     with pytest.raises(AssertionError, match="expected a float"):

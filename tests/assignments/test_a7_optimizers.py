@@ -158,7 +158,6 @@ BUGGY = [
 ]
 
 CORRECT = [
-    Variant("reference"),
     Variant("adam-textbook-bias-corrected-moments", (
         Rewrite(F, "Adam._adam_step", '''
             def _adam_step(self, i, p, g):

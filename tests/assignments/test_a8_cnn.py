@@ -133,7 +133,6 @@ BUGGY = [
 ]
 
 CORRECT = [
-    Variant("reference"),
     Variant("loops-over-output-positions", (
         Rewrite(F, "conv2d_forward", '''
             def conv2d_forward(x, w, b, stride=1, padding=0):
