@@ -167,3 +167,12 @@ def grade(
     totals = document["assignments"].get(assignment, {"earned": 0.0, "possible": 0.0})
     failed = tuple(t["name"] for t in document["tests"] if t["outcome"] == "failed")
     return Grade(totals["earned"], totals["possible"], failed, run.stdout[-5000:])
+
+
+def grade_variant(assignment: str, variant: Variant, *, first_failure: bool = False) -> Grade:
+    """Build ``variant`` in a temporary folder, grade it (see :func:`grade`), remove the folder."""
+    folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{assignment}-"))
+    try:
+        return grade(assignment, submission=build_submission(assignment, variant, folder), first_failure=first_failure)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+from tests.planted import ROOT, Edit, Rewrite, Variant, grade, grade_variant
 
 ASSIGNMENT = "a2_backprop"
 LAYERS, MLP = "layers.py", "mlp.py"
@@ -144,25 +144,16 @@ CORRECT = [
 ]
 
 
-def _graded(variant: Variant, *, first_failure: bool = False) -> "Grade":  # noqa: F821
-    folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{ASSIGNMENT}-"))
-    try:
-        build_submission(ASSIGNMENT, variant, folder)
-        return grade(ASSIGNMENT, submission=folder, first_failure=first_failure)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.mark.parametrize("variant", BUGGY, ids=str)
 def test_buggy_variant_loses_points(variant):
-    result = _graded(variant, first_failure=True)
+    result = grade_variant(ASSIGNMENT, variant, first_failure=True)
     assert result.possible > 0
     assert result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
 
 
 @pytest.mark.parametrize("variant", CORRECT, ids=str)
 def test_correct_variant_scores_full_marks(variant):
-    result = _graded(variant)
+    result = grade_variant(ASSIGNMENT, variant)
     assert result.full_marks, f"{variant} lost points on {result.failed}:\n{result.output}"
 
 

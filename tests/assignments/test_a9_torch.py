@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from grader.release import clear_solutions
-from tests.planted import ROOT, Edit, Rewrite, Variant, build_submission, grade
+from tests.planted import ROOT, Edit, Rewrite, Variant, grade, grade_variant
 
 ASSIGNMENT = "a9_torch"
 TP = "torch_practice.py"
@@ -217,18 +217,9 @@ CORRECT = [
 ]
 
 
-def _graded(variant: Variant, *, first_failure: bool = False):
-    folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{ASSIGNMENT}-"))
-    try:
-        build_submission(ASSIGNMENT, variant, folder)
-        return grade(ASSIGNMENT, submission=folder, first_failure=first_failure)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.mark.parametrize("variant", BUGGY, ids=str)
 def test_buggy_variant_loses_points(variant):
-    result = _graded(variant, first_failure=True)
+    result = grade_variant(ASSIGNMENT, variant, first_failure=True)
     assert result.possible > 0
     assert result.earned < result.possible, f"{variant} scored full marks:\n{result.output}"
 
@@ -237,13 +228,13 @@ def test_buggy_variant_loses_points(variant):
 @pytest.mark.skipif(not _cuda(), reason="this bug shows only on a CUDA device")
 @pytest.mark.parametrize("variant", GPU_BUGGY, ids=str)
 def test_gpu_only_buggy_variant_loses_points_on_a_gpu(variant):
-    result = _graded(variant, first_failure=True)
+    result = grade_variant(ASSIGNMENT, variant, first_failure=True)
     assert result.earned < result.possible, f"{variant} scored full marks on a GPU:\n{result.output}"
 
 
 @pytest.mark.parametrize("variant", CORRECT, ids=str)
 def test_correct_variant_scores_full_marks(variant):
-    result = _graded(variant)
+    result = grade_variant(ASSIGNMENT, variant)
     assert result.full_marks, f"{variant} lost points on {result.failed}:\n{result.output}"
 
 
