@@ -24,7 +24,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.grading import Course, Options
+from grader.course import Course
+from grader.grading import Options
 from grader.report import Report, from_json, to_gradescope, to_markdown
 
 BINS = 10  # histogram bars of 10 percentage points

@@ -19,7 +19,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.grading import PROJECT_ROOT, Course, GradingError, Options, grade
+from grader.course import PROJECT_ROOT, Course, CourseError
+from grader.grading import GradingError, Options, grade
 from grader.report import FORMATS, VISIBILITIES, render
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"grade": _grade, "batch": _batch, "release": _release}
     try:
         return handlers[args.command](args)
-    except GradingError as error:
+    except CourseError as error:  # GradingError included
         print(f"dlgrade: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import sys
 import types
 from pathlib import Path
 
+from grader.course import PROJECT_ROOT
 from grader.notebook import run_notebook
 
 _unique = itertools.count()
@@ -54,7 +55,7 @@ def load_module_from_path(path: Path, *, name: str | None = None) -> types.Modul
     return module
 
 
-REFERENCE_ROOT = Path(__file__).resolve().parent.parent / "reference"
+REFERENCE_ROOT = PROJECT_ROOT / "reference"
 
 
 def load_reference(assignment: str, file: str) -> types.ModuleType:

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import wire
+from grader.course import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _BOOTSTRAP = (
     "import sys; sys.path.insert(0, {root!r}); from grader.worker import main; main(sys.argv[1:])"
 )

@@ -53,10 +53,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.course import PROJECT_ROOT
+
 Level = Literal["namespaces", "user", "limits"]
 
 FIRST_UID = 100_000
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _UNSHARE = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private"]
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 MIB = 1 << 20

@@ -1,0 +1,84 @@
+"""The course tree and its conventions: where assignments, student files, oracles and hidden tests live.
+
+A course is a folder ``root`` with ``assignments/<name>/`` (handout, student files, public tests,
+``hidden/`` tests) and ``reference/<name>/`` (the instructor's solutions, the oracles). Every other
+module asks ``Course`` instead of restating these rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The harness's own checkout: the default course."""
+_TEST_FILE_NAMES = ("conftest.py", "__init__.py")
+
+
+class CourseError(Exception):
+    """The course tree is not laid out as the harness expects."""
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course tree: ``assignments/<name>/`` with student files, public tests and ``hidden/``."""
+
+    root: Path
+
+    @property
+    def assignments_dir(self) -> Path:
+        return self.root / "assignments"
+
+    def assignments(self) -> list[str]:
+        """The assignments that have tests, in name order."""
+        if not self.assignments_dir.is_dir():
+            raise CourseError(f"{self.root} is not a course: it has no assignments/ folder")
+        return sorted(
+            p.name
+            for p in self.assignments_dir.iterdir()
+            if p.is_dir() and not p.name.startswith((".", "_")) and any(_is_test_file(f) for f in p.rglob("*.py"))
+        )
+
+    def release_pairs(self) -> list[tuple[Path, Path]]:
+        """(instructor's file, student's file) for every reference file with solution regions:
+        ``reference/<a>/<file>.py`` -> ``assignments/<a>/<file>.py``, and a notebook assignment's
+        ``reference/<a>/<name>.ipynb`` -> ``assignments/<a>/<name>.ipynb`` (its ``<name>.py`` is
+        the oracle, not a student file)."""
+        from grader.release import has_solutions
+
+        pairs = []
+        for source in sorted((self.root / "reference").glob("*/*")):
+            if source.suffix not in (".py", ".ipynb") or source.name == "__init__.py":
+                continue
+            if source.suffix == ".py" and (not has_solutions(source.read_text()) or source.with_suffix(".ipynb").is_file()):
+                continue  # no solution regions, or the oracle module of a notebook assignment
+            pairs.append((source, self.assignments_dir / source.parent.name / source.name))
+        return pairs
+
+    def student_files(self, assignment: str) -> list[str]:
+        """The names of the files a student edits in ``assignment``: those released from the
+        reference, or without a reference every ``.py``/``.ipynb`` of the template's listing
+        that is not a test (the course's helper modules are never taken from a submission)."""
+        folder = self.assignments_dir / assignment
+        listed = sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_file() and p.suffix in (".py", ".ipynb") and not _is_test_file(p) and p.name not in _TEST_FILE_NAMES
+        )
+        released = {student.name for _, student in self.release_pairs() if student.parent == folder}
+        return [name for name in listed if name in released] if released else listed
+
+    def ini_file(self, scratch: Path) -> Path:
+        """The course's pytest configuration (its pyproject.toml or pytest.ini), else an empty one."""
+        pyproject = self.root / "pyproject.toml"
+        if pyproject.is_file() and "[tool.pytest.ini_options]" in pyproject.read_text():
+            return pyproject
+        if (self.root / "pytest.ini").is_file():
+            return self.root / "pytest.ini"
+        empty = scratch / "pytest.ini"
+        empty.write_text("[pytest]\n")
+        return empty
+
+
+def _is_test_file(path: Path) -> bool:
+    return path.suffix == ".py" and (path.name.startswith("test_") or path.stem.endswith("_test"))
