@@ -6,8 +6,8 @@ progress bar. Written to ``OUT``:
 
 * ``gradebook.csv``: a row per student (name order), a column per assignment (points earned),
   ``total``, ``possible``, ``percent`` and ``status`` (``ok``, or why the grade is incomplete);
-* ``students/<name>/results.json`` (``grader.report`` JSON), ``gradescope.json`` and
-  ``feedback.md``;
+* ``students/<name>/results.json`` (``grader.results`` JSON) and a file per format asked for
+  (``grader.formats``; by default ``gradescope.json`` and ``feedback.md``);
 * ``summary.md``: the score distribution (count, mean, median, min, max, a histogram).
 
 Grades are a function of the submission alone: re-running gives the same gradebook.
@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Course
+from grader.formats import FORMATS, render
 from grader.grading import Options
-from grader.report import Report, from_json, to_gradescope, to_markdown
+from grader.results import Report, from_json
 
 BINS = 10  # histogram bars of 10 percentage points
+DEFAULT_FORMATS = ("gradescope", "markdown")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ def students(roster: Path) -> list[Path]:
     return sorted(p for p in roster.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
-def grade_one(submission: Path, out: Path, *, course: Course, assignments: list[str] | None, options: Options, hidden_visibility: str) -> StudentGrade:
+def grade_one(
+    submission: Path, out: Path, *, course: Course, assignments: list[str] | None, options: Options, hidden_visibility: str, formats: tuple[str, ...]
+) -> StudentGrade:
     """Grade one submission in a subprocess and write its files under ``out/students/<name>/``."""
     folder = out / "students" / submission.name
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,8 +78,9 @@ def grade_one(submission: Path, out: Path, *, course: Course, assignments: list[
         message = (run.stderr.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
         return StudentGrade(submission.name, None, message)
     report = from_json(results.read_text())
-    (folder / "gradescope.json").write_text(to_gradescope(report, hidden_visibility=hidden_visibility))
-    (folder / "feedback.md").write_text(to_markdown(report))
+    for name in formats:
+        if name != "json":  # results.json is already there
+            (folder / FORMATS[name].filename).write_text(render(report, name, hidden_visibility=hidden_visibility))
     return StudentGrade(submission.name, report)
 
 
@@ -127,6 +132,7 @@ def run_batch(
     jobs: int = 1,
     progress: bool = True,
     hidden_visibility: str = "after_published",
+    formats: tuple[str, ...] = DEFAULT_FORMATS,
 ) -> str:
     """Grade every submission of ``roster`` into ``out``; return a one-line summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -139,7 +145,7 @@ def run_batch(
     with Progress(*columns, disable=not progress, transient=False) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
         task = bar.add_task("", total=len(submissions))
         futures = {
-            pool.submit(grade_one, s, out, course=course, assignments=assignments, options=options, hidden_visibility=hidden_visibility): s
+            pool.submit(grade_one, s, out, course=course, assignments=assignments, options=options, hidden_visibility=hidden_visibility, formats=formats): s
             for s in submissions
         }
         for future in as_completed(futures):

@@ -4,7 +4,7 @@
     Grade one submission with the course's own tests (``grader.grading``) and write the result.
     Exit status 0 whenever grading finished, whatever the score; 2 when the grader could not run
     (a bad argument, or an assignment it could not grade), with a message on stderr.
-``batch ROSTER_DIR --out DIR [--jobs N]``
+``batch ROSTER_DIR --out DIR [--jobs N] [--format NAME ...]``
     Grade every subfolder of ROSTER_DIR (``grader.batch``).
 ``release [--check]``
     Write the student stubs from the reference's solution regions (``grader.release``); with
@@ -19,9 +19,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.batch import DEFAULT_FORMATS
 from grader.course import PROJECT_ROOT, Course, CourseError
+from grader.formats import FORMATS, VISIBILITIES, render
 from grader.grading import GradingError, Options, grade
-from grader.report import FORMATS, VISIBILITIES, render
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch_parser.add_argument("--out", type=Path, required=True, help="folder for the gradebook, results and feedback")
     batch_parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     batch_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
+    batch_parser.add_argument("--format", action="append", choices=FORMATS, dest="formats", help=f"a file per student in this format besides results.json (repeatable; default {' and '.join(DEFAULT_FORMATS)})")
     batch_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_grading_options(batch_parser)
 
@@ -97,6 +99,7 @@ def _batch(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         progress=not args.no_progress,
         hidden_visibility=args.hidden_visibility,
+        formats=tuple(args.formats or DEFAULT_FORMATS),
     )
     print(summary)
     return EXIT_OK

@@ -17,20 +17,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT, Course, CourseError
-from grader.report import AssignmentGrade, Report, normalize
+from grader.results import AssignmentGrade, Report, from_json, normalize
 from grader.sandbox import copy_regular_files, probe
-from grader.scoring import TestResult
 
 
 class GradingError(CourseError):
@@ -126,11 +124,8 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
     if status not in (0, 1) or not results.is_file():
         tail = log.read_bytes()[-3000:].decode(errors="replace")
         return AssignmentGrade(assignment, (), f"pytest ended with exit status {status} and no results:\n{tail}")
-    document = json.loads(results.read_text())
-    tests = tuple(
-        TestResult(**{**t, "message": normalize(t["message"])}) for t in document["tests"] if t["assignment"] == assignment
-    )
-    return AssignmentGrade(assignment, tests)
+    tests = from_json(results.read_text()).assignment(assignment).tests
+    return AssignmentGrade(assignment, tuple(replace(t, message=normalize(t.message)) for t in tests))
 
 
 def grade(

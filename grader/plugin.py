@@ -94,9 +94,12 @@ def _device() -> str:
 
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
-    whose = "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
     box = f" sandbox={probe()}" if s.sandbox else ""
-    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={whose} device={_device()}{box}"
+    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={_whose_code(s)} device={_device()}{box}"
+
+
+def _whose_code(s: Settings) -> str:
+    return "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -233,7 +236,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         scoring.print_table(book, terminalreporter)
     s = config.stash[SETTINGS_KEY]
     if s.results_file is not None:
-        book.write_json(s.results_file, settings=s)
+        book.write_json(s.results_file, submission=_whose_code(s), seed=s.seed, sandbox=probe() if s.sandbox else "off")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

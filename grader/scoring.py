@@ -10,41 +10,15 @@ carry no points.
 from __future__ import annotations
 
 import inspect
-import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from grader.results import AssignmentGrade, Report, TestResult, to_json
 from grader.submission import assignment_of
 
 MESSAGE_LIMIT = 4000
-
-
-@dataclass
-class TestResult:
-    """The verdict on one test, as the score table and the result files see it."""
-
-    __test__ = False  # not a pytest test class
-
-    nodeid: str
-    assignment: str
-    name: str
-    points: float
-    outcome: str  # "passed", "failed" or "skipped" (skipped: left out of the total)
-    hidden: bool
-    message: str = ""
-    duration: float = 0.0
-    doc: str = ""  # the test's docstring: what it checks, for feedback
-
-    @property
-    def earned(self) -> float:
-        return self.points if self.outcome == "passed" else 0.0
-
-    @property
-    def possible(self) -> float:
-        return 0.0 if self.outcome == "skipped" else self.points
 
 
 def points_of(item: pytest.Item) -> float:
@@ -100,16 +74,16 @@ class Scorebook:
             table[r.assignment] = (earned + r.earned, possible + r.possible)
         return table
 
-    def write_json(self, path: Path, *, settings: Any) -> None:
-        """The results as JSON: settings, per-assignment totals, and every test."""
-        document = {
-            "profile": settings.profile,
-            "seed": settings.seed,
-            "assignments": {a: {"earned": e, "possible": p} for a, (e, p) in self.totals().items()},
-            "tests": [asdict(r) for r in self.results.values()],
-        }
+    def report(self, *, submission: str, seed: int, sandbox: str) -> Report:
+        """The results as a ``Report``, assignments in name order, tests in the order they ran."""
+        names = sorted({r.assignment for r in self.results.values()})
+        grades = tuple(AssignmentGrade(a, tuple(r for r in self.results.values() if r.assignment == a)) for a in names)
+        return Report(submission=submission, assignments=grades, seed=seed, sandbox=sandbox)
+
+    def write_json(self, path: Path, *, submission: str, seed: int, sandbox: str) -> None:
+        """The results file (``grader.results`` JSON)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document, indent=2))
+        path.write_text(to_json(self.report(submission=submission, seed=seed, sandbox=sandbox)))
 
 
 def _shorten(text: str) -> str:

@@ -13,7 +13,6 @@ notebook, one code cell per top-level statement, so the notebook path is graded 
 from __future__ import annotations
 
 import ast
-import json
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 from grader.release import BEGIN, END
+from grader.results import from_json
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
@@ -162,11 +162,10 @@ def grade(
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if not results.exists():
         raise RuntimeError(f"grading {assignment} produced no results:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-    document = json.loads(results.read_text())
+    graded = from_json(results.read_text()).assignment(assignment)
     shutil.rmtree(results.parent)
-    totals = document["assignments"].get(assignment, {"earned": 0.0, "possible": 0.0})
-    failed = tuple(t["name"] for t in document["tests"] if t["outcome"] == "failed")
-    return Grade(totals["earned"], totals["possible"], failed, run.stdout[-5000:])
+    failed = tuple(t.name for t in graded.tests if t.outcome == "failed")
+    return Grade(graded.earned, graded.possible, failed, run.stdout[-5000:])
 
 
 def grade_variant(assignment: str, variant: Variant, *, first_failure: bool = False) -> Grade:

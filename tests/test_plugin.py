@@ -1,10 +1,11 @@
 """The pytest plugin, driven with pytester: points, score table, gpu skip, profiles, options."""
 
-import json
 import textwrap
 
 import pytest
 import torch  # noqa: F401  imported once here: pytester's inline runs must not re-import its C extension
+
+from grader.results import from_json
 
 pytest_plugins = ["pytester"]
 
@@ -120,9 +121,10 @@ def test_syntax_error_is_reported(course, tmp_path):
 def test_results_json(course, tmp_path):
     out = tmp_path / "results.json"
     course.runpytest("-p", "no:cacheprovider", "--dlgrade-results", str(out))
-    document = json.loads(out.read_text())
-    assert document["assignments"] == {"a0_demo": {"earned": 3.0, "possible": 6.0}}
-    outcomes = {t["name"]: t["outcome"] for t in document["tests"]}
+    report = from_json(out.read_text())
+    [demo] = report.assignments
+    assert (demo.name, demo.earned, demo.possible) == ("a0_demo", 3.0, 6.0)
+    outcomes = {t.name: t.outcome for t in demo.tests}
     assert outcomes == {"test_double": "passed", "test_half": "failed", "test_missing_function": "failed", "test_on_gpu": "skipped"}
 
 

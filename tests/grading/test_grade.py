@@ -11,7 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.report import from_json, to_junit
+from grader.formats import render
+from grader.results import from_json
 from tests.grading.conftest import FAST, dlgrade
 from tests.grading.course import CALC_REFERENCE, OPS_REFERENCE, notebook, solution, submission
 
@@ -116,7 +117,7 @@ def test_mixed_submission_json_and_junit(course, tmp_path):
     [failed] = [t for t in document["assignments"]["t1_ops"]["tests"] if t["outcome"] == "failed"]
     assert failed["name"] == "test_mean_abs_of_a_small_vector" and "mean_abs([-1, 2, -3])" in failed["message"]
 
-    suite = ET.fromstring(to_junit(from_json(out.read_text()))).find("testsuite")
+    suite = ET.fromstring(render(from_json(out.read_text()), "junit")).find("testsuite")
     assert suite is not None and (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("t1_ops", "3", "1")
     failure = suite.find("testcase[@name='test_mean_abs_of_a_small_vector']/failure")
     assert failure is not None and "mean_abs" in failure.get("message", "")

@@ -1,0 +1,67 @@
+"""What a student reads about a failed test: the failure's own lines, what was checked, a hint.
+
+Shared by the student-facing formats. ``failure_summary`` keeps pytest's ``E`` lines only (the
+assertion message and hypothesis's smallest failing case), never a test's source.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.results import TestResult
+
+OUTPUT_LIMIT = 3000  # characters of failure text per test in student-facing formats
+
+
+def number(x: float) -> str:
+    """A point count as people write it: 3, 2.5."""
+    return f"{x:g}"
+
+
+def failure_summary(message: str) -> str:
+    """The part of a failure a student needs: pytest's ``E`` lines (the assertion message and
+    hypothesis's smallest failing case), without the test's source (hidden tests stay hidden)."""
+    picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in message.splitlines() if line.startswith("E ") or line == "E"]
+    explained = [i for i, line in enumerate(picked) if line.strip() == "Explanation:"]  # hypothesis's, about harness lines
+    picked = picked[: explained[0]] if explained else picked
+    text = "\n".join(picked).strip() if picked else message.strip()
+    return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... shortened ...]"
+
+
+_PROCESS_HINTS = [  # (a pattern of the failure message, the hint): what went wrong around the code
+    ("is missing", "The file was not in the submission: submit it under its original name."),
+    ("could not be loaded", "The file did not load: run it on your machine and fix the error shown (a syntax error, a failing import, code at the top level)."),
+    ("did not finish within|Timeout", "Your code ran out of time: look for a loop that never ends, or a Python loop over array entries that numpy could do at once."),
+    ("ended unexpectedly", "Your code stopped the Python process (sys.exit, os._exit, a crash, or a resource limit such as memory or output size): never exit from library code, and print little."),
+    ("NotImplementedError", "This part is still the stub: implement it as the handout describes."),
+    ("does not define", "A required name is missing: check its spelling against the handout."),
+]
+_RESULT_HINTS = [  # what was wrong with the result
+    (r"\b(NaN|nan|inf)\b", "A NaN or inf appeared: use the numerically stable formulation (shift by the maximum before exp, use log1p/expm1, avoid dividing by values that can be 0)."),
+    ("expected shape", "The shape is wrong: check which axis you reduce over and keep the batch dimension first."),
+    ("expected dtype", "Return float64 arrays: avoid integer arrays and float32."),
+    ("expected a", "Return the type the handout asks for (a numpy float64 array, or a float), not a list, a tuple or another object."),
+    ("modified its argument", "Do not change the arrays you are given: work on a copy (x.copy()) or build new arrays."),
+    ("gradient", "Compare your backward pass with the derivative of your forward pass, one term at a time; the worst entry shown tells you where."),
+]
+
+
+def hint_for(test: TestResult) -> str:
+    """A hint for a failed test: first what went wrong around the code (time, exits, missing
+    files), then the docstring's ``Hint:`` line if the author wrote one, then one chosen from
+    what the failure message says about the result."""
+    for pattern, hint in _PROCESS_HINTS:
+        if re.search(pattern, test.message):
+            return hint
+    for line in test.doc.splitlines():
+        if line.strip().lower().startswith("hint:"):
+            return line.strip()[5:].strip()
+    for pattern, hint in _RESULT_HINTS:
+        if re.search(pattern, test.message):
+            return hint
+    return "Read the expected and actual values above, and try the smallest failing input by hand."
+
+
+def what_was_checked(test: TestResult) -> str:
+    doc = "\n".join(line for line in test.doc.splitlines() if not line.strip().lower().startswith("hint:")).strip()
+    return doc or test.name.removeprefix("test_").replace("_", " ")

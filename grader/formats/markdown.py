@@ -1,0 +1,52 @@
+"""``markdown``: feedback a student can act on.
+
+The score table, then per failed test what was checked (its docstring), what went wrong (the
+expected and actual values, the smallest failing input) and a hint.
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.formats.failures import failure_summary, hint_for, number, what_was_checked
+from grader.results import Report
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def render(report: Report, *, hidden_visibility: str) -> str:
+    """Feedback for the student; with ``hidden_visibility="hidden"`` hidden tests show their points only."""
+    show_hidden = hidden_visibility != "hidden"
+    out = [f"# Feedback: {number(report.earned)} / {number(report.possible)} points", ""]
+    out += ["| assignment | passed | points |", "|---|---:|---:|"]
+    for a in report.assignments:
+        counted = [t for t in a.tests if t.outcome != "skipped"]
+        passed = sum(t.outcome == "passed" for t in counted)
+        out.append(f"| {a.name} | {passed}/{len(counted)} | {number(a.earned)} / {number(a.possible)} |")
+    out.append("")
+    for note in report.notes:
+        out.append(f"> {note}")
+    for a in report.assignments:
+        failed = [t for t in a.tests if t.outcome == "failed"]
+        if a.error:
+            out += [f"## {a.name}", "", f"This assignment could not be graded: {a.error}", ""]
+            continue
+        if not failed:
+            continue
+        out += [f"## {a.name}", ""]
+        for test in failed:
+            title = f"### {test.name} ({number(test.points)} point{'s' if test.points != 1 else ''}{', hidden test' if test.hidden else ''})"
+            out += [title, ""]
+            if test.hidden and not show_hidden:
+                out += ["A hidden test failed; its details are not shown.", ""]
+                continue
+            out += [f"**What was checked:** {what_was_checked(test)}", "", "**What went wrong:**", "", _fence(failure_summary(test.message)), ""]
+            out += [f"**Hint:** {hint_for(test)}", ""]
+    skipped = [t for t in report.tests() if t.outcome == "skipped"]
+    if skipped:
+        out += [f"_{len(skipped)} GPU test(s) were skipped (no GPU on the grading machine) and do not count._", ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,53 @@
+"""The output formats: the registry, what each shows of hidden tests, and what rendering imports."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from grader.formats import FORMATS, VISIBILITIES, render
+from grader.results import AssignmentGrade, Report, TestResult, from_json
+
+HIDDEN_DETAIL = "expected 3.0, got 4.0"
+
+
+def _report() -> Report:
+    public = TestResult("assignments/a0/test_x.py::test_a", "a0", "test_a", 2.0, "passed", False, doc="Checks a.")
+    hidden = TestResult("assignments/a0/hidden/test_y.py::test_b", "a0", "test_b", 3.0, "failed", True, message=f"E   AssertionError: {HIDDEN_DETAIL}")
+    return Report("alice", (AssignmentGrade("a0", (public, hidden)),), sandbox="namespaces")
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_format_renders_the_same_bytes_twice(name):
+    assert render(_report(), name) == render(_report(), name)
+
+
+def test_formats_parse_as_what_they_claim():
+    report = _report()
+    assert from_json(render(report, "json")) == report
+    assert json.loads(render(report, "gradescope"))["score"] == 2.0
+    suite = ET.fromstring(render(report, "junit")).find("testsuite")
+    assert suite is not None and suite.get("failures") == "1"
+    assert render(report, "markdown").startswith("# Feedback: 2 / 5 points")
+
+
+def test_markdown_hides_hidden_details_when_asked():
+    assert HIDDEN_DETAIL in render(_report(), "markdown", hidden_visibility="visible")
+    hidden = render(_report(), "markdown", hidden_visibility="hidden")
+    assert HIDDEN_DETAIL not in hidden and "test_b" in hidden
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(ValueError, match="not one of"):
+        render(_report(), "pdf")
+    with pytest.raises(ValueError, match="not one of"):
+        render(_report(), "json", hidden_visibility="sometimes")
+    assert VISIBILITIES[-1] == "visible"
+
+
+def test_rendering_imports_neither_pytest_nor_the_worker():
+    code = "import sys, grader.formats; print(sorted(m for m in sys.modules if m == 'pytest' or m.startswith(('grader.remote', 'grader.worker', 'grader.plugin'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
