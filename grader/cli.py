@@ -23,13 +23,14 @@ from grader.batch import DEFAULT_FORMATS
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.formats import FORMATS, VISIBILITIES, render
 from grader.grading import GradingError, Options, grade
+from grader.settings import DEFAULT_TIMEOUT
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
 
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per test (default 120)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per test (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--assignment-timeout", type=float, default=1800.0, help="seconds per assignment before it counts as not graded (default 1800)")
     parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off only for measurements)")
     parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="Gradescope visibility of hidden tests (default after_published)")

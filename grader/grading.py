@@ -6,7 +6,7 @@
    submission is ever seen again: no ``conftest.py``, ``pytest.ini``, ``pyproject.toml``,
    ``sitecustomize.py`` or test file.
 2. **Run.** Each assignment's public and hidden tests run in a pytest subprocess under the grade
-   profile (``--profile grade``: derandomized, seed 0, per-test timeout, student code in a
+   profile (``--dlgrade-profile grade``: derandomized, seed 0, per-test timeout, student code in a
    sandboxed worker), with the course's ini file, the course as ``rootdir``, no cache, and an
    environment without ``PYTEST_*``, ``PYTHON*`` or ``DLGRADE_*`` variables.
 3. **Collect.** The verdicts come only from the results file the plugin writes in a folder the
@@ -29,6 +29,7 @@ from pathlib import Path
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.results import AssignmentGrade, Report, from_json, normalize
 from grader.sandbox import copy_regular_files, probe
+from grader.settings import DEFAULT_TIMEOUT
 
 
 class GradingError(CourseError):
@@ -39,7 +40,7 @@ class GradingError(CourseError):
 class Options:
     """How to grade: per-test time limit, whole-assignment time limit, sandbox on or off."""
 
-    timeout: float = 120.0
+    timeout: float = DEFAULT_TIMEOUT
     assignment_timeout: float = 1800.0
     sandbox: bool = True
     seed: int = 0
@@ -104,9 +105,9 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
     command = [
         sys.executable, "-m", "pytest", str(course.assignments_dir / assignment),
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(course.root), "-c", str(course.ini_file(scratch)),
-        "--profile", "grade", "--isolation", "worker", "--sandbox", "on" if options.sandbox else "off",
+        "--dlgrade-profile", "grade", "--dlgrade-isolation", "worker", "--dlgrade-sandbox", "on" if options.sandbox else "off",
         "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout),
-        "--submission", str(staged), "--dlgrade-results", str(results),
+        "--dlgrade-submission", str(staged), "--dlgrade-results", str(results),
     ]  # fmt: skip
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=scratch, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)

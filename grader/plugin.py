@@ -6,8 +6,8 @@ Registered through the ``pytest11`` entry point, so ``pytest assignments/`` load
 * fixtures ``student`` (``student("activations.py")`` -> the student's module), ``reference``
   (the oracle, for hidden tests), ``helper`` (a course module run beside the student's code)
   and ``rng`` (a ``numpy.random.Generator`` seeded per test);
-* options ``--profile``, ``--submission``, ``--against-reference``, ``--isolation``,
-  ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results``, ``--sandbox`` (see
+* options ``--dlgrade-profile``, ``--dlgrade-submission``, ``--dlgrade-against-reference``, ``--dlgrade-isolation``,
+  ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results``, ``--dlgrade-sandbox`` (see
   ``grader.settings``; the sandbox is ``grader.sandbox``);
 * a report header with the profile, seed, isolation, whose code and device, and a score table
   per assignment at the end of the run (optionally also written as JSON).
@@ -65,25 +65,17 @@ def _load_hypothesis_profile(settings: Settings) -> None:
     # The explain phase only annotates a report; shrinking can be skipped (--dlgrade-shrink off)
     # without changing any verdict: a derandomized run generates the same examples either way.
     phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target] + ([Phase.shrink] if settings.shrink else [])
-    if settings.deterministic:
-        hypothesis_settings.register_profile(
-            name,
-            max_examples=settings.max_examples,
-            derandomize=True,
-            database=None,
-            phases=phases,
-            deadline=None,
-            print_blob=False,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
-        )
-    else:
-        hypothesis_settings.register_profile(
-            name,
-            max_examples=settings.max_examples,
-            deadline=None,
-            phases=phases,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-        )
+    checks = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    # Grading replays no example database and prints no reproduction blob: the same examples every run.
+    reproducible = {"derandomize": True, "database": None, "print_blob": False} if settings.deterministic else {}
+    hypothesis_settings.register_profile(
+        name,
+        max_examples=settings.max_examples,
+        deadline=None,
+        phases=phases,
+        suppress_health_check=checks + ([HealthCheck.filter_too_much] if settings.deterministic else []),
+        **reproducible,
+    )
     hypothesis_settings.load_profile(name)
 
 

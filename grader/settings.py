@@ -27,8 +27,25 @@ import pytest
 Profile = Literal["student", "grade"]
 Isolation = Literal["inprocess", "worker"]
 
-PROFILES: tuple[Profile, ...] = ("student", "grade")
 ISOLATIONS: tuple[Isolation, ...] = ("inprocess", "worker")
+DEFAULT_TIMEOUT = 120.0
+"""Seconds a test may take when grading (``--dlgrade-timeout``, ``dlgrade grade --timeout``)."""
+
+
+@dataclass(frozen=True)
+class ProfileDefaults:
+    """What a profile decides unless an option says otherwise."""
+
+    max_examples: int  # hypothesis examples per test
+    deterministic: bool  # derandomized hypothesis, no example database, seed 0, per-test timeout
+    isolation: Isolation
+    sandbox: bool  # with isolation=worker
+
+
+PROFILES: dict[Profile, ProfileDefaults] = {
+    "student": ProfileDefaults(max_examples=25, deterministic=False, isolation="inprocess", sandbox=False),
+    "grade": ProfileDefaults(max_examples=100, deterministic=True, isolation="worker", sandbox=True),
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +65,7 @@ class Settings:
 
     @property
     def deterministic(self) -> bool:
-        return self.profile == "grade"
+        return PROFILES[self.profile].deterministic
 
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -59,7 +76,7 @@ OPTIONS = {
     "seed": ("seed of the rng fixture (default: 0 when grading, random otherwise)", "DLGRADE_SEED"),
     "isolation": ("inprocess or worker: where student code runs (default: worker when grading)", "DLGRADE_ISOLATION"),
     "submission": ("test the submission in this directory instead of the files in the tree", "DLGRADE_SUBMISSION"),
-    "timeout": ("seconds per test when grading (default 120)", "DLGRADE_TIMEOUT"),
+    "timeout": (f"seconds per test when grading (default {DEFAULT_TIMEOUT:g})", "DLGRADE_TIMEOUT"),
     "results": ("write the per-test results as JSON to this file", "DLGRADE_RESULTS"),
     "sandbox": ("on or off: confine the worker process (default: on when grading)", "DLGRADE_SANDBOX"),
     "shrink": ("on or off: shrink failing examples to the smallest (default on; off gives the same verdicts sooner)", "DLGRADE_SHRINK"),
@@ -69,19 +86,19 @@ OPTIONS = {
 def add_options(parser: pytest.Parser) -> None:
     """Register the command-line options and their ini twins under the ``dlgrade`` group."""
     group = parser.getgroup("dlgrade", "dlgrade: grading deep-learning coursework")
-    group.addoption("--profile", dest="dlgrade_profile", choices=PROFILES, help=OPTIONS["profile"][0])
+    group.addoption("--dlgrade-profile", dest="dlgrade_profile", choices=PROFILES, help=OPTIONS["profile"][0])
     group.addoption("--dlgrade-seed", dest="dlgrade_seed", type=int, help=OPTIONS["seed"][0])
-    group.addoption("--isolation", dest="dlgrade_isolation", choices=ISOLATIONS, help=OPTIONS["isolation"][0])
-    group.addoption("--submission", dest="dlgrade_submission", metavar="DIR", help=OPTIONS["submission"][0])
+    group.addoption("--dlgrade-isolation", dest="dlgrade_isolation", choices=ISOLATIONS, help=OPTIONS["isolation"][0])
+    group.addoption("--dlgrade-submission", dest="dlgrade_submission", metavar="DIR", help=OPTIONS["submission"][0])
     group.addoption(
-        "--against-reference",
+        "--dlgrade-against-reference",
         dest="dlgrade_against_reference",
         action="store_true",
         help="test the reference oracles instead of student code (every test must pass)",
     )
     group.addoption("--dlgrade-timeout", dest="dlgrade_timeout", type=float, help=OPTIONS["timeout"][0])
     group.addoption("--dlgrade-results", dest="dlgrade_results", metavar="FILE", help=OPTIONS["results"][0])
-    group.addoption("--sandbox", dest="dlgrade_sandbox", choices=("on", "off"), help=OPTIONS["sandbox"][0])
+    group.addoption("--dlgrade-sandbox", dest="dlgrade_sandbox", choices=("on", "off"), help=OPTIONS["sandbox"][0])
     group.addoption("--dlgrade-shrink", dest="dlgrade_shrink", choices=("on", "off"), help=OPTIONS["shrink"][0])
     for name, (help_text, _) in OPTIONS.items():
         parser.addini(f"dlgrade_{name}", help_text)
@@ -103,25 +120,25 @@ def resolve(config: pytest.Config) -> Settings:
     profile = pick("profile") or "student"
     if profile not in PROFILES:
         raise pytest.UsageError(f"dlgrade: profile={profile!r} is not one of {', '.join(PROFILES)}")
-    grading = profile == "grade"
-    isolation = pick("isolation") or ("worker" if grading else "inprocess")
+    defaults = PROFILES[profile]  # type: ignore[index]
+    isolation = pick("isolation") or defaults.isolation
     if isolation not in ISOLATIONS:
         raise pytest.UsageError(f"dlgrade: isolation={isolation!r} is not one of {', '.join(ISOLATIONS)}")
     seed_text = pick("seed")
     try:
-        seed = int(seed_text) if seed_text is not None else (0 if grading else random.randrange(2**31))
-        timeout = float(pick("timeout") or 120.0)
+        seed = int(seed_text) if seed_text is not None else (0 if defaults.deterministic else random.randrange(2**31))
+        timeout = float(pick("timeout") or DEFAULT_TIMEOUT)
     except ValueError as error:
         raise pytest.UsageError(f"dlgrade: {error}; seed must be an integer and timeout a number of seconds") from None
     submission_text = pick("submission")
     submission = Path(submission_text).resolve() if submission_text else None
     against_reference = bool(config.getoption("dlgrade_against_reference"))
     if submission is not None and against_reference:
-        raise pytest.UsageError("dlgrade: use either --submission DIR or --against-reference, not both")
+        raise pytest.UsageError("dlgrade: use either --dlgrade-submission DIR or --dlgrade-against-reference, not both")
     if submission is not None and not submission.is_dir():
         raise pytest.UsageError(f"dlgrade: submission={str(submission)!r} is not a directory")
     results = pick("results")
-    sandbox = pick("sandbox") or ("on" if grading and isolation == "worker" else "off")
+    sandbox = pick("sandbox") or ("on" if defaults.sandbox and isolation == "worker" else "off")
     if sandbox not in ("on", "off"):
         raise pytest.UsageError(f"dlgrade: sandbox={sandbox!r} is not one of on, off")
     if sandbox == "on" and isolation != "worker":
@@ -133,7 +150,7 @@ def resolve(config: pytest.Config) -> Settings:
         submission=submission,
         against_reference=against_reference,
         timeout=timeout,
-        max_examples=100 if grading else 25,
+        max_examples=defaults.max_examples,
         results_file=Path(results).resolve() if results else None,
         sandbox=sandbox == "on",
         shrink=(pick("shrink") or "on") != "off",

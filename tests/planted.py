@@ -152,11 +152,11 @@ def grade(
     """
     results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
     command = [sys.executable, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider",
-               "--profile", "grade", "--dlgrade-results", str(results)]
+               "--dlgrade-profile", "grade", "--dlgrade-results", str(results)]
     if submission is not None:
-        command += ["--submission", str(submission)]
+        command += ["--dlgrade-submission", str(submission)]
     if against_reference:
-        command += ["--against-reference"]
+        command += ["--dlgrade-against-reference"]
     if first_failure:
         command += ["-x", "--dlgrade-shrink", "off"]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)

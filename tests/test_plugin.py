@@ -72,14 +72,14 @@ def test_gpu_tests_skip_with_a_reason(course):
 
 
 def test_header_shows_profile_seed_and_device(course):
-    result = course.runpytest("-p", "no:cacheprovider", "--profile", "grade")
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-profile", "grade")
     result.stdout.fnmatch_lines(["dlgrade: profile=grade seed=0 isolation=worker code=the files in the tree device=*"])
     result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-seed", "7")
     result.stdout.fnmatch_lines(["dlgrade: profile=student seed=7 isolation=inprocess*"])
 
 
 def test_grade_profile_runs_student_code_in_a_worker(course):
-    result = course.runpytest("-p", "no:cacheprovider", "--profile", "grade")
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-profile", "grade")
     result.assert_outcomes(passed=1, failed=2, skipped=1)
     result.stdout.fnmatch_lines(["*calc.py (a0_demo): half raised NotImplementedError: Implement half*"])
 
@@ -88,7 +88,7 @@ def test_environment_and_ini_settings(course, monkeypatch):
     monkeypatch.setenv("DLGRADE_PROFILE", "grade")
     result = course.runpytest("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["dlgrade: profile=grade*"])
-    result = course.runpytest("-p", "no:cacheprovider", "--profile", "student")
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-profile", "student")
     result.stdout.fnmatch_lines(["dlgrade: profile=student*"])
 
 
@@ -96,14 +96,14 @@ def test_submission_option_tests_another_directory(course, tmp_path):
     other = tmp_path / "alice" / "assignments" / "a0_demo"
     other.mkdir(parents=True)
     (other / "calc.py").write_text(STUDENT_FILE.replace('raise NotImplementedError("Implement half: see README.md")', "return x / 2"))
-    result = course.runpytest("-p", "no:cacheprovider", "--submission", str(tmp_path / "alice"))
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-submission", str(tmp_path / "alice"))
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     result.stdout.fnmatch_lines(["*code=submission*alice*"])
 
 
 def test_missing_file_fails_only_the_tests_that_need_it(course, tmp_path):
     (tmp_path / "empty" / "assignments" / "a0_demo").mkdir(parents=True)
-    result = course.runpytest("-p", "no:cacheprovider", "--submission", str(tmp_path / "empty"))
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-submission", str(tmp_path / "empty"))
     result.assert_outcomes(failed=3, skipped=1)
     result.stdout.fnmatch_lines(["*the file assignments/a0_demo/calc.py is missing*"])
 
@@ -113,7 +113,7 @@ def test_syntax_error_is_reported(course, tmp_path):
     broken.mkdir(parents=True)
     (broken / "calc.py").write_text("def double(x):\n    return 2 *\n")
     for profile in ("student", "grade"):
-        result = course.runpytest("-p", "no:cacheprovider", "--profile", profile, "--submission", str(tmp_path / "bob"))
+        result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-profile", profile, "--dlgrade-submission", str(tmp_path / "bob"))
         result.assert_outcomes(failed=3, skipped=1)
         result.stdout.fnmatch_lines(["*calc.py (a0_demo) could not be loaded*SyntaxError*"])
 
@@ -138,8 +138,16 @@ def test_a_skip_from_student_code_earns_nothing(pytester):
 
 
 def test_bad_option_values_are_usage_errors(course):
-    result = course.runpytest("-p", "no:cacheprovider", "--submission", "/does/not/exist")
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-submission", "/does/not/exist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*is not a directory*"])
-    result = course.runpytest("-p", "no:cacheprovider", "--submission", ".", "--against-reference")
+    result = course.runpytest("-p", "no:cacheprovider", "--dlgrade-submission", ".", "--dlgrade-against-reference")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_loads_beside_pytest_profiling(course):
+    """pytest-profiling owns ``--profile``; every option of ours is prefixed, so both load."""
+    result = course.runpytest_subprocess("-p", "no:cacheprovider", "--profile", "--dlgrade-profile", "grade")
+    result.stdout.fnmatch_lines(["*profile=grade*"])
+    result.stdout.fnmatch_lines(["*a0_demo*1/3*3 / 6*"])
+    result.stdout.fnmatch_lines(["Profiling (from *combined.prof*"])

@@ -172,7 +172,7 @@ def test_stubs_score_zero_and_every_failure_says_not_implemented():
     results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
     try:
         subprocess.run(
-            [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider", "--profile", "grade", "--dlgrade-results", str(results)],
+            [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider", "--dlgrade-profile", "grade", "--dlgrade-results", str(results)],
             cwd=ROOT, capture_output=True, text=True, timeout=600,
         )
         document = json.loads(results.read_text())

@@ -250,7 +250,7 @@ def test_the_released_notebook_scores_zero_and_says_what_to_implement(tmp_path):
     """The tree's ``init.ipynb`` is the stub: every test fails, each with the stub's message."""
     results = tmp_path / "results.json"
     subprocess.run(
-        [sys.executable, "-m", "pytest", f"assignments/{A}", "-q", "-p", "no:cacheprovider", "--profile", "grade",
+        [sys.executable, "-m", "pytest", f"assignments/{A}", "-q", "-p", "no:cacheprovider", "--dlgrade-profile", "grade",
          "--dlgrade-results", str(results)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )

@@ -1,7 +1,7 @@
 """The two error rates of a5_regularization's tests: planted bugs must lose points, correct variants none.
 
 Each variant is the reference (``dropout.py``, ``early_stopping.py``) with one edit, graded like a
-real submission (``pytest assignments/a5_regularization --profile grade`` in a worker). ``BUGGY``
+real submission (``pytest assignments/a5_regularization --dlgrade-profile grade`` in a worker). ``BUGGY``
 holds realistic single bugs (research/dl-testing.md §6, bugs 21-26 and 42, and more), ``CORRECT``
 legitimately different correct implementations.
 """
@@ -197,7 +197,7 @@ def test_stubs_earn_nothing(tmp_path: Path) -> None:
     """The released stubs (the files in the tree) fail every test, each with the stub's message."""
     results = tmp_path / "results.json"
     command = [sys.executable, "-m", "pytest", f"assignments/{ASSIGNMENT}", "-q", "-p", "no:cacheprovider",
-               "--profile", "grade", "--dlgrade-results", str(results)]
+               "--dlgrade-profile", "grade", "--dlgrade-results", str(results)]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert results.exists(), run.stdout[-3000:] + run.stderr[-3000:]
     tests = [t for a in json.loads(results.read_text())["assignments"].values() for t in a["tests"]]
