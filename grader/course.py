@@ -25,9 +25,42 @@ class Course:
 
     root: Path
 
+    @classmethod
+    def containing(cls, path: Path) -> tuple[Course, str] | None:
+        """The course and the assignment of a file: the innermost ``<root>/assignments/<name>/``
+        above it (so a course checked out below a folder that is also named ``assignments`` is
+        still found)."""
+        parts = Path(path).resolve().parts
+        for i in range(len(parts) - 3, 0, -1):  # assignments/<name>/<file>: <name> is a folder
+            if parts[i] == "assignments":
+                return cls(Path(*parts[:i])), parts[i + 1]
+        return None
+
+    @staticmethod
+    def submitted_assignments(submission: Path) -> Path:
+        """Where a submission keeps its assignment folders: ``SUB/assignments/`` when it has one
+        (laid out like the template), else ``SUB/`` itself."""
+        inner = submission / "assignments"
+        return inner if inner.is_dir() and not inner.is_symlink() else submission
+
     @property
     def assignments_dir(self) -> Path:
         return self.root / "assignments"
+
+    @property
+    def reference_dir(self) -> Path:
+        """The instructor's solutions, the oracles: ``reference/<assignment>/``."""
+        return self.root / "reference"
+
+    def oracle(self, assignment: str, file: str) -> Path:
+        """The oracle of a student file (``"activations.py"``, ``"init.ipynb"``, or a name without
+        suffix for ``.py``): a notebook assignment's oracle is the ``.py`` of the same name."""
+        return self.reference_dir / assignment / f"{Path(file).stem}.py"
+
+    def is_hidden(self, path: Path) -> bool:
+        """A hidden test: a file below ``assignments/<name>/hidden/``."""
+        relative = Path(path).resolve().relative_to(self.assignments_dir.resolve())
+        return "hidden" in relative.parts[1:-1]
 
     def assignments(self) -> list[str]:
         """The assignments that have tests, in name order."""
@@ -47,7 +80,7 @@ class Course:
         from grader.release import has_solutions
 
         pairs = []
-        for source in sorted((self.root / "reference").glob("*/*")):
+        for source in sorted(self.reference_dir.glob("*/*")):
             if source.suffix not in (".py", ".ipynb") or source.name == "__init__.py":
                 continue
             if source.suffix == ".py" and (not has_solutions(source.read_text()) or source.with_suffix(".ipynb").is_file()):

@@ -68,8 +68,7 @@ def stage(course: Course, submission: Path, assignments: list[str] | None, desti
         return [assignment], notes
     if not submission.is_dir():
         raise GradingError(f"submission {str(submission)!r} is neither a folder nor a file")
-    inner = submission / "assignments"
-    root = inner if inner.is_dir() and not inner.is_symlink() else submission
+    root = Course.submitted_assignments(submission)
     chosen = assignments or known
     for assignment in chosen:
         names = course.student_files(assignment)

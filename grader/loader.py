@@ -14,7 +14,7 @@ import sys
 import types
 from pathlib import Path
 
-from grader.course import PROJECT_ROOT
+from grader.course import PROJECT_ROOT, Course
 from grader.notebook import run_notebook
 
 _unique = itertools.count()
@@ -55,9 +55,6 @@ def load_module_from_path(path: Path, *, name: str | None = None) -> types.Modul
     return module
 
 
-REFERENCE_ROOT = PROJECT_ROOT / "reference"
-
-
 def load_reference(assignment: str, file: str) -> types.ModuleType:
-    """The reference oracle ``reference/<assignment>/<file>.py`` as a module."""
-    return load_module_from_path(REFERENCE_ROOT / assignment / f"{file}.py")
+    """The harness's own course's oracle ``reference/<assignment>/<file>.py`` as a module."""
+    return load_module_from_path(Course(PROJECT_ROOT).oracle(assignment, file))

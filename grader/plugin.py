@@ -24,11 +24,12 @@ import numpy as np
 import pytest
 
 from grader import scoring, settings as settings_module
+from grader.course import Course
 from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError, Worker
 from grader.sandbox import Sandbox, SandboxError, probe
 from grader.settings import SETTINGS_KEY, Settings
-from grader.submission import CodeLoader, CodeSource, StudentFile, assignment_of
+from grader.submission import CodeLoader, CodeSource, StudentFile
 
 LOADER_KEY = pytest.StashKey[CodeLoader]()
 SANDBOX_KEY = pytest.StashKey[Sandbox]()
@@ -108,17 +109,17 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
+def _loader(config: pytest.Config, course: Course) -> CodeLoader:
     if LOADER_KEY not in config.stash:
         s = config.stash[SETTINGS_KEY]
-        source = CodeSource.for_run(course_assignments, s.submission, s.against_reference)
-        helpers = course_assignments
+        source = CodeSource.for_run(course, s.submission, s.against_reference)
+        helpers = course.assignments_dir
         worker = None
         if s.isolation == "worker":
             options: dict[str, Any] = {"env": _worker_environment()}
             if s.sandbox:  # the worker gets private copies of student files and helpers
-                box = config.stash[SANDBOX_KEY] = Sandbox(course_assignments.parent, keep_reference=s.against_reference)
-                helpers = box.add_files(course_assignments, "course/assignments")
+                box = config.stash[SANDBOX_KEY] = Sandbox(course.root, keep_reference=s.against_reference)
+                helpers = box.add_files(course.assignments_dir, "course/assignments")
                 if s.submission is not None:
                     source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
                 elif not s.against_reference:
@@ -142,15 +143,14 @@ def _worker_environment() -> dict[str, str]:
     return env
 
 
-def _test_assignment(request: pytest.FixtureRequest) -> tuple[str, Path]:
+def _test_assignment(request: pytest.FixtureRequest) -> tuple[Course, str]:
+    """The course and assignment of the requesting test (``Course.containing``)."""
     __tracebackhide__ = True
     path = Path(request.node.path)
-    assignment = assignment_of(path)
-    if assignment is None:
+    found = Course.containing(path)
+    if found is None:
         pytest.fail(f"{path} is not inside an assignments/<name>/ folder: say which assignment", pytrace=False)
-    parts = path.resolve().parts
-    root = Path(*parts[: parts.index("assignments") + 1])
-    return assignment, root
+    return found
 
 
 @pytest.fixture
@@ -163,8 +163,8 @@ def student(request: pytest.FixtureRequest) -> Any:
 
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
-        own, root = _test_assignment(request)
-        return _loader(request.config, root).get(assignment or own, file)
+        course, own = _test_assignment(request)
+        return _loader(request.config, course).get(assignment or own, file)
 
     return get
 
@@ -180,8 +180,8 @@ def helper(request: pytest.FixtureRequest) -> Any:
 
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
-        own, root = _test_assignment(request)
-        return _loader(request.config, root).helper(assignment or own, file)
+        course, own = _test_assignment(request)
+        return _loader(request.config, course).helper(assignment or own, file)
 
     return get
 
@@ -193,11 +193,12 @@ def _reference_modules() -> dict[Path, Any]:
 
 @pytest.fixture
 def reference(request: pytest.FixtureRequest, _reference_modules: dict[Path, Any]) -> Any:
-    """``reference(file, assignment=None)``: the oracle module, loaded in this process (trusted)."""
+    """``reference(file, assignment=None)``: the oracle module of the course being tested, loaded
+    in this process (trusted)."""
 
     def get(file: str, assignment: str | None = None) -> Any:
-        own, _ = _test_assignment(request)
-        path = CodeSource.for_run(Path(), None, True).path_for(assignment or own, file)
+        course, own = _test_assignment(request)
+        path = course.oracle(assignment or own, file)
         if path not in _reference_modules:
             _reference_modules[path] = load_module_from_path(path)
         return _reference_modules[path]

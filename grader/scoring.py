@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from grader.results import AssignmentGrade, Report, TestResult, to_json
-from grader.submission import assignment_of
+from grader.course import Course
 
 MESSAGE_LIMIT = 4000
 
@@ -39,9 +39,10 @@ class Scorebook:
         self.results: dict[str, TestResult] = {}
 
     def record(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        assignment = assignment_of(Path(item.path))
-        if assignment is None:
+        found = Course.containing(Path(item.path))
+        if found is None:
             return
+        course, assignment = found
         result = self.results.get(item.nodeid)
         if result is None:
             result = TestResult(
@@ -50,7 +51,7 @@ class Scorebook:
                 name=item.name,
                 points=points_of(item),
                 outcome="passed",
-                hidden="hidden" in Path(item.path).parts,
+                hidden=course.is_hidden(Path(item.path)),
                 doc=inspect.getdoc(getattr(item, "obj", None)) or "",
             )
             self.results[item.nodeid] = result

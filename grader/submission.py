@@ -20,42 +20,33 @@ from typing import Any
 import pytest
 
 from grader.imports import assert_no_banned_imports
-from grader.loader import REFERENCE_ROOT, load_module_from_path
+from grader.course import Course
+from grader.loader import load_module_from_path
 from grader.remote import RemoteModule, StudentCodeError, Worker
-
-
-def assignment_of(path: Path) -> str | None:
-    """The assignment a test file belongs to: the folder right below ``assignments/``."""
-    parts = Path(path).resolve().parts
-    for i in range(len(parts) - 3, -1, -1):  # assignments/<name>/<file>: <name> is a folder
-        if parts[i] == "assignments":
-            return parts[i + 1]
-    return None
 
 
 @dataclass(frozen=True)
 class CodeSource:
-    """Where student files are read from: ``assignments_root/<assignment>/<file>``."""
+    """Where the files a test asks for are read from: ``assignments_root/<assignment>/<file>``,
+    or, for the oracles, the course's ``reference/`` (``Course.oracle``)."""
 
     assignments_root: Path
     label: str
+    oracles: Course | None = None  # set when the run tests the reference instead of student code
 
     @classmethod
-    def for_run(cls, course_assignments: Path, submission: Path | None, against_reference: bool) -> CodeSource:
+    def for_run(cls, course: Course, submission: Path | None, against_reference: bool) -> CodeSource:
         if against_reference:
-            return cls(REFERENCE_ROOT, "reference")
+            return cls(course.reference_dir, "reference", oracles=course)
         if submission is not None:
-            inner = submission / "assignments"
-            return cls(inner if inner.is_dir() else submission, f"submission {submission}")
-        return cls(course_assignments, "tree")
+            return cls(Course.submitted_assignments(submission), f"submission {submission}")
+        return cls(course.assignments_dir, "tree")
 
     def path_for(self, assignment: str, file: str) -> Path:
-        """The file to load; the reference keeps a notebook assignment's oracle as a ``.py``."""
-        name = file if Path(file).suffix else f"{file}.py"
-        path = self.assignments_root / assignment / name
-        if self.label == "reference" and path.suffix == ".ipynb":
-            path = path.with_suffix(".py")
-        return path
+        """The file to load (``file`` without a suffix means ``.py``)."""
+        if self.oracles is not None:
+            return self.oracles.oracle(assignment, file)
+        return self.assignments_root / assignment / (file if Path(file).suffix else f"{file}.py")
 
 
 class LocalModule:
