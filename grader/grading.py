@@ -97,8 +97,9 @@ def _clean_environment() -> dict[str, str]:
     return env
 
 
-def run_assignment(course: Course, assignment: str, staged: Path, options: Options, scratch: Path) -> AssignmentGrade:
-    """Run one assignment's tests on the staged submission; the verdicts, or why there are none."""
+def run_assignment(course: Course, assignment: str, staged: Path, options: Options, scratch: Path) -> tuple[AssignmentGrade, tuple[str, ...]]:
+    """Run one assignment's tests on the staged submission: the verdicts, or why there are none,
+    and the notes for the student (notebook lines that were skipped)."""
     results = scratch / f"results-{assignment}.json"
     log = scratch / f"pytest-{assignment}.log"
     command = [
@@ -115,7 +116,7 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            return AssignmentGrade(assignment, (), f"grading did not finish within {options.assignment_timeout:g} s")
+            return AssignmentGrade(assignment, (), f"grading did not finish within {options.assignment_timeout:g} s"), ()
         finally:
             try:
                 os.killpg(process.pid, signal.SIGKILL)  # anything the run left behind
@@ -123,9 +124,10 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
                 pass
     if status not in (0, 1) or not results.is_file():
         tail = log.read_bytes()[-3000:].decode(errors="replace")
-        return AssignmentGrade(assignment, (), f"pytest ended with exit status {status} and no results:\n{tail}")
-    tests = from_json(results.read_text()).assignment(assignment).tests
-    return AssignmentGrade(assignment, tuple(replace(t, message=normalize(t.message)) for t in tests))
+        return AssignmentGrade(assignment, (), f"pytest ended with exit status {status} and no results:\n{tail}"), ()
+    run = from_json(results.read_text())
+    tests = tuple(replace(t, message=normalize(t.message)) for t in run.assignment(assignment).tests)
+    return AssignmentGrade(assignment, tests), tuple(normalize(n) for n in run.notes)
 
 
 def grade(
@@ -145,7 +147,9 @@ def grade(
         staged = scratch / "submission"
         (staged / "assignments").mkdir(parents=True)
         chosen, notes = stage(course, submission.resolve(), assignments, staged)
-        grades = tuple(run_assignment(course, a, staged, options, scratch) for a in chosen)
+        runs = [run_assignment(course, a, staged, options, scratch) for a in chosen]
+    grades = tuple(grade for grade, _ in runs)
+    notes += [note for _, run_notes in runs for note in run_notes]
     return Report(
         submission=submission.name,
         assignments=grades,

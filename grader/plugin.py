@@ -227,9 +227,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     book = config.stash[SCOREBOOK_KEY]
     if book.results:
         scoring.print_table(book, terminalreporter)
+    for note in config.stash[LOADER_KEY].notes if LOADER_KEY in config.stash else []:
+        terminalreporter.write_line(f"dlgrade: {note}")
     s = config.stash[SETTINGS_KEY]
     if s.results_file is not None:
-        book.write_json(s.results_file, submission=_whose_code(s), seed=s.seed, sandbox=probe() if s.sandbox else "off")
+        notes = tuple(config.stash[LOADER_KEY].notes) if LOADER_KEY in config.stash else ()
+        book.write_json(s.results_file, submission=_whose_code(s), seed=s.seed, sandbox=probe() if s.sandbox else "off", notes=notes)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

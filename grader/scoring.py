@@ -75,16 +75,16 @@ class Scorebook:
             table[r.assignment] = (earned + r.earned, possible + r.possible)
         return table
 
-    def report(self, *, submission: str, seed: int, sandbox: str) -> Report:
+    def report(self, *, submission: str, seed: int, sandbox: str, notes: tuple[str, ...] = ()) -> Report:
         """The results as a ``Report``, assignments in name order, tests in the order they ran."""
         names = sorted({r.assignment for r in self.results.values()})
         grades = tuple(AssignmentGrade(a, tuple(r for r in self.results.values() if r.assignment == a)) for a in names)
-        return Report(submission=submission, assignments=grades, seed=seed, sandbox=sandbox)
+        return Report(submission=submission, assignments=grades, seed=seed, sandbox=sandbox, notes=notes)
 
-    def write_json(self, path: Path, *, submission: str, seed: int, sandbox: str) -> None:
-        """The results file (``grader.results`` JSON)."""
+    def write_json(self, path: Path, **report: Any) -> None:
+        """The results file (``grader.results`` JSON); ``report`` as for ``Scorebook.report``."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_json(self.report(submission=submission, seed=seed, sandbox=sandbox)))
+        path.write_text(to_json(self.report(**report)))
 
 
 def _shorten(text: str) -> str:

@@ -136,6 +136,7 @@ class CodeLoader:
         self.worker = worker
         self.course_assignments = course_assignments
         self._local: dict[Path, StudentFile] = {}
+        self.notes: list[str] = []  # for the student: what loading their files left out
 
     def get(self, assignment: str, file: str) -> StudentFile:
         return self._load(self.source.path_for(assignment, file), assignment)
@@ -152,17 +153,25 @@ class CodeLoader:
             if path in self._local:  # a file that failed to load is not loaded again in this run
                 return self._local[path]
             try:
-                return StudentFile(label, path, self.worker.load(path, label=label), None)
+                return self._noted(StudentFile(label, path, self.worker.load(path, label=label), None))
             except StudentCodeError as error:
                 self._local[path] = StudentFile(label, path, None, str(error))
                 return self._local[path]
         if path not in self._local:
             try:
-                self._local[path] = StudentFile(label, path, LocalModule(load_module_from_path(path)), None)
+                self._local[path] = self._noted(StudentFile(label, path, LocalModule(load_module_from_path(path)), None))
             except Exception as error:  # SyntaxError, ImportError, anything the file raises
                 summary = traceback.format_exception_only(type(error), error)[-1].strip()
                 self._local[path] = StudentFile(label, path, None, summary)
         return self._local[path]
+
+    def _noted(self, file: StudentFile) -> StudentFile:
+        """``file``, after noting the notebook lines it skipped (IPython magics, shell commands)."""
+        skipped = file._loaded().skipped_magics
+        note = f"{file._label}: these IPython lines were skipped (they are not Python): {'; '.join(skipped)}"
+        if skipped and note not in self.notes:
+            self.notes.append(note)
+        return file
 
     def _shown(self, path: Path) -> str:
         try:

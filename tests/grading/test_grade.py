@@ -153,6 +153,8 @@ def test_notebooks_invalid_or_with_shell_magics(course, tmp_path):
     submission(tmp_path / "magic", calc=magic)
     graded = json.loads(dlgrade("grade", tmp_path / "magic", "--assignment", "t2_notebook", "--course", course, *FAST).stdout)
     assert graded["earned"] == 0 and not marker.exists()
+    [note] = graded["notes"]  # the student is told which lines did not run
+    assert note.startswith("calc.ipynb (t2_notebook): these IPython lines were skipped") and f"!touch {marker}" in note and "%%bash" in note
 
 
 @pytest.mark.parametrize(
