@@ -1,4 +1,4 @@
-"""Run a notebook's code cells top to bottom into a module, as the spec's grading rule says.
+"""Run a notebook's code cells top to bottom into a module, as the course grades notebooks.
 
 Each code cell's IPython syntax is first turned into plain Python by IPython's own
 ``TransformerManager`` (``%matplotlib inline`` becomes ``get_ipython().run_line_magic(...)``,
@@ -129,7 +129,7 @@ def run_notebook(path: Path, module: types.ModuleType, *, cell_timeout: float | 
         try:
             with _time_limit(cell_timeout):
                 exec(compile(source, f"{path.name}, code cell {index + 1}", "exec"), namespace)
-        except Exception as error:  # the spec: a cell that raises is reported, later cells run
+        except Exception as error:  # a cell that raises is reported, later cells run
             summary = traceback.format_exception_only(type(error), error)[-1].strip()
             run.failures.append(CellFailure(index, summary))
     return run

@@ -29,7 +29,7 @@ from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError, Worker
 from grader.sandbox import Sandbox, SandboxError, probe
 from grader.settings import SETTINGS_KEY, Settings
-from grader.submission import CodeLoader, CodeSource, StudentFile
+from grader.submission import CodeLoader, CodeSource, InProcess, Runner, StudentFile
 
 LOADER_KEY = pytest.StashKey[CodeLoader]()
 SANDBOX_KEY = pytest.StashKey[Sandbox]()
@@ -114,7 +114,7 @@ def _loader(config: pytest.Config, course: Course) -> CodeLoader:
         s = config.stash[SETTINGS_KEY]
         source = CodeSource.for_run(course, s.submission, s.against_reference)
         helpers = course.assignments_dir
-        worker = None
+        runner: Runner = InProcess()
         if s.isolation == "worker":
             options: dict[str, Any] = {"env": _worker_environment()}
             if s.sandbox:  # the worker gets private copies of student files and helpers
@@ -130,8 +130,8 @@ def _loader(config: pytest.Config, course: Course) -> CodeLoader:
                     pytest.exit(f"dlgrade: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
             # never ends is stopped by the worker and named in the message, and not run again.
-            worker = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
-        config.stash[LOADER_KEY] = CodeLoader(source, worker, helpers)
+            runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
+        config.stash[LOADER_KEY] = CodeLoader(source, runner, helpers)
     return config.stash[LOADER_KEY]
 
 

@@ -122,20 +122,44 @@ class StudentFile:
         return list(self._loaded().cell_failures)
 
 
+class InProcess:
+    """Runs student code in this process (the student profile: ``print`` and ``breakpoint()``
+    work); the twin of ``grader.remote.Worker``, which runs it in a worker process."""
+
+    def __init__(self) -> None:
+        self._modules: dict[Path, LocalModule] = {}
+
+    def load(self, path: Path, *, label: str) -> LocalModule:
+        """The module of ``path``, loaded once; ``StudentCodeError`` says why it did not load."""
+        if path not in self._modules:
+            try:
+                self._modules[path] = LocalModule(load_module_from_path(path))
+            except Exception as error:  # SyntaxError, ImportError, anything the file raises
+                raise StudentCodeError(traceback.format_exception_only(type(error), error)[-1].strip()) from None
+        return self._modules[path]
+
+    def close(self) -> None:
+        self._modules.clear()
+
+
+Runner = InProcess | Worker
+"""Where student code runs, chosen once per run by the plugin."""
+
+
 class CodeLoader:
-    """Loads each student file once per run, in-process or in one worker process.
+    """Loads each student file once per run, where the run's ``Runner`` says student code runs.
 
     It also serves the course's own *helpers*: modules in the course tree that a test needs to
     run beside the student's code (building a torch model or data loader where the student's
     functions run, measuring what they built, returning plain data). They are loaded from the
-    course, never from the submission, and like student code they run in the worker.
+    course, never from the submission, and like student code they run where it runs.
     """
 
-    def __init__(self, source: CodeSource, worker: Worker | None, course_assignments: Path) -> None:
+    def __init__(self, source: CodeSource, runner: Runner, course_assignments: Path) -> None:
         self.source = source
-        self.worker = worker
+        self.runner = runner
         self.course_assignments = course_assignments
-        self._local: dict[Path, StudentFile] = {}
+        self._unloadable: dict[Path, StudentFile] = {}  # a file that failed is not loaded again
         self.notes: list[str] = []  # for the student: what loading their files left out
 
     def get(self, assignment: str, file: str) -> StudentFile:
@@ -149,21 +173,13 @@ class CodeLoader:
         label = f"{path.name} ({assignment})"
         if not path.is_file():
             return StudentFile(label, path, None, f"the file {self._shown(path)} is missing")
-        if self.worker is not None:
-            if path in self._local:  # a file that failed to load is not loaded again in this run
-                return self._local[path]
-            try:
-                return self._noted(StudentFile(label, path, self.worker.load(path, label=label), None))
-            except StudentCodeError as error:
-                self._local[path] = StudentFile(label, path, None, str(error))
-                return self._local[path]
-        if path not in self._local:
-            try:
-                self._local[path] = self._noted(StudentFile(label, path, LocalModule(load_module_from_path(path)), None))
-            except Exception as error:  # SyntaxError, ImportError, anything the file raises
-                summary = traceback.format_exception_only(type(error), error)[-1].strip()
-                self._local[path] = StudentFile(label, path, None, summary)
-        return self._local[path]
+        if path in self._unloadable:
+            return self._unloadable[path]
+        try:  # the runner keeps what it loaded (a worker reloads after a crash)
+            return self._noted(StudentFile(label, path, self.runner.load(path, label=label), None))
+        except StudentCodeError as error:
+            self._unloadable[path] = StudentFile(label, path, None, str(error))
+            return self._unloadable[path]
 
     def _noted(self, file: StudentFile) -> StudentFile:
         """``file``, after noting the notebook lines it skipped (IPython magics, shell commands)."""
@@ -180,5 +196,4 @@ class CodeLoader:
             return str(path)
 
     def close(self) -> None:
-        if self.worker is not None:
-            self.worker.close()
+        self.runner.close()
