@@ -33,6 +33,17 @@ def test_formats_parse_as_what_they_claim():
     assert render(report, "markdown").startswith("# Feedback: 2 / 5 points")
 
 
+def test_html_is_the_markdown_feedback_as_a_phone_sized_page_with_student_text_escaped():
+    hostile = TestResult("assignments/a0/test_x.py::test_c", "a0", "test_c", 1.0, "failed", False, message="E   ValueError: <script>alert(1)</script>")
+    report = Report("alice", (AssignmentGrade("a0", (*_report().assignments[0].tests, hostile)),))
+    page = render(report, "html", hidden_visibility="visible")
+    assert page.startswith("<!DOCTYPE html>") and 'name="viewport"' in page
+    assert "<title>Feedback: 2 / 6 points</title>" in page
+    assert "<table>" in page and "<td>a0</td>" in page  # the score table is a table
+    assert HIDDEN_DETAIL in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
 def test_markdown_hides_hidden_details_when_asked():
     assert HIDDEN_DETAIL in render(_report(), "markdown", hidden_visibility="visible")
     hidden = render(_report(), "markdown", hidden_visibility="hidden")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader.formats import gradescope, jsondoc, junit, markdown
+from grader.formats import gradescope, html, jsondoc, junit, markdown
 from grader.results import Report
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -31,6 +31,7 @@ FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         Format("gradescope", "gradescope.json", gradescope.render),
+        Format("html", "feedback.html", html.render),
         Format("json", "results.json", jsondoc.render),
         Format("junit", "junit.xml", junit.render),
         Format("markdown", "feedback.md", markdown.render),
