@@ -11,7 +11,6 @@ saying what is missing, and no other test.
 from __future__ import annotations
 
 import copy
-import traceback
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from grader.imports import assert_no_banned_imports
 from grader.course import Course
 from grader.loader import load_module_from_path
 from grader.remote import RemoteModule, StudentCodeError, Worker
+from grader.worker import error_summary
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class InProcess:
             try:
                 self._modules[path] = LocalModule(load_module_from_path(path))
             except Exception as error:  # SyntaxError, ImportError, anything the file raises
-                raise StudentCodeError(traceback.format_exception_only(type(error), error)[-1].strip()) from None
+                raise StudentCodeError(error_summary(error)) from None
         return self._modules[path]
 
     def close(self) -> None:

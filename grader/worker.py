@@ -123,14 +123,20 @@ class Server:
             value = self.dispatch(request)
             return wire.encode({"ok": True, "value": value}, self.handle_for)
         except BaseException as error:  # student code may raise anything, SystemExit included
-            summary = traceback.format_exception_only(type(error), error)[-1].strip()
-            return wire.encode({"ok": False, "error": summary, "traceback": student_traceback(error)})
+            return wire.encode({"ok": False, "error": error_summary(error), "traceback": student_traceback(error)})
+
+
+def error_summary(error: BaseException) -> str:
+    """``Type: message``; for a syntax error, then where it is (file, line, the line and a caret)."""
+    lines = traceback.format_exception_only(type(error), error)
+    where = "".join(lines[:-1]).rstrip() if isinstance(error, SyntaxError) else ""
+    return f"{lines[-1].strip()}\n{where}" if where else lines[-1].strip()
 
 
 def student_traceback(error: BaseException, limit: int = 10) -> str:
     """The traceback of ``error`` without the worker's own frames (the student's last ``limit``)."""
     harness = str(Path(__file__).resolve().parent)
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(harness)]
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith((harness, "<frozen "))]
     return "".join(traceback.format_list(frames[-limit:]))
 
 

@@ -62,3 +62,18 @@ def test_rendering_imports_neither_pytest_nor_the_worker():
     code = "import sys, grader.formats; print(sorted(m for m in sys.modules if m == 'pytest' or m.startswith(('grader.remote', 'grader.worker', 'grader.plugin'))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_a_file_that_did_not_load_is_one_section_naming_the_tests_it_cost():
+    broken = "calc.py (a0) could not be loaded: SyntaxError: invalid syntax (calc.py, line 2)"
+    tests = tuple(TestResult(f"assignments/a0/test_x.py::test_{n}", "a0", f"test_{n}", 1.0, "failed", n == "c", message=broken) for n in "abc")
+    text = render(Report("bob", (AssignmentGrade("a0", tests),)), "markdown")
+    assert text.count("SyntaxError: invalid syntax") == 1
+    assert "### calc.py (a0) could not be loaded (3 tests, 3 points)" in text
+    assert "**Tests it cost:** test_a, test_b, test_c" in text
+
+
+def test_public_tests_come_before_hidden_ones():
+    hidden_first = tuple(reversed(_report().assignments[0].tests))
+    document = json.loads(render(Report("alice", (AssignmentGrade("a0", hidden_first),)), "gradescope"))
+    assert [(t["number"], t["visibility"]) for t in document["tests"]] == [("1.1", "visible"), ("1.2", "after_published")]

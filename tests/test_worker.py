@@ -238,3 +238,17 @@ def test_a_forged_generator_state_is_rejected():
     message = wire.encode(np.random.default_rng(0)).replace(b"PCG64", b"EVIL1")
     with pytest.raises(wire.WireError):
         wire.decode(message)
+
+
+def test_a_syntax_error_says_where_it_is_without_the_import_machinery(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("x = 1\ndef oops(:\n    pass\n")
+    worker = Worker()
+    try:
+        with pytest.raises(StudentCodeError) as caught:
+            worker.load(broken, label="broken.py")
+    finally:
+        worker.close()
+    message = str(caught.value)
+    assert "SyntaxError: invalid syntax" in message and "line 2" in message and "def oops(:" in message
+    assert "<frozen" not in message

@@ -62,6 +62,18 @@ def hint_for(test: TestResult) -> str:
     return "Read the expected and actual values above, and try the smallest failing input by hand."
 
 
+def file_failure(test: TestResult) -> str | None:
+    """The message when ``test`` failed because the student's file did not load (missing, a
+    syntax error, an import that fails): the same for every test that needs the file."""
+    summary = failure_summary(test.message) if test.outcome == "failed" else ""
+    return summary if " could not be loaded: " in summary.split("\n", 1)[0] else None
+
+
+def public_first(tests: list[TestResult]) -> list[TestResult]:
+    """``tests`` with the public ones first, each kind in the order it ran."""
+    return sorted(tests, key=lambda t: t.hidden)
+
+
 def what_was_checked(test: TestResult) -> str:
     doc = "\n".join(line for line in test.doc.splitlines() if not line.strip().lower().startswith("hint:")).strip()
     return doc or test.name.removeprefix("test_").replace("_", " ")

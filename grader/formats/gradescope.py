@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.formats.failures import failure_summary, hint_for, number, what_was_checked
+from grader.formats.failures import failure_summary, hint_for, number, public_first, what_was_checked
 from grader.results import Report
 
 
@@ -20,7 +20,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
     summary: list[str] = []
     skipped = 0
     for a_index, assignment in enumerate(report.assignments, 1):
-        counted = [t for t in assignment.tests if t.outcome != "skipped"]
+        counted = public_first([t for t in assignment.tests if t.outcome != "skipped"])
         skipped += len(assignment.tests) - len(counted)
         for t_index, test in enumerate(counted, 1):
             output = what_was_checked(test)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from grader.formats.failures import failure_summary, hint_for, number, what_was_checked
-from grader.results import Report
+from grader.formats.failures import failure_summary, file_failure, hint_for, number, public_first, what_was_checked
+from grader.results import Report, TestResult
 
 
 def _fence(text: str) -> str:
@@ -29,7 +29,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
         out.append(f"| {a.name} | {passed}/{len(counted)} | {number(a.earned)} / {number(a.possible)} |")
     out.append("")
     for note in report.notes:
-        out.append(f"> {note}")
+        out += [f"> {note}", ""]
     for a in report.assignments:
         failed = [t for t in a.tests if t.outcome == "failed"]
         if a.error:
@@ -38,7 +38,18 @@ def render(report: Report, *, hidden_visibility: str) -> str:
         if not failed:
             continue
         out += [f"## {a.name}", ""]
+        failed = public_first(failed)
+        unloaded: dict[str, list[TestResult]] = {}
         for test in failed:
+            message = file_failure(test)
+            if message is not None:
+                unloaded.setdefault(message, []).append(test)
+        for message, tests in unloaded.items():  # one section per file that did not load
+            file = message.split(" could not be loaded: ", 1)[0]
+            cost = f"{len(tests)} test{'s' if len(tests) != 1 else ''}, {number(sum(t.points for t in tests))} points"
+            out += [f"### {file} could not be loaded ({cost})", "", "**What went wrong:**", "", _fence(message), ""]
+            out += [f"**Hint:** {hint_for(tests[0])}", "", "**Tests it cost:** " + ", ".join(t.name for t in tests), ""]
+        for test in (t for t in failed if file_failure(t) is None):
             title = f"### {test.name} ({number(test.points)} point{'s' if test.points != 1 else ''}{', hidden test' if test.hidden else ''})"
             out += [title, ""]
             if test.hidden and not show_hidden:
