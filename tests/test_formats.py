@@ -77,3 +77,10 @@ def test_public_tests_come_before_hidden_ones():
     hidden_first = tuple(reversed(_report().assignments[0].tests))
     document = json.loads(render(Report("alice", (AssignmentGrade("a0", hidden_first),)), "gradescope"))
     assert [(t["number"], t["visibility"]) for t in document["tests"]] == [("1.1", "visible"), ("1.2", "after_published")]
+
+
+def test_the_failing_case_shows_inputs_not_the_harness_fixtures():
+    message = "E   AssertionError: softmax: nan\nE       Failing test case:\nE       test_softmax(\nE           student=get,\nE           reference=get,\nE           x=array([0., 0.]),\nE       )"
+    test = TestResult("assignments/a0/test_x.py::test_softmax", "a0", "test_softmax", 1.0, "failed", False, message=message)
+    text = render(Report("bob", (AssignmentGrade("a0", (test,)),)), "markdown")
+    assert "x=array([0., 0.])," in text and "=get" not in text

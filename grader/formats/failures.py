@@ -11,6 +11,7 @@ import re
 from grader.results import TestResult
 
 OUTPUT_LIMIT = 3000  # characters of failure text per test in student-facing formats
+_FIXTURE_ARGUMENT = re.compile(r"\s*(student|reference|helper)=get,")  # in hypothesis's failing case
 
 
 def number(x: float) -> str:
@@ -24,6 +25,7 @@ def failure_summary(message: str) -> str:
     picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in message.splitlines() if line.startswith("E ") or line == "E"]
     explained = [i for i, line in enumerate(picked) if line.strip() == "Explanation:"]  # hypothesis's, about harness lines
     picked = picked[: explained[0]] if explained else picked
+    picked = [line for line in picked if not _FIXTURE_ARGUMENT.fullmatch(line)]  # not inputs: the harness's fixtures
     text = "\n".join(picked).strip() if picked else message.strip()
     return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... shortened ...]"
 

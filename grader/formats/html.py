@@ -18,7 +18,7 @@ from grader.results import Report
 _STYLE = """
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; background: #fff; }
 main { max-width: 46rem; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #d0d7de; } h3 { font-size: 1.05rem; }
+h1, h2, h3 { overflow-wrap: anywhere; } h1 { font-size: 1.5rem; } h2 { font-size: 1.25rem; border-bottom: 1px solid #d0d7de; } h3 { font-size: 1.05rem; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .5rem; text-align: left; }
 td:nth-child(n+2), th:nth-child(n+2) { text-align: right; }
