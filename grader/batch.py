@@ -8,7 +8,9 @@ progress bar. Written to ``OUT``:
   ``total``, ``possible``, ``percent`` and ``status`` (``ok``, or why the grade is incomplete);
 * ``students/<name>/results.json`` (``grader.results`` JSON) and a file per format asked for
   (``grader.formats``; by default ``gradescope.json`` and ``feedback.md``);
-* ``summary.md``: the score distribution (count, mean, median, min, max, a histogram).
+* ``summary.md`` and ``summary.html``: the score distribution (count, mean, median, min, max, a
+  histogram) and the tests the fewest students pass, with the plots ``scores.png`` and
+  ``pass-rates.png`` (``grader.plots``).
 
 Grades are a function of the submission alone: re-running gives the same gradebook.
 """
@@ -24,13 +26,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import plots
 from grader.course import Course
-from grader.formats import FORMATS, render
+from grader.formats import FORMATS, html, render
 from grader.grading import Options
 from grader.results import Report, from_json
 
 BINS = 10  # histogram bars of 10 percentage points
 DEFAULT_FORMATS = ("gradescope", "markdown")
+MOST_FAILED_LISTED = 5  # tests named in the summary's table; the chart shows plots.MOST_FAILED
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,12 @@ def summary_markdown(grades: list[StudentGrade]) -> str:
             counts[min(int(p // (100 / BINS)), BINS - 1)] += 1
         for i, n in enumerate(counts):  # [0, 10), [10, 20), ..., [90, 100]
             lines.append(f"| {i * 100 // BINS}-{(i + 1) * 100 // BINS} | {n} | {'#' * n} |")
+    reports = [g.report for g in grades if g.report is not None]
+    if reports:
+        lines += ["", "![Score distribution](scores.png)", "", "## The tests the fewest students pass", ""]
+        lines += ["| test | passed |", "|---|---:|"]
+        lines += [f"| {name} | {100 * rate:.0f}% |" for name, rate in plots.pass_rates(reports)[:MOST_FAILED_LISTED]]
+        lines += ["", "![Pass rate of the most failed tests](pass-rates.png)"]
     if errors:
         lines += ["", "## Needs a look", ""] + [f"- {g.name}: {g.status}" for g in sorted(errors, key=lambda g: g.name)]
     return "\n".join(lines) + "\n"
@@ -156,6 +166,12 @@ def run_batch(
                 grades.append(StudentGrade(name, None, f"{type(error).__name__}: {error}"))
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
-    (out / "summary.md").write_text(summary_markdown(grades))
+    summary = summary_markdown(grades)
+    (out / "summary.md").write_text(summary)
+    (out / "summary.html").write_text(html.page("Batch summary", summary))
+    reports = [g.report for g in grades if g.report is not None]
+    if reports:
+        plots.score_histogram([100 * r.earned / r.possible for r in reports if r.possible], out / "scores.png", bins=BINS)
+        plots.pass_rate_chart(reports, out / "pass-rates.png")
     graded = sum(g.status == "ok" for g in grades)
     return f"dlgrade batch: {graded} of {len(grades)} submissions fully graded; gradebook {out / 'gradebook.csv'}"

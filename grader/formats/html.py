@@ -23,16 +23,20 @@ table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
 th, td { border: 1px solid #d0d7de; padding: .3rem .5rem; text-align: left; }
 td:nth-child(n+2), th:nth-child(n+2) { text-align: right; }
 pre { background: #f6f8fa; padding: .75rem; overflow-x: auto; white-space: pre-wrap; word-break: break-word; font-size: .85rem; }
+img { max-width: 100%; height: auto; }
 blockquote { margin: 1rem 0; padding: .25rem 1rem; border-left: 4px solid #d0d7de; color: #59636e; }
 """
 _MARKDOWN = mistune.create_markdown(escape=True, plugins=["table"])
 
 
 def render(report: Report, *, hidden_visibility: str) -> str:
-    body = _MARKDOWN(markdown.render(report, hidden_visibility=hidden_visibility))
-    title = html.escape(f"Feedback: {number(report.earned)} / {number(report.possible)} points")
+    return page(f"Feedback: {number(report.earned)} / {number(report.possible)} points", markdown.render(report, hidden_visibility=hidden_visibility))
+
+
+def page(title: str, text: str) -> str:
+    """The Markdown ``text`` as a self-contained HTML page titled ``title``."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n{_MARKDOWN(text)}</main>\n</body>\n</html>\n"
     )

@@ -78,7 +78,7 @@ def test_nothing_survives_and_no_fake_results_reached_the_grader(graded, course)
         except OSError:
             pass
     assert survivors == []
-    expected = {"gradebook.csv", "summary.md", "students"}
+    expected = {"gradebook.csv", "summary.md", "summary.html", "scores.png", "pass-rates.png", "students"}
     assert {p.name for p in out.iterdir()} == expected
     for student in (out / "students").iterdir():
         assert {p.name for p in student.iterdir()} == {"results.json", "gradescope.json", "feedback.md"}
@@ -90,3 +90,5 @@ def test_summary_shows_the_distribution(graded):
     summary = (out / "summary.md").read_text()
     assert f"- submissions: {len(CASES) + len(HONEST)}" in summary
     assert "| 90-100 | 1 |" in summary  # the honest submission
+    assert "![Score distribution](scores.png)" in summary and "## The tests the fewest students pass" in summary
+    assert (out / "scores.png").read_bytes().startswith(b"\x89PNG") and (out / "pass-rates.png").read_bytes().startswith(b"\x89PNG")
