@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from grader import scoring, settings as settings_module
+from grader import scoring, settings as settings_module, stubs
 from grader.course import Course
 from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError, Worker
@@ -48,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS_KEY] = settings
     config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
     _load_hypothesis_profile(settings)
+    config.pluginmanager.register(stubs.StubSummary(), "dlgrade-stubs")
     if settings.deterministic and getattr(config.option, "timeout", None) is None:
         config.option.timeout = settings.timeout  # read by pytest-timeout's own pytest_configure
         config.option.timeout_method = "signal"
@@ -219,6 +220,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()
     if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
         report.longrepr = str(call.excinfo.value)
+    stubs.mark_stub(report, call)
     book = item.config.stash[SCOREBOOK_KEY]
     book.record(item, report)
 

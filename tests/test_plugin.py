@@ -63,7 +63,15 @@ def test_points_and_score_table(course):
 def test_missing_function_and_stub_messages(course):
     result = course.runpytest("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*calc.py (a0_demo) does not define triple*"])
-    result.stdout.fnmatch_lines(["*NotImplementedError: Implement half*"])
+    result.stdout.fnmatch_lines(["*= not implemented yet =*", "calc.py: half (1 test)", "*dlgrade score*"])
+    assert "Implement half" not in result.stdout.str()  # the stub is listed once, without a traceback
+
+
+def test_the_stub_message_still_reaches_the_results(course, tmp_path):
+    out = tmp_path / "results.json"
+    course.runpytest("-p", "no:cacheprovider", "--dlgrade-results", str(out))
+    [half] = [t for t in from_json(out.read_text()).tests() if t.name == "test_half"]
+    assert half.message.startswith("NotImplementedError: Implement half: see README.md (calc.py: half is still the stub)")
 
 
 def test_gpu_tests_skip_with_a_reason(course):
