@@ -145,6 +145,18 @@ def test_arguments_are_copies_and_shared_values_show_mutation(worker):
     assert np.array_equal(module.fetch(shared), np.zeros(3))
 
 
+def test_shared_values_hold_the_students_own_objects(worker):
+    """A layer's cache may be any object: shared again, it reaches student code as that object."""
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    counter = module.Counter(1)
+    whole, in_tuple, in_dict = module.share(counter), module.share((np.ones(2), counter)), module.share({"c": [counter]})
+    for found in (module.fetch(whole), module.fetch(in_tuple)[1], module.fetch(in_dict)["c"][0]):
+        assert isinstance(found, RemoteObject) and found.count == 1
+    assert whole.step(5) is True  # a method of the student's object, not of a stray handle
+    assert counter.count == 6  # the same object
+
+
 def test_objects_live_in_the_worker(worker):
     w, path = worker
     module = w.load(path, label="hostile.py")
