@@ -230,6 +230,14 @@ CORRECT = [
                 return dx
         '''),
     )),
+    Variant("conv_cache_nested_tuples_and_maxpool_cache_a_namedtuple", (
+        Edit(F, "cache = (x.shape, w, cols, stride, padding)", "cache = ((x.shape, stride, padding), (w, (cols,)))"),
+        Edit(F, "(N, C, H, W), w, cols, s, p = cache", "((N, C, H, W), s, p), (w, (cols,)) = cache"),
+        Edit(F, "cache = (x.shape, argmax, k, s)", "cache = PoolCache(x.shape, argmax, k, s)"),
+        Edit(F, "x_shape, argmax, k, s = cache", "x_shape, argmax, k, s = cache.x_shape, cache.argmax, cache.k, cache.s"),
+        Edit(F, "def maxpool2d_forward(", "PoolCache = namedtuple(\"PoolCache\", \"x_shape argmax k s\")\n\n\ndef maxpool2d_forward("),
+        Edit(F, "import numpy as np\n", "from collections import namedtuple\n\nimport numpy as np\n"),
+    )),
 ]
 
 
