@@ -226,6 +226,27 @@ def test_wire_round_trip(value):
         assert back == value
 
 
+@pytest.mark.parametrize("make", [
+    lambda: np.arange(12.0).reshape(3, 4),
+    lambda: np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+    lambda: np.arange(12.0).reshape(3, 4).T,
+    lambda: np.arange(24.0).reshape(2, 3, 4)[:, 1:, ::2],
+    lambda: np.arange(10, dtype=np.int64)[::3],
+    lambda: np.arange(24.0).reshape(2, 3, 4).transpose(1, 0, 2),
+], ids=["C", "F", "transposed", "slice", "int_slice", "3d_transposed"])
+def test_arrays_keep_their_kind_of_layout(make):
+    value = make()
+    back = wire.decode(wire.encode(value))
+    assert back.dtype == value.dtype and np.array_equal(back, value) and back.flags.writeable
+    assert (back.flags.c_contiguous, back.flags.f_contiguous) == (value.flags.c_contiguous, value.flags.f_contiguous)
+
+
+def test_a_forged_layout_is_rejected():
+    message = wire.encode(np.zeros((2, 3))).replace(b'"layout": "C"', b'"layout": "X"')
+    with pytest.raises(wire.WireError, match="layout"):
+        wire.decode(message)
+
+
 @pytest.mark.parametrize("value", [object(), np.array([object()]), np.zeros(2).view(type("Sub", (np.ndarray,), {})), {1: 2}])
 def test_wire_refuses_objects_without_a_handle_table(value):
     with pytest.raises(wire.WireError):
