@@ -82,6 +82,13 @@ BUGGY = [
     )),
     Variant("cross_entropy_gradient_missing_1_over_N", (Edit(LOSS, "return float(loss), grad / n", "return float(loss), grad"),)),
     Variant("cross_entropy_labels_indexed_as_columns", (Edit(LOSS, "loss = -np.mean(logp[rows, labels])", "loss = -np.mean(logp[:, labels])"),)),
+    Variant("relu_forward_writes_through_ravel_of_a_layout_keeping_copy", (Rewrite(ACT, "relu_forward", '''
+        def relu_forward(x):
+            out = np.copy(x)  # keeps x's memory order
+            flat = out.ravel()  # a view of out only when out is C-contiguous
+            flat[flat < 0] = 0.0
+            return out, x
+    '''),)),
 ]
 
 CORRECT = [
