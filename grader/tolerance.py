@@ -86,8 +86,9 @@ def assert_close(
     """Assert that ``actual`` equals ``expected`` (an array or a float) within tolerance.
 
     Checks in order: the type (a plain ``np.ndarray``, never a subclass or a look-alike; a float,
-    or an int of the right value, where ``expected`` is a scalar), the dtype (float64), the shape, finiteness, then closeness.
-    The message names the worst entry, its expected and actual values and how many entries miss.
+    or an int of the right value, where ``expected`` is a scalar), the dtype (float64), the shape,
+    finiteness, then closeness. The message names the worst entry, its expected and actual
+    values and how many entries miss.
     """
     __tracebackhide__ = True
     expected_array = np.asarray(expected, dtype=np.float64)
