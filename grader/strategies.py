@@ -65,6 +65,24 @@ def laid_out(x: np.ndarray, layout: str) -> np.ndarray:
     raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
 
 
+@st.composite
+def layer_sizes(draw: Any, *, max_layers: int = 3, max_width: int = 7, deep_layers: int = 12, deep_widths: tuple[int, int] = (2, 3)) -> list[int]:
+    """``[D, H1, ..., HL]``: ``L`` layers, no two neighbouring sizes equal, ``D <= max_width - 1``.
+
+    Shallow networks (``1 <= L <= max_layers``, widths ``2..max_width``) or, about as often, deep
+    ones (``10 <= L <= deep_layers``) on the cheap widths ``deep_widths``: the sizes of ten or
+    more layers are what expose ordering parameters by the text of their names ("W1", "W10",
+    "W2"). ``deep_layers=0``: shallow only.
+    """
+    deep = deep_layers >= 10 and draw(st.booleans())
+    depth = draw(st.integers(10, deep_layers) if deep else st.integers(1, max_layers))
+    low, high = deep_widths if deep else (2, max_width)
+    sizes = [draw(st.integers(1, max_width - 1))]
+    for _ in range(depth):
+        sizes.append(draw(st.integers(low, high).filter(lambda s, previous=sizes[-1]: s != previous)))
+    return sizes
+
+
 def _keep_away(x: np.ndarray, kinks: tuple[float, ...], gap: float) -> np.ndarray:
     for k in kinks:
         near = np.abs(x - k) < gap

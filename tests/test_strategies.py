@@ -95,3 +95,16 @@ def test_arrays_come_in_every_layout():
 @given(dl.arrays((3, 4), layouts=("C",)))
 def test_a_test_may_ask_for_one_layout(x):
     assert x.flags.c_contiguous
+
+
+def test_layer_sizes_reach_twelve_layers_and_stay_unequal():
+    depths = []
+
+    @settings(max_examples=100, derandomize=True)
+    @given(dl.layer_sizes())
+    def record(sizes):
+        assert all(a != b for a, b in zip(sizes, sizes[1:])) and min(sizes) >= 1
+        depths.append(len(sizes) - 1)
+
+    record()
+    assert min(depths) == 1 and max(depths) == 12 and sum(d >= 10 for d in depths) >= 20
