@@ -3,12 +3,15 @@
 The numpy assignments forbid libraries that would do the work for the student. The check reads
 the file's syntax tree (a notebook's code cells after IPython's syntax is turned into Python), so
 it sees ``import torch``, ``from scipy import special`` and ``__import__("torch")`` /
-``importlib.import_module("torch")`` with a literal name, wherever they stand.
+``importlib.import_module("torch")`` with a literal name, wherever they stand. A ``.py`` file is
+decoded as the interpreter decodes it (``tokenize.open``: a UTF-8 byte-order mark, an encoding
+declaration such as ``# -*- coding: latin-1 -*-``, CRLF line endings).
 """
 
 from __future__ import annotations
 
 import ast
+import tokenize
 from pathlib import Path
 
 BANNED_FOR_NUMPY = frozenset(
@@ -21,7 +24,8 @@ def _sources(path: Path) -> list[str]:
         from grader.notebook import code_cells
 
         return code_cells(path)
-    return [path.read_text()]
+    with tokenize.open(path) as file:
+        return [file.read()]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -46,7 +50,7 @@ def assert_no_banned_imports(path: Path, banned: frozenset[str] = BANNED_FOR_NUM
     __tracebackhide__ = True
     try:
         found = imported_modules(Path(path)) & banned
-    except SyntaxError as error:
+    except (SyntaxError, UnicodeDecodeError) as error:
         raise AssertionError(f"{Path(path).name} does not parse: {error}") from None
     if found:
         raise AssertionError(f"{Path(path).name} imports {', '.join(sorted(found))}, which this assignment does not allow")

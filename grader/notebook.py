@@ -104,11 +104,14 @@ class _InertShell:
 
 
 def code_cells(path: Path) -> list[str]:
-    """The notebook's code cells as plain Python source, in order."""
+    """The notebook's code cells as plain Python source, in order.
+
+    The file is UTF-8 JSON; a byte-order mark, as some Windows editors write it, is allowed.
+    """
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        notebook = nbformat.reads(Path(path).read_bytes().decode("utf-8-sig"), as_version=4)
     except Exception as error:
         raise NotebookError(f"{path.name} is not a valid Jupyter notebook: {error}") from None
     transformer = TransformerManager()

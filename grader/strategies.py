@@ -9,6 +9,11 @@ every entry at least ``gap`` away from the given points and ``distinct`` keeps e
 ``1e-3``. Where a test checks the spec's leniency, ``on_kinks`` puts entries exactly on them and
 ``tied_arrays`` makes ties.
 
+Arrays come in the memory layouts callers pass (``LAYOUTS``): C-contiguous, Fortran-ordered (a
+transposed array) and non-contiguous slices of a larger buffer, so code that reshapes a view,
+writes through ``ravel()`` or indexes a flattened buffer meets them. The worker receives each
+array in the same kind of layout (``grader.wire``).
+
 Every strategy takes plain values or strategies for its size arguments.
 """
 
@@ -22,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 SearchStrategy = st.SearchStrategy
+LAYOUTS = ("C", "F", "sliced")
 
 
 def _strategy(value: Any) -> SearchStrategy[Any]:
@@ -42,6 +48,39 @@ def shapes(draw: Any, ndim: int | SearchStrategy[int] = 2, *, min_side: int = 1,
     if not square and n >= 2 and len(set(shape)) == 1:
         shape = (first, *rest[:-1], rest[-1] + 1)
     return shape
+
+
+def laid_out(x: np.ndarray, layout: str) -> np.ndarray:
+    """``x``'s values in ``layout``: ``"C"`` as is, ``"F"`` Fortran-ordered, ``"sliced"`` a view of
+    every other element, on every axis, of a buffer twice as long (non-contiguous)."""
+    if layout == "C" or x.ndim == 0:
+        return x
+    if layout == "F":
+        return np.asfortranarray(x)
+    if layout == "sliced":
+        base = np.zeros(tuple(2 * n for n in x.shape), dtype=x.dtype)
+        view = base[tuple(slice(None, None, 2) for _ in x.shape)]
+        view[...] = x
+        return view
+    raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+
+
+@st.composite
+def layer_sizes(draw: Any, *, max_layers: int = 3, max_width: int = 7, deep_layers: int = 12, deep_widths: tuple[int, int] = (2, 3)) -> list[int]:
+    """``[D, H1, ..., HL]``: ``L`` layers, no two neighbouring sizes equal, ``D <= max_width - 1``.
+
+    Shallow networks (``1 <= L <= max_layers``, widths ``2..max_width``) or, about as often, deep
+    ones (``10 <= L <= deep_layers``) on the cheap widths ``deep_widths``: the sizes of ten or
+    more layers are what expose ordering parameters by the text of their names ("W1", "W10",
+    "W2"). ``deep_layers=0``: shallow only.
+    """
+    deep = deep_layers >= 10 and draw(st.booleans())
+    depth = draw(st.integers(10, deep_layers) if deep else st.integers(1, max_layers))
+    low, high = deep_widths if deep else (2, max_width)
+    sizes = [draw(st.integers(1, max_width - 1))]
+    for _ in range(depth):
+        sizes.append(draw(st.integers(low, high).filter(lambda s, previous=sizes[-1]: s != previous)))
+    return sizes
 
 
 def _keep_away(x: np.ndarray, kinks: tuple[float, ...], gap: float) -> np.ndarray:
@@ -72,8 +111,9 @@ def arrays(
     gap: float = 1e-3,
     distinct: bool = False,
     on_kinks: tuple[float, ...] = (),
+    layouts: tuple[str, ...] = LAYOUTS,
 ) -> np.ndarray:
-    """A float64 array with entries in ``[-magnitude, magnitude]``.
+    """A float64 array with entries in ``[-magnitude, magnitude]``, in one of ``layouts``.
 
     ``shape`` defaults to :func:`shapes`. ``kinks``: keep every entry ``gap`` away from these
     points. ``distinct``: all entries pairwise ``gap`` apart (no ties). ``on_kinks``: set a
@@ -90,22 +130,22 @@ def arrays(
         mask = draw(hnp.arrays(np.bool_, shape))
         which = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, len(on_kinks) - 1)))
         x = np.where(mask, np.asarray(on_kinks, dtype=np.float64)[which], x)
-    return x
+    return laid_out(x, draw(st.sampled_from(layouts)))
 
 
 @st.composite
-def tied_arrays(draw: Any, shape: tuple[int, ...] | SearchStrategy[tuple[int, ...]] | None = None, *, levels: int = 3) -> np.ndarray:
+def tied_arrays(draw: Any, shape: tuple[int, ...] | SearchStrategy[tuple[int, ...]] | None = None, *, levels: int = 3, layouts: tuple[str, ...] = LAYOUTS) -> np.ndarray:
     """A float64 array of small integers (``levels`` distinct values): ties everywhere."""
     shape = draw(_strategy(shape) if shape is not None else shapes())
     values = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, levels - 1)))
-    return values.astype(np.float64)
+    return laid_out(values.astype(np.float64), draw(st.sampled_from(layouts)))
 
 
 @st.composite
-def labels(draw: Any, n: int | SearchStrategy[int], num_classes: int | SearchStrategy[int]) -> np.ndarray:
+def labels(draw: Any, n: int | SearchStrategy[int], num_classes: int | SearchStrategy[int], *, layouts: tuple[str, ...] = LAYOUTS) -> np.ndarray:
     """An int64 array ``(n,)`` of class labels in ``[0, num_classes)``."""
     n, c = draw(_strategy(n)), draw(_strategy(num_classes))
-    return draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+    return laid_out(draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1))), draw(st.sampled_from(layouts)))
 
 
 @st.composite

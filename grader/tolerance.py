@@ -54,12 +54,22 @@ def check_array_type(actual: Any, shape: tuple[int, ...], *, what: str = "result
 
 
 def check_scalar_type(actual: Any, *, what: str = "result") -> float:
-    """Assert that ``actual`` is a float64 scalar (Python float, np.float64 or a 0-d float64 array)."""
+    """Assert that ``actual`` is a scalar number a float is due as; return it as a float.
+
+    Accepted: a Python float, ``np.float64`` or a 0-d float64 array, and (the spec: ``0`` is as
+    good as ``0.0``) a Python int or numpy integer scalar, which are exact. Never a bool, a
+    lower-precision float, a tensor or any other object.
+    """
     __tracebackhide__ = True
     if type(actual) is np.ndarray and actual.shape == () and actual.dtype == np.float64:
         return float(actual)
     if type(actual) in (float, np.float64):
         return float(actual)
+    if type(actual) is int or (isinstance(actual, np.integer) and type(actual).__module__ == "numpy"):
+        try:
+            return float(actual)
+        except OverflowError:
+            _fail(f"{what}: the integer {actual} is too large to be a float")
     _fail(f"{what}: expected a float (Python float or numpy float64), got {describe(actual)}")
     raise AssertionError  # unreachable: _fail raised
 
@@ -75,9 +85,10 @@ def assert_close(
 ) -> None:
     """Assert that ``actual`` equals ``expected`` (an array or a float) within tolerance.
 
-    Checks in order: the type (a plain ``np.ndarray``, never a subclass or a look-alike; a float
-    where ``expected`` is a scalar), the dtype (float64), the shape, finiteness, then closeness.
-    The message names the worst entry, its expected and actual values and how many entries miss.
+    Checks in order: the type (a plain ``np.ndarray``, never a subclass or a look-alike; a float,
+    or an int of the right value, where ``expected`` is a scalar), the dtype (float64), the shape,
+    finiteness, then closeness. The message names the worst entry, its expected and actual
+    values and how many entries miss.
     """
     __tracebackhide__ = True
     expected_array = np.asarray(expected, dtype=np.float64)

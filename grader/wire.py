@@ -8,6 +8,10 @@ raw bytes of the arrays::
 
     [8-byte big-endian header length][JSON header][array bytes ...]
 
+An array keeps its memory layout's kind: a Fortran-ordered array arrives Fortran-ordered, any
+other non-contiguous one (a slice, a transposed view) as a non-contiguous view of a fresh buffer,
+so code that assumes C-contiguity meets the inputs its callers may pass.
+
 Decoding never runs code: no pickle, only ``json.loads`` and ``numpy.frombuffer`` on whitelisted
 dtypes. An ndarray *subclass*, an object array or a lying look-alike is never turned into plain
 data; the worker sends a handle for it, and the judge's type checks reject a handle.
@@ -66,7 +70,7 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
         if _is_plain_array(v):
             data = np.ascontiguousarray(v).tobytes()
             buffers.append(data)
-            return {"array": v.dtype.str, "shape": list(v.shape), "buffer": len(buffers) - 1}
+            return {"array": v.dtype.str, "shape": list(v.shape), "buffer": len(buffers) - 1, "layout": _layout(v)}
         if t is np.random.Generator and type(v.bit_generator).__name__ in _BIT_GENERATORS:
             return {"generator": walk(v.bit_generator.state, depth + 1)}
         if isinstance(v, np.generic) and t.__module__ == "numpy" and np.dtype(t).kind in _PLAIN_DTYPE_KINDS:
@@ -112,7 +116,8 @@ def decode(message: bytes) -> Any:
                 return {str(k): walk(x) for k, x in v["dict"]}
             if "array" in v:
                 shape = tuple(int(s) for s in v["shape"])
-                return np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["array"])).reshape(shape).copy()
+                array = np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["array"])).reshape(shape)
+                return _with_layout(array, v.get("layout", "C"))
             if "scalar" in v:
                 return np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["scalar"]))[0]
             if "generator" in v:
@@ -133,6 +138,28 @@ def decode(message: bytes) -> Any:
         raise
     except Exception as error:  # any malformed input is the same verdict
         raise WireError(f"malformed message: {error}") from None
+
+
+def _layout(array: np.ndarray) -> str:
+    """``"C"`` (C-contiguous), ``"F"`` (Fortran-ordered only) or ``"strided"`` (neither)."""
+    if array.flags.c_contiguous:
+        return "C"
+    return "F" if array.flags.f_contiguous else "strided"
+
+
+def _with_layout(array: np.ndarray, layout: str) -> np.ndarray:
+    """A writable copy of ``array`` laid out as ``layout`` says; ``"strided"``: every other
+    element of a buffer twice as long on the last axis (``base[..., ::2]``)."""
+    if layout == "C":
+        return array.copy()
+    if layout == "F":
+        return np.asfortranarray(array)
+    if layout == "strided" and array.ndim:
+        base = np.zeros((*array.shape[:-1], 2 * array.shape[-1]), dtype=array.dtype)
+        view = base[..., ::2]
+        view[...] = array
+        return view
+    raise WireError(f"unknown array layout {layout!r}")
 
 
 def write_message(stream: Any, payload: bytes) -> None:

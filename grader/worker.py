@@ -13,7 +13,8 @@ Requests are dicts with an ``op``:
 * ``map`` ``target`` [``attr``] ``calls`` ``pick`` -> a list of results, one round trip
 * ``getattr`` ``target`` ``attr`` -> the attribute
 * ``operator`` ``name`` ``args`` -> ``operator.<name>(*args)`` (``v * 2``, ``-v``, ...)
-* ``put`` ``value`` -> a handle to a worker-side copy (lists and dicts stay mutable there)
+* ``put`` ``value`` -> a handle to a worker-side copy (lists and dicts stay mutable there); the
+  handles inside ``value`` become the worker's own objects again, as in every other request
 * ``fetch`` ``target`` -> the object as plain data, containers walked
 Every request may carry ``release``: handle ids the judge no longer holds.
 """
@@ -111,7 +112,7 @@ class Server:
                 raise ValueError(f"operator {name!r} is not served")
             return getattr(operator, name)(*self.resolve(request["args"]))
         if op == "put":
-            return self.handle_for(request["value"])
+            return self.handle_for(self.resolve(request["value"]))
         if op == "fetch":
             return self.resolve(request["target"])
         raise ValueError(f"unknown request {op!r}")

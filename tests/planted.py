@@ -6,7 +6,8 @@ every buggy variant must lose points, every correct variant must score full mark
 
 A variant is data: edits applied to the reference oracle's source (the instructor's copy), either
 an exact text replacement (``Edit``, the old text must occur exactly once) or a whole function or
-method replaced by another definition (``Rewrite``). Notebook assignments are submitted as a
+method replaced by another definition (``Rewrite``), and how a file is saved (``SavedAs``: a
+byte-order mark, CRLF, a declared Latin-1 encoding). Notebook assignments are submitted as a
 notebook, one code cell per top-level statement, so the notebook path is graded too.
 """
 
@@ -50,11 +51,27 @@ class Rewrite:
 
 
 @dataclass(frozen=True)
+class SavedAs:
+    """Save ``file`` (a notebook: its JSON) as an editor may: ``encoding`` ``"utf-8-sig"`` writes a
+    byte-order mark first; any encoding but UTF-8 is declared on the first line of a ``.py`` file
+    (``# -*- coding: latin-1 -*-``); every line ends with ``newline``."""
+
+    file: str
+    encoding: str = "utf-8"
+    newline: str = "\n"
+
+    def encode(self, text: str, *, python: bool) -> bytes:
+        if python and self.encoding.replace("_", "-").lower() not in ("utf-8", "utf-8-sig", "utf8"):
+            text = f"# -*- coding: {self.encoding} -*-\n{text}"
+        return text.replace("\n", self.newline).encode(self.encoding)
+
+
+@dataclass(frozen=True)
 class Variant:
     """A planted submission: a name a test id can show, and its edits."""
 
     name: str
-    edits: tuple[Edit | Rewrite, ...] = field(default_factory=tuple)
+    edits: tuple[Edit | Rewrite | SavedAs, ...] = field(default_factory=tuple)
 
     def __str__(self) -> str:
         return self.name
@@ -109,16 +126,19 @@ def build_submission(assignment: str, variant: Variant, destination: Path) -> Pa
     folder = destination / "assignments" / assignment
     folder.mkdir(parents=True, exist_ok=True)
     sources = {p.name: _strip_markers(p.read_text()) for p in sorted((REFERENCE / assignment).glob("*.py")) if p.name != "__init__.py"}
+    saved = {e.file: e for e in variant.edits if isinstance(e, SavedAs)}
     for edit in variant.edits:
         if edit.file not in sources:
             raise LookupError(f"{assignment} has no reference file {edit.file}")
-        sources[edit.file] = apply_edit(sources[edit.file], edit)
+        if not isinstance(edit, SavedAs):
+            sources[edit.file] = apply_edit(sources[edit.file], edit)
     notebook = NOTEBOOK_FILES.get(assignment)
     for name, source in sources.items():
+        as_saved = saved.get(name, SavedAs(name))
         if notebook and Path(notebook).stem == Path(name).stem:
-            nbformat.write(as_notebook(source), str(folder / notebook))
+            (folder / notebook).write_bytes(as_saved.encode(nbformat.writes(as_notebook(source)), python=False))
         else:
-            (folder / name).write_text(source)
+            (folder / name).write_bytes(as_saved.encode(source, python=True))
     return destination
 
 

@@ -1,5 +1,7 @@
 """The banned-import check sees static, dotted and literal dynamic imports, in files and notebooks."""
 
+import codecs
+
 import nbformat
 import pytest
 
@@ -37,3 +39,23 @@ def test_a_file_that_does_not_parse_fails(tmp_path):
     path.write_text("def f(:\n")
     with pytest.raises(AssertionError, match="does not parse"):
         assert_no_banned_imports(path)
+
+
+@pytest.mark.parametrize("encoded", [
+    codecs.BOM_UTF8 + "import numpy as np\r\nimport torch\r\n# pr\u00e9cis\r\n".encode(),
+    "# -*- coding: latin-1 -*-\nimport numpy as np\nimport torch\nname = 'pr\u00e9cis'\n".encode("latin-1"),
+], ids=["utf8_bom_crlf", "latin1_declared"])
+def test_source_is_decoded_as_the_interpreter_decodes_it(tmp_path, encoded):
+    path = tmp_path / "student.py"
+    path.write_bytes(encoded)
+    compile(encoded, str(path), "exec")  # the interpreter accepts the file
+    assert imported_modules(path) == {"numpy", "torch"}
+    assert_no_banned_imports(path, banned=frozenset({"scipy"}))
+
+
+def test_a_notebook_saved_with_a_byte_order_mark_and_crlf_is_read(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import numpy as np\r\nimport scipy")]
+    path = tmp_path / "init.ipynb"
+    path.write_bytes(codecs.BOM_UTF8 + nbformat.writes(notebook).replace("\n", "\r\n").encode())
+    assert imported_modules(path) == {"numpy", "scipy"}

@@ -52,3 +52,12 @@ def test_a_cell_that_runs_too_long_is_stopped_and_later_cells_run(tmp_path):
     run = run_notebook(path, module, cell_timeout=0.5)
     assert module.done is True
     assert [str(f) for f in run.failures] == ["code cell 1 raised grader.notebook.CellTimeout: the cell ran longer than 0.5 s"]
+
+
+def test_a_notebook_saved_with_a_byte_order_mark_and_crlf_loads(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("scale = 2\r\ndef f(x):\r\n    return scale * x\r\n")]
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(b"\xef\xbb\xbf" + nbformat.writes(notebook).replace("\n", "\r\n").encode())
+    module = load_module_from_path(path)
+    assert module.f(3) == 6 and module.__notebook_run__.failures == []

@@ -75,3 +75,36 @@ def test_hyper_parameters_are_valid(p, lr, betas, wd, momentum, eps):
     assert 1e-4 <= lr <= 0.5 * (1 + 1e-12)
     assert 0 < betas[0] < 1 and 0 < betas[1] < 1
     assert wd > 0 and 0 < momentum < 1 and 0 < eps < 0.1
+
+
+def test_arrays_come_in_every_layout():
+    """C-contiguous, Fortran-ordered and non-contiguous slices all occur, with the same values."""
+    seen = set()
+
+    @settings(max_examples=60, derandomize=True)
+    @given(dl.arrays(dl.shapes(st.integers(1, 3))), dl.labels(5, 3), dl.tied_arrays((3, 4)))
+    def record(x, y, t):
+        for a in (x, y, t):
+            seen.add("C" if a.flags.c_contiguous else "F" if a.flags.f_contiguous else "sliced")
+        assert np.array_equal(np.ascontiguousarray(x), x) and x.dtype == np.float64
+
+    record()
+    assert seen == {"C", "F", "sliced"}
+
+
+@given(dl.arrays((3, 4), layouts=("C",)))
+def test_a_test_may_ask_for_one_layout(x):
+    assert x.flags.c_contiguous
+
+
+def test_layer_sizes_reach_twelve_layers_and_stay_unequal():
+    depths = []
+
+    @settings(max_examples=100, derandomize=True)
+    @given(dl.layer_sizes())
+    def record(sizes):
+        assert all(a != b for a, b in zip(sizes, sizes[1:])) and min(sizes) >= 1
+        depths.append(len(sizes) - 1)
+
+    record()
+    assert min(depths) == 1 and max(depths) == 12 and sum(d >= 10 for d in depths) >= 20

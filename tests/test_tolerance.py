@@ -83,6 +83,20 @@ def test_scalars():
         assert_close(float("nan"), 1.0)
 
 
+@pytest.mark.parametrize("whole", [0, 3, -2, np.int64(3), np.int32(-2), np.uint8(0)], ids=repr)
+def test_an_integer_of_the_right_value_is_a_float(whole):
+    assert_close(whole, float(whole))
+    assert_close(whole, np.array(float(whole)))
+    with pytest.raises(AssertionError, match="worst"):
+        assert_close(whole, float(whole) + 0.5)
+
+
+@pytest.mark.parametrize("actual", [True, np.bool_(False), 10**400, np.array(1), np.array([1])], ids=repr)
+def test_booleans_huge_integers_and_integer_arrays_are_not_floats(actual):
+    with pytest.raises(AssertionError, match="expected a float|too large"):
+        assert_close(actual, 1.0)
+
+
 def test_message_names_worst_entry():
     expected = np.zeros((2, 3))
     actual = expected.copy()

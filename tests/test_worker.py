@@ -145,6 +145,18 @@ def test_arguments_are_copies_and_shared_values_show_mutation(worker):
     assert np.array_equal(module.fetch(shared), np.zeros(3))
 
 
+def test_shared_values_hold_the_students_own_objects(worker):
+    """A layer's cache may be any object: shared again, it reaches student code as that object."""
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    counter = module.Counter(1)
+    whole, in_tuple, in_dict = module.share(counter), module.share((np.ones(2), counter)), module.share({"c": [counter]})
+    for found in (module.fetch(whole), module.fetch(in_tuple)[1], module.fetch(in_dict)["c"][0]):
+        assert isinstance(found, RemoteObject) and found.count == 1
+    assert whole.step(5) is True  # a method of the student's object, not of a stray handle
+    assert counter.count == 6  # the same object
+
+
 def test_objects_live_in_the_worker(worker):
     w, path = worker
     module = w.load(path, label="hostile.py")
@@ -212,6 +224,27 @@ def test_wire_round_trip(value):
         assert np.array_equal(back["a"], value["a"])
     else:
         assert back == value
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.arange(12.0).reshape(3, 4),
+    lambda: np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+    lambda: np.arange(12.0).reshape(3, 4).T,
+    lambda: np.arange(24.0).reshape(2, 3, 4)[:, 1:, ::2],
+    lambda: np.arange(10, dtype=np.int64)[::3],
+    lambda: np.arange(24.0).reshape(2, 3, 4).transpose(1, 0, 2),
+], ids=["C", "F", "transposed", "slice", "int_slice", "3d_transposed"])
+def test_arrays_keep_their_kind_of_layout(make):
+    value = make()
+    back = wire.decode(wire.encode(value))
+    assert back.dtype == value.dtype and np.array_equal(back, value) and back.flags.writeable
+    assert (back.flags.c_contiguous, back.flags.f_contiguous) == (value.flags.c_contiguous, value.flags.f_contiguous)
+
+
+def test_a_forged_layout_is_rejected():
+    message = wire.encode(np.zeros((2, 3))).replace(b'"layout": "C"', b'"layout": "X"')
+    with pytest.raises(wire.WireError, match="layout"):
+        wire.decode(message)
 
 
 @pytest.mark.parametrize("value", [object(), np.array([object()]), np.zeros(2).view(type("Sub", (np.ndarray,), {})), {1: 2}])

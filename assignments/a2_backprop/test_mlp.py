@@ -2,8 +2,9 @@
 
 The forward pass and the loss are compared with a plain re-statement of the handout's formulas
 (``spec_scores`` and ``spec_loss`` below); your gradients with central differences of that loss.
-Networks have one to three layers of unequal sizes, and inputs are kept away from the ReLU kink
-(no pre-activation within 1e-4 of 0), where central differences are meaningless.
+Networks have one to three layers of unequal sizes, or ten to twelve narrow ones (parameter
+names "W10", "W11", ... come after "W9"), and inputs are kept away from the ReLU kink (no
+pre-activation within 1e-4 of 0), where central differences are meaningless.
 
 ``train_mlp`` is tested without depending on how you draw your random numbers:
 with ``lr=0`` the parameters never move, so every epoch's recorded loss must be the mean over
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader import assert_close, assert_normal, check_array_type, check_gradient, check_scalar_type
+from grader import strategies as dl
 
 # `student` and `helper` are function-scoped fixtures that hold no per-example state: safe under @given
 fixture_ok = settings(suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture])
@@ -74,10 +76,8 @@ def spec_accuracy(params, x, y):
 def networks(draw, max_layers=3):
     """(params, x, y): random layer sizes (consecutive sizes differ, N != C), nothing near a kink."""
     seed = draw(SEEDS)
-    L = draw(st.integers(1, max_layers))
-    sizes = [draw(st.integers(1, 6))]
-    for _ in range(L):
-        sizes.append(draw(st.integers(2, 7).filter(lambda s, prev=sizes[-1]: s != prev)))
+    sizes = draw(dl.layer_sizes(max_layers=max_layers, max_width=7))
+    L = len(sizes) - 1
     n = draw(st.integers(1, 6).filter(lambda n: n != sizes[-1]))
     rng = np.random.default_rng(seed)
     for _ in range(1000):
@@ -89,7 +89,8 @@ def networks(draw, max_layers=3):
         if all(np.min(np.abs(a)) > KINK_GAP for a in spec_scores(params, x)[1]):
             break
     y = rng.integers(0, sizes[-1], n)
-    return params, x, y
+    layout = draw(st.sampled_from(dl.LAYOUTS))
+    return {k: dl.laid_out(v, layout) for k, v in params.items()}, dl.laid_out(x, layout), dl.laid_out(y, layout)
 
 
 # --------------------------------------------------------------------------- init_mlp

@@ -32,6 +32,12 @@ def apply(step, nodes):
     return getattr(left, op)()
 
 
+def implemented(value, names):
+    """The method names among ``names`` that ``value`` (your ``Value``) has: the random graphs
+    use only these, so a method you have not written costs its own tests, not every graph's."""
+    return [name for name in names if callable(getattr(value, name, None))]
+
+
 def run_program(value, leaves, steps):
     """Build ``Value(x)`` for each leaf (``Value = type(value)``), then each step; call
     ``backward()`` on the last node; return ``(data, grads)``, one entry per node, leaves first."""

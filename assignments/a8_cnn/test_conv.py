@@ -38,13 +38,15 @@ seeds = st.integers(0, 2**32 - 1)
 
 
 def conv_inputs(case: dl.ConvCase, seed: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``x``, ``w``, ``b`` and an upstream gradient ``dout`` for ``case``, standard normal."""
+    """``x``, ``w``, ``b`` and an upstream gradient ``dout`` for ``case``, standard normal, in
+    memory layouts (``grader.strategies.LAYOUTS``) that the seed picks."""
     rng = np.random.default_rng(seed)
     x = scale * rng.standard_normal(case.x_shape)
     w = rng.standard_normal(case.w_shape)
     b = rng.standard_normal(case.w_shape[0])
     dout = rng.standard_normal(case.out_shape)
-    return x, w, b, dout
+    layouts = [dl.LAYOUTS[(seed // 3**k) % len(dl.LAYOUTS)] for k in range(4)]
+    return tuple(dl.laid_out(a, layout) for a, layout in zip((x, w, b, dout), layouts))
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.planted import ROOT, Edit, Rewrite, Variant, grade, grade_variant
+from tests.planted import ROOT, Edit, Rewrite, SavedAs, Variant, grade, grade_variant
 
 ASSIGNMENT = "a1_foundations"
 ACT, LOSS = "activations.py", "losses.py"
@@ -82,6 +82,13 @@ BUGGY = [
     )),
     Variant("cross_entropy_gradient_missing_1_over_N", (Edit(LOSS, "return float(loss), grad / n", "return float(loss), grad"),)),
     Variant("cross_entropy_labels_indexed_as_columns", (Edit(LOSS, "loss = -np.mean(logp[rows, labels])", "loss = -np.mean(logp[:, labels])"),)),
+    Variant("relu_forward_writes_through_ravel_of_a_layout_keeping_copy", (Rewrite(ACT, "relu_forward", '''
+        def relu_forward(x):
+            out = np.copy(x)  # keeps x's memory order
+            flat = out.ravel()  # a view of out only when out is C-contiguous
+            flat[flat < 0] = 0.0
+            return out, x
+    '''),)),
 ]
 
 CORRECT = [
@@ -146,6 +153,41 @@ CORRECT = [
                     total += (a - b) ** 2
                 return total / flat_p.size, (2.0 / pred.size) * (pred - target)
         '''),
+    )),
+    Variant("caches_as_namedtuple_nested_tuple_class_instance_and_dict", (
+        Rewrite(ACT, "relu_forward", '''
+            from collections import namedtuple
+            ReluCache = namedtuple("ReluCache", ["x"])
+
+            def relu_forward(x):
+                return np.maximum(x, 0.0), ReluCache(x)
+        '''),
+        Rewrite(ACT, "relu_backward", '''
+            def relu_backward(dout, cache):
+                return np.where(cache.x > 0, dout, 0.0)
+        '''),
+        Edit(ACT, "return np.where(x > 0, x, alpha * x), (x, alpha)", "return np.where(x > 0, x, alpha * x), ((x,), (alpha,))"),
+        Edit(ACT, "x, alpha = cache", "(x,), (alpha,) = cache"),
+        Rewrite(ACT, "sigmoid_forward", '''
+            class SigmoidCache:
+                def __init__(self, out):
+                    self.out = out
+
+            def sigmoid_forward(x):
+                out = 0.5 * (1.0 + np.tanh(0.5 * x))
+                return out, SigmoidCache(out)
+        '''),
+        Rewrite(ACT, "sigmoid_backward", '''
+            def sigmoid_backward(dout, cache):
+                return dout * cache.out * (1.0 - cache.out)
+        '''),
+        Edit(ACT, "return out, out\n\n\ndef tanh_backward", "return out, {\"out\": out}\n\n\ndef tanh_backward"),
+        Edit(ACT, "t = cache\n", "t = cache[\"out\"]\n"),
+    )),
+    Variant("saved_with_bom_and_crlf_and_as_declared_latin_1", (
+        SavedAs(ACT, "utf-8-sig", "\r\n"),
+        Edit(LOSS, '"mean" as in PyTorch\'s default reduction.', '"mean" as in PyTorch\'s default reduction (\u00e9t\u00e9, na\u00efve, \u00b1).'),
+        SavedAs(LOSS, "latin-1", "\r\n"),
     )),
 ]
 

@@ -56,6 +56,18 @@ BUGGY = [
     Variant("train_weights_the_epoch_loss_by_batch_size", (
         Edit(MLP, "batch_losses.append(loss)", "batch_losses.extend([loss] * len(batch))"),
     )),
+    Variant("layers_in_the_sorted_order_of_their_names", (Rewrite("mlp.py", "_forward", '''
+        def _forward(params, x):
+            h = np.asarray(x, dtype=np.float64)
+            names = sorted(k[1:] for k in params if k.startswith("W"))  # "1", "10", "11", "2", ...
+            caches = []
+            for i, l in enumerate(names):
+                last = i == len(names) - 1
+                a, linear_cache = linear_forward(h, params["W" + l], params["b" + l])
+                h = a if last else np.maximum(a, 0.0)
+                caches.append((linear_cache, None if last else a))
+            return h, caches
+    '''),)),
 ]
 
 CORRECT = [
@@ -140,6 +152,11 @@ CORRECT = [
                     history["val_acc"].append(accuracy(params, x_val, y_val))
                 return params, history
         '''),
+    )),
+    Variant("linear_cache_as_a_namedtuple", (
+        Edit("layers.py", "import numpy as np\n", "from collections import namedtuple\n\nimport numpy as np\n\nLinearCache = namedtuple(\"LinearCache\", [\"x\", \"W\"])\n"),
+        Edit("layers.py", "return x @ W + b, (x, W)", "return x @ W + b, LinearCache(x, W)"),
+        Edit("layers.py", "x, W = cache\n", "x, W = cache.x, cache.W\n"),
     )),
 ]
 

@@ -196,6 +196,110 @@ CORRECT = [
 ]
 
 
+MINIMAL_ENGINE = '''
+class Value:
+    """A minimal engine as students find it published: ints where numbers are whole, no tanh,
+    exp, log or sigmoid, and a recursive topological sort."""
+
+    def __init__(self, data, _children=(), _op=""):
+        self.data = data
+        self.grad = 0
+        self._backward = lambda: None
+        self._prev = set(_children)
+        self._op = _op
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other):
+        assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+        out = Value(self.data ** other, (self,), f"**{other}")
+
+        def _backward():
+            self.grad += (other * self.data ** (other - 1)) * out.grad
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = Value(0 if self.data < 0 else self.data, (self,), "ReLU")
+
+        def _backward():
+            self.grad += (out.data > 0) * out.grad
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo = []
+        visited = set()
+
+        def build_topo(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    build_topo(child)
+                topo.append(v)
+        build_topo(self)
+        self.grad = 1
+        for v in reversed(topo):
+            v._backward()
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+'''
+
+# what the minimal engine may lose: the tests of the four methods it lacks, and the deep graph
+MINIMAL_ENGINE_LOSES = {
+    *(f"test_each_operation_gives_data_and_local_gradients[{m}]" for m in ("exp", "log", "sigmoid", "tanh")),
+    *(f"test_methods_match_the_reference_across_their_range[{m}]" for m in ("exp", "log", "sigmoid", "tanh")),
+    "test_backward_works_on_a_10000_deep_graph",
+}
+
+
+def test_a_minimal_engine_loses_only_the_tests_of_what_it_lacks(tmp_path):
+    """Ints as whole numbers are plain data; a missing method costs its own tests, not the graphs'."""
+    result = grade(A, submission=build_submission(A, Variant("minimal engine", (Rewrite(F, "Value", MINIMAL_ENGINE),)), tmp_path))
+    lost = {name.rpartition("::")[2] for name in result.failed}
+    assert lost == MINIMAL_ENGINE_LOSES, f"lost {sorted(lost)}, expected {sorted(MINIMAL_ENGINE_LOSES)}:\n{result.output}"
+
+
 @pytest.mark.parametrize("variant", BUGGY, ids=str)
 def test_a_buggy_engine_loses_points(variant, tmp_path):
     result = grade(A, submission=build_submission(A, variant, tmp_path), first_failure=True)

@@ -172,6 +172,28 @@ CORRECT = [
                 return bool(self.counter >= self.patience)
         '''),
     )),
+    Variant("dropout_cache_as_a_class_instance", (
+        Rewrite(D, "dropout_forward", '''
+            class DropoutCache:
+                """The mask and the probability the forward pass used."""
+
+                def __init__(self, keep, p):
+                    self.keep, self.p = keep, p
+
+
+            def dropout_forward(x, p, train, rng):
+                if not 0 <= p <= 1:
+                    raise ValueError(f"p={p} must lie in [0, 1]")
+                if not train:
+                    return x.copy(), DropoutCache(np.ones(x.shape, dtype=bool), 0.0)
+                keep = rng.random(x.shape) >= p
+                return _through_mask(x, keep, p), DropoutCache(keep, p)
+        '''),
+        Rewrite(D, "dropout_backward", '''
+            def dropout_backward(dout, cache):
+                return _through_mask(dout, cache.keep, cache.p)
+        '''),
+    )),
 ]
 
 

@@ -190,6 +190,10 @@ CORRECT = [
                 return out, (x_hat, gamma, std, mode == "train")
         '''),
     )),
+    Variant("batchnorm_cache_as_a_dict", (
+        Edit(B, "return out, (x_hat, gamma, std, mode == \"train\")", "return out, {\"x_hat\": x_hat, \"gamma\": gamma, \"std\": std, \"train\": mode == \"train\"}"),
+        Edit(B, "x_hat, gamma, std, batch_statistics = cache", "x_hat, gamma, std, batch_statistics = cache[\"x_hat\"], cache[\"gamma\"], cache[\"std\"], cache[\"train\"]"),
+    )),
 ]
 
 

@@ -130,6 +130,35 @@ BUGGY = [
     Variant("pool-argmax-offset-decoded-transposed", (
         Edit(F, "chosen = argmax == i * k + j", "chosen = argmax == j * k + i"),
     )),
+    Variant("maxpool_windows_by_as_strided_with_c_contiguous_strides", (Rewrite(F, "maxpool2d_forward", '''
+        def maxpool2d_forward(x, kernel_size=2, stride=None):
+            k = kernel_size
+            s = k if stride is None else stride
+            N, C, H, W = x.shape
+            Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
+            b = x.itemsize  # the strides of a C-contiguous x, not x.strides
+            windows = np.lib.stride_tricks.as_strided(
+                x, shape=(N, C, Ho, Wo, k, k), strides=(C * H * W * b, H * W * b, s * W * b, s * b, W * b, b)
+            ).reshape(N, C, Ho, Wo, k * k)
+            argmax = windows.argmax(axis=-1)
+            out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
+            return out, (x.shape, argmax, k, s)
+    '''),)),
+    Variant("conv_im2col_by_as_strided_with_c_contiguous_strides", (Rewrite(F, "conv2d_forward", '''
+        def conv2d_forward(x, w, b, stride=1, padding=0):
+            N, C, H, W = x.shape
+            F, _, KH, KW = w.shape
+            s, p = stride, padding
+            xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+            Hp, Wp = H + 2 * p, W + 2 * p
+            Ho, Wo = (Hp - KH) // s + 1, (Wp - KW) // s + 1
+            e = xp.itemsize  # the strides of a C-contiguous xp, not xp.strides
+            cols = np.lib.stride_tricks.as_strided(
+                xp, shape=(N, C, KH, KW, Ho, Wo), strides=(C * Hp * Wp * e, Hp * Wp * e, Wp * e, e, s * Wp * e, s * e)
+            ).copy()
+            out = np.einsum("ncijuv,fcij->nfuv", cols, w, optimize=True) + b[None, :, None, None]
+            return out, (x.shape, w, cols, stride, padding)
+    '''),)),
 ]
 
 CORRECT = [
@@ -229,6 +258,14 @@ CORRECT = [
                         dx[:, :, s * u : s * u + k, s * v : s * v + k] += (first * dout[:, :, u, v][:, :, None]).reshape(N, C, k, k)
                 return dx
         '''),
+    )),
+    Variant("conv_cache_nested_tuples_and_maxpool_cache_a_namedtuple", (
+        Edit(F, "cache = (x.shape, w, cols, stride, padding)", "cache = ((x.shape, stride, padding), (w, (cols,)))"),
+        Edit(F, "(N, C, H, W), w, cols, s, p = cache", "((N, C, H, W), s, p), (w, (cols,)) = cache"),
+        Edit(F, "cache = (x.shape, argmax, k, s)", "cache = PoolCache(x.shape, argmax, k, s)"),
+        Edit(F, "x_shape, argmax, k, s = cache", "x_shape, argmax, k, s = cache.x_shape, cache.argmax, cache.k, cache.s"),
+        Edit(F, "def maxpool2d_forward(", "PoolCache = namedtuple(\"PoolCache\", \"x_shape argmax k s\")\n\n\ndef maxpool2d_forward("),
+        Edit(F, "import numpy as np\n", "from collections import namedtuple\n\nimport numpy as np\n"),
     )),
 ]
 

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from grader.release import clear_solutions
-from tests.planted import ROOT, Edit, Rewrite, Variant, grade, grade_variant
+from tests.planted import ROOT, Edit, Rewrite, SavedAs, Variant, grade, grade_variant
 
 ASSIGNMENT = "a9_torch"
 TP = "torch_practice.py"
@@ -214,6 +214,31 @@ CORRECT = [
             probs = torch.stack(samples, dim=-1)  # (N, C, T)
             return probs.mean(dim=-1), probs.var(dim=-1, unbiased=False).sqrt()
     '''),)),
+    Variant("float32_means_and_a_notebook_saved_with_bom_and_crlf", (
+        Rewrite(TP, "train_epoch", '''
+            def train_epoch(model, loader, optimizer, loss_fn, device):
+                model.train()
+                losses = []
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    loss = loss_fn(model(x.to(device)), y.to(device))
+                    loss.backward()
+                    optimizer.step()
+                    losses.append(loss.item())
+                return torch.tensor(losses).mean().item()  # a float32 tensor: torch's default dtype
+        '''),
+        Rewrite(TP, "evaluate", '''
+            def evaluate(model, loader, device):
+                model.eval()
+                predictions, labels = [], []
+                with torch.no_grad():
+                    for x, y in loader:
+                        predictions.append(model(x.to(device)).argmax(dim=1))
+                        labels.append(y.to(device))
+                return (torch.cat(predictions) == torch.cat(labels)).float().mean().item()
+        '''),
+        SavedAs(TP, "utf-8-sig", "\r\n"),
+    )),
 ]
 
 

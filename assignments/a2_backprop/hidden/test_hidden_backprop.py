@@ -70,10 +70,8 @@ def _pre_activations(params, x):
 @st.composite
 def networks(draw, max_layers=4, square=False):
     seed = draw(SEEDS)
-    L = draw(st.integers(1, max_layers))
-    sizes = [draw(st.integers(1, 8))]
-    for _ in range(L):
-        sizes.append(draw(st.integers(2, 8).filter(lambda s, prev=sizes[-1]: s != prev)))
+    sizes = draw(dl.layer_sizes(max_layers=max_layers, max_width=8))
+    L = len(sizes) - 1
     n = sizes[-1] if square else draw(st.sampled_from([1, 2, 3, 5, 9]).filter(lambda n: n != sizes[-1]))
     magnitude = draw(MAGNITUDES)
     rng = np.random.default_rng(seed)
@@ -85,7 +83,9 @@ def networks(draw, max_layers=4, square=False):
         x = rng.standard_normal((n, sizes[0])) * magnitude
         if all(np.min(np.abs(a)) > 1e-6 * magnitude for a in _pre_activations(params, x)):
             break
-    return params, x, rng.integers(0, sizes[-1], n)
+    y = rng.integers(0, sizes[-1], n)
+    layout = draw(st.sampled_from(dl.LAYOUTS))
+    return {k: dl.laid_out(v, layout) for k, v in params.items()}, dl.laid_out(x, layout), dl.laid_out(y, layout)
 
 
 @pytest.mark.points(2)
