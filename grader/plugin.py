@@ -25,14 +25,18 @@ import pytest
 
 from grader import scoring, settings as settings_module
 from grader.loader import load_module_from_path
+from grader.plan import Planned, param_id, read_plan
 from grader.remote import StudentCodeError, Worker
 from grader.sandbox import Sandbox, SandboxError, probe
 from grader.settings import SETTINGS_KEY, Settings
 from grader.submission import CodeLoader, CodeSource, StudentFile, assignment_of
 
-LOADER_KEY = pytest.StashKey[CodeLoader]()
-SANDBOX_KEY = pytest.StashKey[Sandbox]()
+LOADER_KEY = pytest.StashKey[dict[Any, CodeLoader]]()  # by planned submission key (None: no plan)
+SANDBOX_KEY = pytest.StashKey[dict[Any, Sandbox]]()
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
+PLAN_KEY = pytest.StashKey[dict[str, Planned]]()
+FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test
+SUBMISSION_FIXTURE = "_dlgrade_submission"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,6 +50,14 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = settings_module.resolve(config)
     config.stash[SETTINGS_KEY] = settings
     config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
+    config.stash[LOADER_KEY] = {}
+    config.stash[SANDBOX_KEY] = {}
+    config.stash[FAILED_KEY] = set()
+    if settings.plan is not None:
+        try:
+            config.stash[PLAN_KEY] = read_plan(settings.plan)
+        except (ValueError, KeyError, TypeError) as error:
+            raise pytest.UsageError(f"dlgrade: plan {settings.plan}: {error}") from None
     _load_hypothesis_profile(settings)
     if settings.deterministic and getattr(config.option, "timeout", None) is None:
         config.option.timeout = settings.timeout  # read by pytest-timeout's own pytest_configure
@@ -95,11 +107,38 @@ def _device() -> str:
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
     whose = "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
+    if PLAN_KEY in config.stash:
+        whose = f"{len(config.stash[PLAN_KEY])} planned submissions"
     box = f" sandbox={probe()}" if s.sandbox else ""
     return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={whose} device={_device()}{box}"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With a plan, every test that asks for student code runs once per planned submission."""
+    plan = metafunc.config.stash.get(PLAN_KEY, None)
+    if plan and SUBMISSION_FIXTURE in metafunc.fixturenames:
+        keys = list(plan)
+        metafunc.parametrize(SUBMISSION_FIXTURE, keys, ids=[param_id(k) for k in keys], indirect=True, scope="session")
+
+
+def planned_key(item: pytest.Item) -> str | None:
+    """The planned submission a test item runs on, or None."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(SUBMISSION_FIXTURE) if callspec is not None else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    plan = config.stash.get(PLAN_KEY, None)
+    if plan:
+        keep, drop = [], []
+        for item in items:
+            key = planned_key(item)
+            tests = plan[key].tests if key is not None else None
+            name = getattr(item, "originalname", item.name)
+            (keep if tests is None or name in tests else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
     if gpu_items and not _cuda_available():
         skip = pytest.mark.skip(reason="needs a CUDA GPU; torch.cuda.is_available() is False here")
@@ -113,18 +152,20 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
-    if LOADER_KEY not in config.stash:
+def _loader(config: pytest.Config, course_assignments: Path, key: str | None = None) -> CodeLoader:
+    loaders = config.stash[LOADER_KEY]
+    if key not in loaders:
         s = config.stash[SETTINGS_KEY]
-        source = CodeSource.for_run(course_assignments, s.submission, s.against_reference)
+        submission = config.stash[PLAN_KEY][key].submission if key is not None else s.submission
+        source = CodeSource.for_run(course_assignments, submission, s.against_reference)
         helpers = course_assignments
         worker = None
         if s.isolation == "worker":
             options: dict[str, Any] = {"env": _worker_environment()}
             if s.sandbox:  # the worker gets private copies of student files and helpers
-                box = config.stash[SANDBOX_KEY] = Sandbox(course_assignments.parent, keep_reference=s.against_reference)
+                box = config.stash[SANDBOX_KEY][key] = Sandbox(course_assignments.parent, keep_reference=s.against_reference)
                 helpers = box.add_files(course_assignments, "course/assignments")
-                if s.submission is not None:
+                if submission is not None:
                     source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
                 elif not s.against_reference:
                     source = CodeSource(helpers, source.label)
@@ -135,8 +176,17 @@ def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
             # never ends is stopped by the worker and named in the message, and not run again.
             worker = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
-        config.stash[LOADER_KEY] = CodeLoader(source, worker, helpers)
-    return config.stash[LOADER_KEY]
+        loaders[key] = CodeLoader(source, worker, helpers)
+    return loaders[key]
+
+
+def _close(config: pytest.Config, key: str | None) -> None:
+    loader = config.stash[LOADER_KEY].pop(key, None)
+    if loader is not None:
+        loader.close()
+    box = config.stash[SANDBOX_KEY].pop(key, None)
+    if box is not None:
+        box.close()
 
 
 def _worker_environment() -> dict[str, str]:
@@ -158,8 +208,18 @@ def _test_assignment(request: pytest.FixtureRequest) -> tuple[str, Path]:
     return assignment, root
 
 
+@pytest.fixture(scope="session")
+def _dlgrade_submission(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The planned submission whose tests run now (None without a plan). Its worker and sandbox
+    are closed as soon as its tests are done, before the next submission's start."""
+    key = getattr(request, "param", None)
+    yield key
+    if key is not None:
+        _close(request.config, key)
+
+
 @pytest.fixture
-def student(request: pytest.FixtureRequest) -> Any:
+def student(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> Any:
     """``student(file, assignment=None)``: the student's module for this run's code source.
 
     ``file`` is a name in the assignment's folder (``"activations.py"``, ``"init.ipynb"``;
@@ -169,13 +229,13 @@ def student(request: pytest.FixtureRequest) -> Any:
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
         own, root = _test_assignment(request)
-        return _loader(request.config, root).get(assignment or own, file)
+        return _loader(request.config, root, _dlgrade_submission).get(assignment or own, file)
 
     return get
 
 
 @pytest.fixture
-def helper(request: pytest.FixtureRequest) -> Any:
+def helper(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> Any:
     """``helper(file, assignment=None)``: a course module run where the student's code runs.
 
     For tests that must build or inspect objects that cannot cross the process boundary (torch
@@ -186,7 +246,7 @@ def helper(request: pytest.FixtureRequest) -> Any:
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
         own, root = _test_assignment(request)
-        return _loader(request.config, root).helper(assignment or own, file)
+        return _loader(request.config, root, _dlgrade_submission).helper(assignment or own, file)
 
     return get
 
@@ -217,14 +277,26 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(request.node.nodeid.encode())])
 
 
+NOT_RUN = "not run: this planned submission already failed a test (first_failure)"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    key = planned_key(item)
+    if key is not None and key in item.config.stash[FAILED_KEY]:
+        pytest.skip(NOT_RUN)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
     if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
         report.longrepr = str(call.excinfo.value)
+    key = planned_key(item)
+    if key is not None and report.failed and item.config.stash[PLAN_KEY][key].first_failure:
+        item.config.stash[FAILED_KEY].add(key)
     book = item.config.stash[SCOREBOOK_KEY]
-    book.record(item, report)
+    book.record(item, report, submission=key)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -237,7 +309,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if LOADER_KEY in config.stash:
-        config.stash[LOADER_KEY].close()
-    if SANDBOX_KEY in config.stash:
-        config.stash[SANDBOX_KEY].close()
+    for key in list(config.stash.get(LOADER_KEY, {})) + list(config.stash.get(SANDBOX_KEY, {})):
+        _close(config, key)

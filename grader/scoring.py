@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from grader.plan import strip_param_id
 from grader.submission import assignment_of
 
 MESSAGE_LIMIT = 4000
@@ -37,6 +38,7 @@ class TestResult:
     message: str = ""
     duration: float = 0.0
     doc: str = ""  # the test's docstring: what it checks, for feedback
+    submission: str | None = None  # the planned submission's key (``grader.plan``), else None
 
     @property
     def earned(self) -> float:
@@ -64,7 +66,7 @@ class Scorebook:
     def __init__(self) -> None:
         self.results: dict[str, TestResult] = {}
 
-    def record(self, item: pytest.Item, report: pytest.TestReport) -> None:
+    def record(self, item: pytest.Item, report: pytest.TestReport, *, submission: str | None = None) -> None:
         assignment = assignment_of(Path(item.path))
         if assignment is None:
             return
@@ -73,11 +75,12 @@ class Scorebook:
             result = TestResult(
                 nodeid=item.nodeid,
                 assignment=assignment,
-                name=item.name,
+                name=item.name if submission is None else strip_param_id(item.name, submission),
                 points=points_of(item),
                 outcome="passed",
                 hidden="hidden" in Path(item.path).parts,
                 doc=inspect.getdoc(getattr(item, "obj", None)) or "",
+                submission=submission,
             )
             self.results[item.nodeid] = result
         result.duration += report.duration
@@ -92,10 +95,12 @@ class Scorebook:
             result.outcome = "failed"
             result.message = _shorten(report.longreprtext)
 
-    def totals(self) -> dict[str, tuple[float, float]]:
-        """``{assignment: (earned, possible)}`` in name order."""
+    def totals(self, submission: str | None = None) -> dict[str, tuple[float, float]]:
+        """``{assignment: (earned, possible)}`` in name order (of one planned submission)."""
         table: dict[str, tuple[float, float]] = {}
         for r in sorted(self.results.values(), key=lambda r: r.assignment):
+            if r.submission != submission:
+                continue
             earned, possible = table.get(r.assignment, (0.0, 0.0))
             table[r.assignment] = (earned + r.earned, possible + r.possible)
         return table
@@ -108,6 +113,11 @@ class Scorebook:
             "assignments": {a: {"earned": e, "possible": p} for a, (e, p) in self.totals().items()},
             "tests": [asdict(r) for r in self.results.values()],
         }
+        planned = sorted({r.submission for r in self.results.values() if r.submission is not None})
+        if planned:
+            document["submissions"] = {
+                k: {a: {"earned": e, "possible": p} for a, (e, p) in self.totals(k).items()} for k in planned
+            }
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document, indent=2))
 
