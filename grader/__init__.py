@@ -17,7 +17,9 @@ from grader.statistics import (
     assert_std,
     assert_uniform,
     assert_zero_fraction,
+    one_failure,
 )
+from grader.raises import student_raises
 from grader.tolerance import assert_close, check_array_type, check_scalar_type
 
 __all__ = [
@@ -32,5 +34,7 @@ __all__ = [
     "check_gradient",
     "check_layer_gradient",
     "check_scalar_type",
+    "one_failure",
     "strategies",
+    "student_raises",
 ]
