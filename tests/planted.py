@@ -192,7 +192,8 @@ def grade_variant(assignment: str, variant: Variant, *, first_failure: bool = Fa
 #   in the test function, its decorators, or any top-level definition of its test file or of the
 #   assignment's ``conftest.py`` it refers to, transitively (its helpers, fixtures, strategies,
 #   tables of cases);
-# * the tests *of* a set of units are the tests that name one of them or one of their users.
+# * the tests *of* a set of units (``covering_tests``) are the tests that name one of them or one
+#   of their users.
 # ----------------------------------------------------------------------------------------------
 
 MODULE = "<module>"
@@ -268,7 +269,7 @@ def users(assignment: str, units: frozenset[str]) -> frozenset[str]:
 
 
 @functools.cache
-def test_names(assignment: str) -> dict[str, frozenset[str]]:
+def names_in_tests(assignment: str) -> dict[str, frozenset[str]]:
     """Every test function of the assignment (public and hidden) -> the identifiers it names."""
     folder = ROOT / "assignments" / assignment
     shared: dict[str, set[str]] = {}
@@ -297,9 +298,9 @@ def test_names(assignment: str) -> dict[str, frozenset[str]]:
     return tests
 
 
-def tests_of(assignment: str, units: frozenset[str]) -> frozenset[str]:
+def covering_tests(assignment: str, units: frozenset[str]) -> frozenset[str]:
     """The tests of ``units`` (see the rule above); every test when ``MODULE`` is among them."""
-    everything = test_names(assignment)
+    everything = names_in_tests(assignment)
     if MODULE in units:
         return frozenset(everything)
     wanted = users(assignment, units)

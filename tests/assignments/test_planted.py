@@ -31,7 +31,7 @@ import pytest
 from grader.grading import Options, Request, grade_assignment_many
 from grader.report import AssignmentGrade
 from grader.plugin import NOT_RUN
-from tests.planted import ROOT, Variant, build_submission, changed_units, test_names, tests_of
+from tests.planted import ROOT, Variant, build_submission, changed_units, names_in_tests, covering_tests
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir() and (ROOT / "reference" / p.name).is_dir())
 REFERENCE = Variant("reference")
@@ -55,7 +55,7 @@ def breaks(assignment: str, variant: Variant) -> frozenset[str]:
 @functools.cache
 def graded(assignment: str) -> dict[str, tuple[AssignmentGrade, frozenset[str]]]:
     """Grade everything planted for ``assignment`` in one run: name -> (grade, tests it ran on)."""
-    everything = frozenset(test_names(assignment))
+    everything = frozenset(names_in_tests(assignment))
     buggy = table(assignment, "BUGGY") + (table(assignment, "GPU_BUGGY") if assignment == "a9_torch" and _cuda() else [])
     folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-planted-{assignment}-"))
     try:
@@ -64,10 +64,10 @@ def graded(assignment: str) -> dict[str, tuple[AssignmentGrade, frozenset[str]]]
             "stubs": (Request(ROOT), everything),
         }
         for i, variant in enumerate(table(assignment, "CORRECT")):
-            tests = tests_of(assignment, changed_units(assignment, variant))
+            tests = covering_tests(assignment, changed_units(assignment, variant))
             plan[f"correct:{variant}"] = (Request(build_submission(assignment, variant, folder / f"c{i}"), tests), tests)
         for i, variant in enumerate(buggy):
-            tests = tests_of(assignment, breaks(assignment, variant))
+            tests = covering_tests(assignment, breaks(assignment, variant))
             plan[f"buggy:{variant}"] = (Request(build_submission(assignment, variant, folder / f"b{i}"), tests, first_failure=True), tests)
         grades = grade_assignment_many(assignment, [r for r, _ in plan.values()], options=Options(shrink=False))
         return {name: (grade, tests) for (name, (_, tests)), grade in zip(plan.items(), grades)}
@@ -130,7 +130,7 @@ def _check_caught(assignment: str, variant: Variant) -> None:
     grade, tests = graded(assignment)[f"buggy:{variant}"]
     assert not grade.error, grade.error
     broken = breaks(assignment, variant)
-    of_broken = tests_of(assignment, broken)
+    of_broken = covering_tests(assignment, broken)
     assert of_broken, f"{variant} breaks {sorted(broken)}, which no test is of"
     failed = [t for t in grade.tests if t.outcome == "failed" and not t.message.startswith(f"skipped: {NOT_RUN}")]
     assert failed, f"{variant} (breaks {sorted(broken)}) passed every test of it:\n{_show(grade)}"
@@ -156,4 +156,4 @@ def test_every_table_grades_something() -> None:
         assert table(a, "BUGGY") and table(a, "CORRECT"), a
         for v in table(a, "BUGGY") + table(a, "CORRECT") + table(a, "GPU_BUGGY"):
             assert changed_units(a, v), f"{a}/{v} changes nothing"
-            assert tests_of(a, changed_units(a, v)), f"{a}/{v}: no test is of {sorted(changed_units(a, v))}"
+            assert covering_tests(a, changed_units(a, v)), f"{a}/{v}: no test is of {sorted(changed_units(a, v))}"
