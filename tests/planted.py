@@ -1,35 +1,33 @@
 """Planted submissions: the reference with one bug, or rewritten in another correct way.
 
 A grade is worth its two error rates. Each assignment's table of ``Variant``s (in
-``tests/assignments/``) is graded like a real submission, under the grade profile, in a worker:
-every buggy variant must lose points, every correct variant must score full marks.
+``tests/assignments/test_<assignment>.py``) is graded like a real submission by
+``tests/assignments/test_planted.py``: every buggy variant must fail a test of a function it
+breaks, every correct variant must earn every point of the tests of what it changes.
 
 A variant is data: edits applied to the reference oracle's source (the instructor's copy), either
 an exact text replacement (``Edit``, the old text must occur exactly once) or a whole function or
 method replaced by another definition (``Rewrite``). Notebook assignments are submitted as a
-notebook, one code cell per top-level statement, so the notebook path is graded too.
+notebook, one code cell per top-level statement, so the notebook path is graded too. Which tests
+are "of" a function is decided by the rule stated below (``covering_tests``).
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import json
-import shutil
-import subprocess
-import sys
-import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from grader.course import Course
 from grader.release import BEGIN, END
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
-NOTEBOOK_FILES = {"a4_initialization": "init.ipynb", "a9_torch": "torch_practice.ipynb"}
+NOTEBOOK_FILES = Course(ROOT).notebooks()  # the assignments submitted as a notebook
 
 
 @dataclass(frozen=True)
@@ -121,62 +119,6 @@ def build_submission(assignment: str, variant: Variant, destination: Path) -> Pa
         else:
             (folder / name).write_text(source)
     return destination
-
-
-@dataclass(frozen=True)
-class Grade:
-    """The outcome of grading one submission: earned and possible points, failed test names."""
-
-    earned: float
-    possible: float
-    failed: tuple[str, ...]
-    output: str
-
-    @property
-    def full_marks(self) -> bool:
-        return self.possible > 0 and self.earned == self.possible
-
-
-def grade(
-    assignment: str,
-    *,
-    submission: Path | None = None,
-    against_reference: bool = False,
-    first_failure: bool = False,
-    timeout: float = 900,
-) -> Grade:
-    """Run the assignment's public and hidden tests under the grade profile on one submission.
-
-    ``first_failure`` stops at the first failing test and does not shrink its example: enough to
-    show that a buggy submission loses points (the grade profile is deterministic, so the full
-    run fails the same test), at a fraction of the cost.
-    """
-    results = Path(tempfile.mkdtemp(prefix="dlgrade-results-")) / "results.json"
-    command = [sys.executable, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider",
-               "--profile", "grade", "--dlgrade-results", str(results)]
-    if submission is not None:
-        command += ["--submission", str(submission)]
-    if against_reference:
-        command += ["--against-reference"]
-    if first_failure:
-        command += ["-x", "--dlgrade-shrink", "off"]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    if not results.exists():
-        raise RuntimeError(f"grading {assignment} produced no results:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
-    document = json.loads(results.read_text())
-    shutil.rmtree(results.parent)
-    totals = document["assignments"].get(assignment, {"earned": 0.0, "possible": 0.0})
-    failed = tuple(t["name"] for t in document["tests"] if t["outcome"] == "failed")
-    return Grade(totals["earned"], totals["possible"], failed, run.stdout[-5000:])
-
-
-def grade_variant(assignment: str, variant: Variant, *, first_failure: bool = False) -> Grade:
-    """Build ``variant`` in a temporary folder, grade it (see :func:`grade`), remove the folder."""
-    folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-{assignment}-"))
-    try:
-        return grade(assignment, submission=build_submission(assignment, variant, folder), first_failure=first_failure)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------------------------

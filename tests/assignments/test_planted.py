@@ -89,7 +89,7 @@ def _cases(kind: str) -> list:
     cases = []
     for a in ASSIGNMENTS:
         variants = table(a, kind)
-        marks = [pytest.mark.xdist_group(a)]
+        marks = []
         if kind == "GPU_BUGGY":
             marks += [pytest.mark.gpu, pytest.mark.skipif("not __import__('tests.assignments.test_planted').assignments.test_planted._cuda()", reason="the bug shows only on a CUDA device")]
         cases += [pytest.param(a, v, id=f"{a}-{v}", marks=marks) for v in variants]
@@ -97,7 +97,7 @@ def _cases(kind: str) -> list:
 
 
 def _per_assignment() -> list:
-    return [pytest.param(a, id=a, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS]
+    return [pytest.param(a, id=a) for a in ASSIGNMENTS]
 
 
 @pytest.mark.parametrize("assignment", _per_assignment())
