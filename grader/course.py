@@ -88,6 +88,13 @@ class Course:
             pairs.append((source, self.assignments_dir / source.parent.name / source.name))
         return pairs
 
+    def notebooks(self) -> dict[str, str]:
+        """The assignments submitted as a notebook: ``{assignment: "<name>.ipynb"}``, for each
+        instructor's notebook ``reference/<a>/<name>.ipynb`` beside its oracle ``<name>.py``."""
+        return {
+            p.parent.name: p.name for p in sorted((self.root / "reference").glob("*/*.ipynb")) if p.with_suffix(".py").is_file()
+        }
+
     def student_files(self, assignment: str) -> list[str]:
         """The names of the files a student edits in ``assignment``: those released from the
         reference, or without a reference every ``.py``/``.ipynb`` of the template's listing

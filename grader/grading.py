@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT, Course, CourseError
+from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, from_json, normalize
 from grader.sandbox import copy_regular_files, probe
 from grader.settings import DEFAULT_TIMEOUT
@@ -44,6 +45,7 @@ class Options:
     assignment_timeout: float = 1800.0
     sandbox: bool = True
     seed: int = 0
+    shrink: bool = True  # off: a failing example is reported as found, not shrunk (same verdicts, sooner)
 
 
 def stage(course: Course, submission: Path, assignments: list[str] | None, destination: Path) -> tuple[list[str], list[str]]:
@@ -97,9 +99,8 @@ def _clean_environment() -> dict[str, str]:
     return env
 
 
-def run_assignment(course: Course, assignment: str, staged: Path, options: Options, scratch: Path) -> tuple[AssignmentGrade, tuple[str, ...]]:
-    """Run one assignment's tests on the staged submission: the verdicts, or why there are none,
-    and the notes for the student (notebook lines that were skipped)."""
+def _run_pytest(course: Course, assignment: str, whose: list[str], options: Options, scratch: Path, *, timeout: float) -> Report | str:
+    """Run one assignment's tests under the grade profile: the plugin's results, or why there are none."""
     results = scratch / f"results-{assignment}.json"
     log = scratch / f"pytest-{assignment}.log"
     command = [
@@ -107,16 +108,16 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(course.root), "-c", str(course.ini_file(scratch)),
         "--dlgrade-profile", "grade", "--dlgrade-isolation", "worker", "--dlgrade-sandbox", "on" if options.sandbox else "off",
         "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout),
-        "--dlgrade-submission", str(staged), "--dlgrade-results", str(results),
+        "--dlgrade-shrink", "on" if options.shrink else "off", *whose, "--dlgrade-results", str(results),
     ]  # fmt: skip
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=scratch, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            status = process.wait(timeout=options.assignment_timeout)
+            status = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            return AssignmentGrade(assignment, (), f"grading did not finish within {options.assignment_timeout:g} s"), ()
+            return f"grading did not finish within {timeout:g} s"
         finally:
             try:
                 os.killpg(process.pid, signal.SIGKILL)  # anything the run left behind
@@ -124,10 +125,72 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
                 pass
     if status not in (0, 1) or not results.is_file():
         tail = log.read_bytes()[-3000:].decode(errors="replace")
-        return AssignmentGrade(assignment, (), f"pytest ended with exit status {status} and no results:\n{tail}"), ()
-    run = from_json(results.read_text())
-    tests = tuple(replace(t, message=normalize(t.message)) for t in run.assignment(assignment).tests)
-    return AssignmentGrade(assignment, tests), tuple(normalize(n) for n in run.notes)
+        return f"pytest ended with exit status {status} and no results:\n{tail}"
+    return from_json(results.read_text())
+
+
+def _grade_of(run: Report | str, assignment: str, submission: str | None = None) -> AssignmentGrade:
+    """``assignment``'s grade in a run (of one planned ``submission``), or the run's error."""
+    if isinstance(run, str):
+        return AssignmentGrade(assignment, (), run)
+    tests = tuple(replace(t, message=normalize(t.message)) for t in run.assignment(assignment).tests if t.submission == submission)
+    return AssignmentGrade(assignment, tests)
+
+
+def run_assignment(course: Course, assignment: str, staged: Path, options: Options, scratch: Path) -> tuple[AssignmentGrade, tuple[str, ...]]:
+    """Run one assignment's tests on the staged submission: the verdicts, or why there are none,
+    and the notes for the student (notebook lines that were skipped)."""
+    run = _run_pytest(course, assignment, ["--dlgrade-submission", str(staged)], options, scratch, timeout=options.assignment_timeout)
+    notes = () if isinstance(run, str) else tuple(normalize(n) for n in run.notes)
+    return _grade_of(run, assignment), notes
+
+
+@dataclass(frozen=True)
+class Request:
+    """One submission to grade in :func:`grade_assignment_many`, and how much of it to run.
+
+    ``tests``: the test function names to run (None: all of them); ``first_failure``: stop this
+    submission's run at its first failing test (its other tests then count as failed, "not run").
+    Both only make sense for checking the course itself (planted submissions), never for a grade.
+    """
+
+    submission: Path
+    tests: frozenset[str] | None = None
+    first_failure: bool = False
+
+
+def grade_assignment_many(
+    assignment: str,
+    requests: list[Request],
+    *,
+    course: Course | None = None,
+    options: Options | None = None,
+) -> list[AssignmentGrade]:
+    """Grade one assignment of several submissions in ONE pytest run (start-up paid once).
+
+    Each submission is staged exactly as :func:`grade` stages it and graded by the same pytest
+    command (course ini file, clean environment, grade profile, time limits, a sandboxed worker),
+    with ``--dlgrade-plan`` (``grader.plan``): every test runs once per submission, each
+    submission in its own worker and sandbox, one after the other. The grades come back in the
+    order of ``requests``; a run that ends without results gives every one of them the error.
+    """
+    course = course or Course(PROJECT_ROOT)
+    options = options or Options()
+    if not requests:
+        return []
+    with tempfile.TemporaryDirectory(prefix="dlgrade-grade-") as scratch_name:
+        scratch = Path(scratch_name)
+        os.chmod(scratch, 0o700)
+        planned = []
+        for i, request in enumerate(requests):
+            staged = scratch / f"s{i}" / "submission"
+            (staged / "assignments").mkdir(parents=True)
+            stage(course, request.submission.resolve(), [assignment], staged)
+            planned.append(Planned(f"s{i}", staged, request.tests, request.first_failure))
+        write_plan(scratch / "plan.json", planned)
+        timeout = options.assignment_timeout * len(requests)
+        run = _run_pytest(course, assignment, ["--dlgrade-plan", str(scratch / "plan.json")], options, scratch, timeout=timeout)
+        return [_grade_of(run, assignment, p.key) for p in planned]
 
 
 def grade(

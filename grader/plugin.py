@@ -26,14 +26,18 @@ import pytest
 from grader import scoring, settings as settings_module, stubs
 from grader.course import Course
 from grader.loader import load_module_from_path
+from grader.plan import Planned, param_id, read_plan
 from grader.remote import StudentCodeError, Worker
 from grader.sandbox import Sandbox, SandboxError, probe
 from grader.settings import SETTINGS_KEY, Settings
 from grader.submission import CodeLoader, CodeSource, InProcess, Runner, StudentFile
 
-LOADER_KEY = pytest.StashKey[CodeLoader]()
-SANDBOX_KEY = pytest.StashKey[Sandbox]()
+LOADER_KEY = pytest.StashKey[dict[Any, CodeLoader]]()  # by planned submission key (None: no plan)
+SANDBOX_KEY = pytest.StashKey[dict[Any, Sandbox]]()
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
+PLAN_KEY = pytest.StashKey[dict[str, Planned]]()
+FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test
+SUBMISSION_FIXTURE = "_dlgrade_submission"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,6 +51,14 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = settings_module.resolve(config)
     config.stash[SETTINGS_KEY] = settings
     config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
+    config.stash[LOADER_KEY] = {}
+    config.stash[SANDBOX_KEY] = {}
+    config.stash[FAILED_KEY] = set()
+    if settings.plan is not None:
+        try:
+            config.stash[PLAN_KEY] = read_plan(settings.plan)
+        except (ValueError, KeyError, TypeError) as error:
+            raise pytest.UsageError(f"dlgrade: plan {settings.plan}: {error}") from None
     _load_hypothesis_profile(settings)
     config.pluginmanager.register(stubs.StubSummary(), "dlgrade-stubs")
     if settings.deterministic and getattr(config.option, "timeout", None) is None:
@@ -89,14 +101,42 @@ def _device() -> str:
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
     box = f" sandbox={probe()}" if s.sandbox else ""
-    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={_whose_code(s)} device={_device()}{box}"
+    return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={_whose_code(config)} device={_device()}{box}"
 
 
-def _whose_code(s: Settings) -> str:
+def _whose_code(config: pytest.Config) -> str:
+    s = config.stash[SETTINGS_KEY]
+    if PLAN_KEY in config.stash:
+        return f"{len(config.stash[PLAN_KEY])} planned submissions"
     return "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With a plan, every test that asks for student code runs once per planned submission."""
+    plan = metafunc.config.stash.get(PLAN_KEY, None)
+    if plan and SUBMISSION_FIXTURE in metafunc.fixturenames:
+        keys = list(plan)
+        metafunc.parametrize(SUBMISSION_FIXTURE, keys, ids=[param_id(k) for k in keys], indirect=True, scope="session")
+
+
+def planned_key(item: pytest.Item) -> str | None:
+    """The planned submission a test item runs on, or None."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(SUBMISSION_FIXTURE) if callspec is not None else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    plan = config.stash.get(PLAN_KEY, None)
+    if plan:
+        keep, drop = [], []
+        for item in items:
+            key = planned_key(item)
+            tests = plan[key].tests if key is not None else None
+            name = getattr(item, "originalname", item.name)
+            (keep if tests is None or name in tests else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
     if gpu_items and not _cuda_available():
         skip = pytest.mark.skip(reason="needs a CUDA GPU; torch.cuda.is_available() is False here")
@@ -110,18 +150,20 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _loader(config: pytest.Config, course: Course) -> CodeLoader:
-    if LOADER_KEY not in config.stash:
+def _loader(config: pytest.Config, course: Course, key: str | None = None) -> CodeLoader:
+    loaders = config.stash[LOADER_KEY]
+    if key not in loaders:
         s = config.stash[SETTINGS_KEY]
-        source = CodeSource.for_run(course, s.submission, s.against_reference)
+        submission = config.stash[PLAN_KEY][key].submission if key is not None else s.submission
+        source = CodeSource.for_run(course, submission, s.against_reference)
         helpers = course.assignments_dir
         runner: Runner = InProcess()
         if s.isolation == "worker":
             options: dict[str, Any] = {"env": _worker_environment()}
             if s.sandbox:  # the worker gets private copies of student files and helpers
-                box = config.stash[SANDBOX_KEY] = Sandbox(course.root, keep_reference=s.against_reference)
+                box = config.stash[SANDBOX_KEY][key] = Sandbox(course.root, keep_reference=s.against_reference)
                 helpers = box.add_files(course.assignments_dir, "course/assignments")
-                if s.submission is not None:
+                if submission is not None:
                     source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
                 elif not s.against_reference:
                     source = CodeSource(helpers, source.label)
@@ -132,8 +174,17 @@ def _loader(config: pytest.Config, course: Course) -> CodeLoader:
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
             # never ends is stopped by the worker and named in the message, and not run again.
             runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
-        config.stash[LOADER_KEY] = CodeLoader(source, runner, helpers)
-    return config.stash[LOADER_KEY]
+        loaders[key] = CodeLoader(source, runner, helpers)
+    return loaders[key]
+
+
+def _close(config: pytest.Config, key: str | None) -> None:
+    loader = config.stash[LOADER_KEY].pop(key, None)
+    if loader is not None:
+        loader.close()
+    box = config.stash[SANDBOX_KEY].pop(key, None)
+    if box is not None:
+        box.close()
 
 
 def _worker_environment() -> dict[str, str]:
@@ -154,8 +205,18 @@ def _test_assignment(request: pytest.FixtureRequest) -> tuple[Course, str]:
     return found
 
 
+@pytest.fixture(scope="session")
+def _dlgrade_submission(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The planned submission whose tests run now (None without a plan). Its worker and sandbox
+    are closed as soon as its tests are done, before the next submission's start."""
+    key = getattr(request, "param", None)
+    yield key
+    if key is not None:
+        _close(request.config, key)
+
+
 @pytest.fixture
-def student(request: pytest.FixtureRequest) -> Any:
+def student(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> Any:
     """``student(file, assignment=None)``: the student's module for this run's code source.
 
     ``file`` is a name in the assignment's folder (``"activations.py"``, ``"init.ipynb"``;
@@ -165,13 +226,13 @@ def student(request: pytest.FixtureRequest) -> Any:
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
         course, own = _test_assignment(request)
-        return _loader(request.config, course).get(assignment or own, file)
+        return _loader(request.config, course, _dlgrade_submission).get(assignment or own, file)
 
     return get
 
 
 @pytest.fixture
-def helper(request: pytest.FixtureRequest) -> Any:
+def helper(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> Any:
     """``helper(file, assignment=None)``: a course module run where the student's code runs.
 
     For tests that must build or inspect objects that cannot cross the process boundary (torch
@@ -182,7 +243,7 @@ def helper(request: pytest.FixtureRequest) -> Any:
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
         course, own = _test_assignment(request)
-        return _loader(request.config, course).helper(assignment or own, file)
+        return _loader(request.config, course, _dlgrade_submission).helper(assignment or own, file)
 
     return get
 
@@ -214,6 +275,15 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(request.node.nodeid.encode())])
 
 
+NOT_RUN = "not run: this planned submission already failed a test (first_failure)"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    key = planned_key(item)
+    if key is not None and key in item.config.stash[FAILED_KEY]:
+        pytest.skip(NOT_RUN)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
@@ -221,24 +291,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
         report.longrepr = str(call.excinfo.value)
     stubs.mark_stub(report, call)
+    key = planned_key(item)
+    if key is not None and report.failed and item.config.stash[PLAN_KEY][key].first_failure:
+        item.config.stash[FAILED_KEY].add(key)
     book = item.config.stash[SCOREBOOK_KEY]
-    book.record(item, report)
+    book.record(item, report, submission=key)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     book = config.stash[SCOREBOOK_KEY]
     if book.results:
         scoring.print_table(book, terminalreporter)
-    for note in config.stash[LOADER_KEY].notes if LOADER_KEY in config.stash else []:
+    loader = config.stash[LOADER_KEY].get(None)  # the run's loader (a plan's close with their submission)
+    notes = tuple(loader.notes) if loader is not None else ()
+    for note in notes:
         terminalreporter.write_line(f"dlgrade: {note}")
     s = config.stash[SETTINGS_KEY]
     if s.results_file is not None:
-        notes = tuple(config.stash[LOADER_KEY].notes) if LOADER_KEY in config.stash else ()
-        book.write_json(s.results_file, submission=_whose_code(s), seed=s.seed, sandbox=probe() if s.sandbox else "off", notes=notes)
+        book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=probe() if s.sandbox else "off", notes=notes)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if LOADER_KEY in config.stash:
-        config.stash[LOADER_KEY].close()
-    if SANDBOX_KEY in config.stash:
-        config.stash[SANDBOX_KEY].close()
+    for key in list(config.stash.get(LOADER_KEY, {})) + list(config.stash.get(SANDBOX_KEY, {})):
+        _close(config, key)

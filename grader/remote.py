@@ -16,6 +16,7 @@ so): one endless loop costs one time limit, not one per test or hypothesis examp
 
 from __future__ import annotations
 
+import builtins
 import os
 import select
 import signal
@@ -36,7 +37,27 @@ _BOOTSTRAP = (
 
 
 class StudentCodeError(Exception):
-    """Student code raised, crashed, hung or returned something that cannot be judged."""
+    """Student code raised, crashed, hung or returned something that cannot be judged.
+
+    ``raised``: when the student's code raised, the most derived built-in exception class of
+    what it raised (``ValueError`` for a student's ``class ShapeError(ValueError)``), else None.
+    Only built-in classes cross the boundary: a name from the worker is never turned into any
+    other class.
+    """
+
+    def __init__(self, message: str, raised: type[BaseException] | None = None) -> None:
+        super().__init__(message)
+        self.raised = raised
+
+
+def builtin_exception(names: Any) -> type[BaseException] | None:
+    """The first of ``names`` (an exception's class hierarchy, most derived first, as the worker
+    sends it) that is a built-in exception class; None when there is none."""
+    for name in names if isinstance(names, list) else []:
+        cls = getattr(builtins, name, None) if isinstance(name, str) else None
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            return cls
+    return None
 
 
 class Worker:
@@ -169,7 +190,8 @@ class Worker:
             self.close()
             raise StudentCodeError(f"the worker running {what} sent a malformed answer")
         if not answer["ok"]:
-            raise StudentCodeError(f"{what} raised {answer.get('error')}\n{answer.get('traceback', '')}".rstrip())
+            message = f"{what} raised {answer.get('error')}\n{answer.get('traceback', '')}".rstrip()
+            raise StudentCodeError(message, builtin_exception(answer.get("raised")))
         return self._wrap(answer.get("value"))
 
     def _give_up(self, what: str, once: bool, message: str) -> None:

@@ -32,6 +32,7 @@ class TestResult:
     message: str = ""
     duration: float = 0.0
     doc: str = ""  # the test's docstring: what it checks, for feedback
+    submission: str | None = None  # in a run of several submissions, the planned one's key (grader.plan)
 
     @property
     def earned(self) -> float:

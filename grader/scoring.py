@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from grader.results import AssignmentGrade, Report, TestResult, to_json
 from grader.course import Course
+from grader.plan import strip_param_id
+from grader.results import AssignmentGrade, Report, TestResult, to_json
 
 MESSAGE_LIMIT = 4000
 
@@ -38,7 +39,7 @@ class Scorebook:
     def __init__(self) -> None:
         self.results: dict[str, TestResult] = {}
 
-    def record(self, item: pytest.Item, report: pytest.TestReport) -> None:
+    def record(self, item: pytest.Item, report: pytest.TestReport, *, submission: str | None = None) -> None:
         found = Course.containing(Path(item.path))
         if found is None:
             return
@@ -48,11 +49,12 @@ class Scorebook:
             result = TestResult(
                 nodeid=item.nodeid,
                 assignment=assignment,
-                name=item.name,
+                name=item.name if submission is None else strip_param_id(item.name, submission),
                 points=points_of(item),
                 outcome="passed",
                 hidden=course.is_hidden(Path(item.path)),
                 doc=inspect.getdoc(getattr(item, "obj", None)) or "",
+                submission=submission,
             )
             self.results[item.nodeid] = result
         result.duration += report.duration
@@ -67,10 +69,12 @@ class Scorebook:
             result.outcome = "failed"
             result.message = _shorten(report.longreprtext)
 
-    def totals(self) -> dict[str, tuple[float, float]]:
-        """``{assignment: (earned, possible)}`` in name order."""
+    def totals(self, submission: str | None = None) -> dict[str, tuple[float, float]]:
+        """``{assignment: (earned, possible)}`` in name order (of one planned submission)."""
         table: dict[str, tuple[float, float]] = {}
         for r in sorted(self.results.values(), key=lambda r: r.assignment):
+            if r.submission != submission:
+                continue
             earned, possible = table.get(r.assignment, (0.0, 0.0))
             table[r.assignment] = (earned + r.earned, possible + r.possible)
         return table

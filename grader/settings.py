@@ -62,6 +62,7 @@ class Settings:
     results_file: Path | None
     sandbox: bool = False  # confine the worker (grader.sandbox); only with isolation=worker
     shrink: bool = True  # shrink a failing example to the smallest; off only changes the report
+    plan: Path | None = None  # grade several submissions in this run (``grader.plan``)
 
     @property
     def deterministic(self) -> bool:
@@ -79,6 +80,7 @@ OPTIONS = {
     "timeout": (f"seconds per test when grading (default {DEFAULT_TIMEOUT:g})", "DLGRADE_TIMEOUT"),
     "results": ("write the per-test results as JSON to this file", "DLGRADE_RESULTS"),
     "sandbox": ("on or off: confine the worker process (default: on when grading)", "DLGRADE_SANDBOX"),
+    "plan": ("grade the submissions listed in this JSON file (grader.plan), each test once per submission", "DLGRADE_PLAN"),
     "shrink": ("on or off: shrink failing examples to the smallest (default on; off gives the same verdicts sooner)", "DLGRADE_SHRINK"),
 }
 
@@ -99,6 +101,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dlgrade-timeout", dest="dlgrade_timeout", type=float, help=OPTIONS["timeout"][0])
     group.addoption("--dlgrade-results", dest="dlgrade_results", metavar="FILE", help=OPTIONS["results"][0])
     group.addoption("--dlgrade-sandbox", dest="dlgrade_sandbox", choices=("on", "off"), help=OPTIONS["sandbox"][0])
+    group.addoption("--dlgrade-plan", dest="dlgrade_plan", metavar="FILE", help=OPTIONS["plan"][0])
     group.addoption("--dlgrade-shrink", dest="dlgrade_shrink", choices=("on", "off"), help=OPTIONS["shrink"][0])
     for name, (help_text, _) in OPTIONS.items():
         parser.addini(f"dlgrade_{name}", help_text)
@@ -137,6 +140,12 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError("dlgrade: use either --dlgrade-submission DIR or --dlgrade-against-reference, not both")
     if submission is not None and not submission.is_dir():
         raise pytest.UsageError(f"dlgrade: submission={str(submission)!r} is not a directory")
+    plan_text = pick("plan")
+    plan = Path(plan_text).resolve() if plan_text else None
+    if plan is not None and (submission is not None or against_reference):
+        raise pytest.UsageError("dlgrade: --dlgrade-plan lists the submissions; do not also give --dlgrade-submission or --dlgrade-against-reference")
+    if plan is not None and not plan.is_file():
+        raise pytest.UsageError(f"dlgrade: plan={str(plan)!r} is not a file")
     results = pick("results")
     sandbox = pick("sandbox") or ("on" if defaults.sandbox and isolation == "worker" else "off")
     if sandbox not in ("on", "off"):
@@ -154,4 +163,5 @@ def resolve(config: pytest.Config) -> Settings:
         results_file=Path(results).resolve() if results else None,
         sandbox=sandbox == "on",
         shrink=(pick("shrink") or "on") != "off",
+        plan=plan,
     )

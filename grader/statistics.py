@@ -23,6 +23,8 @@ An assertion that makes several checks splits ``alpha`` evenly among them (a uni
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 from statistics import NormalDist
 
 import numpy as np
@@ -197,3 +199,17 @@ def assert_uniform(samples: object, bound: float, *, alpha: float = ALPHA, what:
             f"{what}: mean of squares {second:.6g}, expected bound**2/3 = {bound**2 / 3:.6g} "
             f"± {second_width:.3g} (std {math.sqrt(second):.6g} vs {bound / math.sqrt(3):.6g})"
         )
+
+
+def one_failure(check: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Run a statistical check (``assert_normal(w, 0.0, std)`` as ``one_failure(assert_normal, w, 0.0, std)``);
+    whichever of its parts fails (mean, std, tails, support), fail from this one line, so that
+    Hypothesis shrinks one failure rather than one per part."""
+    __tracebackhide__ = True
+    try:
+        check(*args, **kwargs)
+    except AssertionError as error:
+        message = str(error)
+    else:
+        return
+    raise AssertionError(message)  # outside the except: no chained context, one origin

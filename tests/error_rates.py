@@ -68,7 +68,7 @@ def rates(assignment: str) -> Rates:
     count = _Count()
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        code = pytest.main([str(ROOT / "assignments" / assignment), "--collect-only", "-q", "-p", "no:cacheprovider", "--profile", "grade"], plugins=[count])
+        code = pytest.main([str(ROOT / "assignments" / assignment), "--collect-only", "-q", "-p", "no:cacheprovider", "--dlgrade-profile", "grade"], plugins=[count])
     if code != 0:
         raise RuntimeError(f"collecting the tests of {assignment} failed (pytest exit status {code}):\n{output.getvalue()[-3000:]}")
     return Rates(assignment, len(tables.CORRECT), len(tables.BUGGY), len(getattr(tables, "GPU_BUGGY", [])), count.tests, count.gpu_tests, count.points)

@@ -23,37 +23,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, assert_normal, assert_uniform, check_array_type
+from grader import assert_close, assert_normal, assert_uniform, check_array_type, one_failure, student_raises
 
 NB = "init.ipynb"
 HELPER = "course_rng.py"
 SEEDS = st.integers(0, 2**32 - 1)
-
-
-def raises_value_error(call) -> bool:
-    """Whether ``call()`` raised ``ValueError`` (in this process, or in the grading worker)."""
-    try:
-        call()
-    except ValueError:
-        return True
-    except Exception as error:  # from a worker, the student's exception arrives as StudentCodeError
-        if type(error).__name__ == "StudentCodeError" and " raised ValueError" in str(error):
-            return True
-        raise
-    return False
-
-
-def one_failure(check, *args, **kwargs) -> None:
-    """Run a statistical check; whichever of its parts fails, fail from this one line, so that
-    Hypothesis shrinks one failure rather than one per part (mean, std, tails, support)."""
-    __tracebackhide__ = True
-    try:
-        check(*args, **kwargs)
-    except AssertionError as error:
-        message = str(error)
-    else:
-        return
-    raise AssertionError(message)  # outside the except: no chained context, one origin
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +109,7 @@ def test_other_numbers_of_dimensions_raise_value_error(student, helper, name, sh
     """Only 2-D (linear) and 4-D (conv) weights have fans: 1-D, 3-D, 5-D ... raise ValueError."""
     func = getattr(student(NB), name)
     args = (shape,) if name in ("compute_fans", "zeros_init") else (shape, helper(HELPER).generator(seed))
-    assert raises_value_error(lambda: func(*args)), f"{name}{args[:1]} ({len(shape)}-D) returned without raising ValueError"
+    assert student_raises(ValueError, lambda: func(*args)), f"{name}{args[:1]} ({len(shape)}-D) returned without raising ValueError"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, check_array_type, check_layer_gradient
+from grader import assert_close, check_array_type, check_layer_gradient, student_raises
 from grader import strategies as dl
 
 # `student` is a function-scoped fixture that holds no per-example state: safe under @given
@@ -75,19 +75,6 @@ def normalise(x, gamma, beta, mean, var, eps):
     return gamma * (x - mean) / np.sqrt(var + eps) + beta
 
 
-def raises_value_error(call):
-    """Whether ``call()`` raises ValueError (in a worker, the error arrives as its report)."""
-    try:
-        call()
-    except ValueError:
-        return True
-    except Exception as error:
-        if type(error).__name__ == "StudentCodeError" and "raised ValueError" in str(error):
-            return True
-        raise AssertionError(f"expected a ValueError, got {type(error).__name__}: {error}") from None
-    return False
-
-
 # ------------------------------------------------------------------------------ train-mode forward
 @pytest.mark.points(2)
 @fixture_ok
@@ -123,7 +110,7 @@ def test_train_with_a_single_sample_raises_value_error(student, rng):
     for d in (1, 3, 4):
         x, gamma, beta = rng.standard_normal((1, d)), np.ones(d), np.zeros(d)
         bn_param = bn.share({"mode": "train"})
-        if not raises_value_error(lambda: bn.batchnorm_forward(x, gamma, beta, bn_param)):
+        if not student_raises(ValueError, lambda: bn.batchnorm_forward(x, gamma, beta, bn_param)):
             raise AssertionError(f"batchnorm_forward(x of shape {x.shape}, mode='train') should raise ValueError")
 
 

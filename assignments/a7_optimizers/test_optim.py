@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, check_array_type
+from grader import assert_close, check_array_type, student_raises
 from grader import strategies as dl
 
 STEPS = 5
@@ -134,19 +134,6 @@ def check_against_torch(student: Any, name: str, problem: Any, **hyper: Any) -> 
     assert_same_trajectory(name, got, expected, params, hyper)
 
 
-def raises_value_error(call: Any) -> bool:
-    """Whether ``call()`` raised ``ValueError`` (in this process, or in the grading worker)."""
-    try:
-        call()
-    except ValueError:
-        return True
-    except Exception as error:  # from a worker, the student's exception arrives as StudentCodeError
-        if type(error).__name__ == "StudentCodeError" and " raised ValueError" in str(error):
-            return True
-        raise
-    return False
-
-
 # ---------------------------------------------------------------------------------------------
 
 
@@ -191,9 +178,9 @@ def test_sgd_nesterov_needs_momentum_and_no_dampening(student, momentum, dampeni
     def build() -> None:
         made.append(optim.SGD(params, lr=0.1, momentum=momentum, dampening=dampening, nesterov=True))
 
-    if raises_value_error(build):
+    if student_raises(ValueError, build):
         return
-    if raises_value_error(lambda: made[0].step([np.ones(3)])):
+    if student_raises(ValueError, lambda: made[0].step([np.ones(3)])):
         return
     pytest.fail(f"SGD(params, lr=0.1, momentum={momentum}, dampening={dampening}, nesterov=True) should raise ValueError: Nesterov momentum needs momentum > 0 and dampening == 0", pytrace=False)
 

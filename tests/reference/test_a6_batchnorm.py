@@ -29,7 +29,7 @@ TOLERANCE = 1e-9
 SETTINGS = settings(max_examples=40, deadline=None)
 
 
-def assert_close(got: np.ndarray, want: np.ndarray, scale: np.ndarray, what: str) -> None:
+def assert_within_scale(got: np.ndarray, want: np.ndarray, scale: np.ndarray, what: str) -> None:
     """``|got - want| <= TOLERANCE * scale`` elementwise, with the same shape and dtype float64."""
     __tracebackhide__ = True
     got = np.asarray(got)
@@ -128,7 +128,7 @@ def check_against_torch(case: dict, train: bool) -> None:
     want = torch_batchnorm(case, train)
     scale = scales(case, train)
     for key in want:
-        assert_close(got[key], want[key], scale[key], f"{'train' if train else 'eval'} {key}")
+        assert_within_scale(got[key], want[key], scale[key], f"{'train' if train else 'eval'} {key}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,14 +175,14 @@ def test_running_statistics_over_several_steps_match_torch(cases):
         )  # fmt: skip
     state = {"running_mean": running_mean.numpy(), "running_var": running_var.numpy()}
     extent = max(np.abs(c["x"]).max() for c in cases)
-    assert_close(bn_param["running_mean"], state["running_mean"], 1 + extent, "running_mean after several steps")
-    assert_close(bn_param["running_var"], state["running_var"], 1 + 4 * extent**2, "running_var after several steps")
+    assert_within_scale(bn_param["running_mean"], state["running_mean"], 1 + extent, "running_mean after several steps")
+    assert_within_scale(bn_param["running_var"], state["running_var"], 1 + 4 * extent**2, "running_var after several steps")
 
     final = {**cases[-1], "gamma": first["gamma"], "beta": first["beta"], "eps": first["eps"]}
     final.update(state)
     bn_param["mode"] = "eval"
     out, _ = bn.batchnorm_forward(final["x"], final["gamma"], final["beta"], bn_param)
-    assert_close(out, torch_batchnorm(final, train=False)["out"], scales(final, train=False)["out"], "eval out")
+    assert_within_scale(out, torch_batchnorm(final, train=False)["out"], scales(final, train=False)["out"], "eval out")
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
@@ -212,7 +212,7 @@ def test_missing_keys_take_the_defaults(mode):
     want = torch_batchnorm(case, train=mode == "train")
     scale = scales(case, train=mode == "train")
     for key, value in got.items():
-        assert_close(value, want[key], scale[key], f"{mode} {key} with default bn_param")
+        assert_within_scale(value, want[key], scale[key], f"{mode} {key} with default bn_param")
 
 
 # ---------------------------------------------------------------------------------------------

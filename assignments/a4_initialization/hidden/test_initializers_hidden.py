@@ -20,37 +20,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import assert_close, assert_normal, assert_uniform, check_array_type
+from grader import assert_close, assert_normal, assert_uniform, check_array_type, one_failure, student_raises
 
 NB = "init.ipynb"
 HELPER = "course_rng.py"
 SEEDS = st.integers(0, 2**32 - 1)
-
-
-def raises_value_error(call) -> bool:
-    """Whether ``call()`` raised ``ValueError`` (in this process, or in the grading worker)."""
-    try:
-        call()
-    except ValueError:
-        return True
-    except Exception as error:  # from a worker, the student's exception arrives as StudentCodeError
-        if type(error).__name__ == "StudentCodeError" and " raised ValueError" in str(error):
-            return True
-        raise
-    return False
-
-
-def one_failure(check, *args, **kwargs) -> None:
-    """Run a statistical check; whichever of its parts fails, fail from this one line, so that
-    Hypothesis shrinks one failure rather than one per part (mean, std, tails, support)."""
-    __tracebackhide__ = True
-    try:
-        check(*args, **kwargs)
-    except AssertionError as error:
-        message = str(error)
-    else:
-        return
-    raise AssertionError(message)  # outside the except: no chained context, one origin
 
 
 VALID_SHAPES = st.one_of(
@@ -91,7 +65,7 @@ def test_every_function_rejects_other_numbers_of_dimensions(student, helper, ndi
         "kaiming_uniform": lambda: init.kaiming_uniform(shape, rng, mode=mode),
     }
     for name, call in calls.items():
-        assert raises_value_error(call), f"{name} accepted the {ndim}-D shape {shape}: expected ValueError"
+        assert student_raises(ValueError, call), f"{name} accepted the {ndim}-D shape {shape}: expected ValueError"
 
 
 @st.composite

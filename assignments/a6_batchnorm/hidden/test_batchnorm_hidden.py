@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, check_array_type
+from grader import assert_close, check_array_type, student_raises
 from grader import strategies as dl
 
 fixture_ok = settings(
@@ -56,18 +56,6 @@ def compare_state(state, expected_param, d, where):
                 raise AssertionError(f"{where}: bn_param should hold {key!r}; it has {sorted(state)}")
             check_array_type(state[key], (d,), what=f"{where}: bn_param[{key!r}]")
             assert_close(state[key], expected_param[key], what=f"{where}: bn_param[{key!r}]")
-
-
-def raises_value_error(call):
-    try:
-        call()
-    except ValueError:
-        return True
-    except Exception as error:
-        if type(error).__name__ == "StudentCodeError" and "raised ValueError" in str(error):
-            return True
-        raise AssertionError(f"expected a ValueError, got {type(error).__name__}: {error}") from None
-    return False
 
 
 @pytest.mark.points(3)
@@ -178,7 +166,7 @@ def test_hidden_single_sample_train_raises_and_eval_works(student, reference, rn
         x, gamma, beta = rng.standard_normal((1, d)), rng.uniform(0.5, 2, size=d), rng.standard_normal(d)
         rm, rv = rng.standard_normal(d), rng.uniform(0.5, 2, size=d)
         train = {"mode": "train", "eps": 1e-3, "momentum": 0.3, "running_mean": rm, "running_var": rv}
-        if not raises_value_error(lambda: bn.batchnorm_forward(x, gamma, beta, bn.share(copy.deepcopy(train)))):
+        if not student_raises(ValueError, lambda: bn.batchnorm_forward(x, gamma, beta, bn.share(copy.deepcopy(train)))):
             raise AssertionError(f"batchnorm_forward(x of shape {x.shape}, mode='train') should raise ValueError")
         (out, _, _), (expected, _, _) = run_both(bn, ref, x, gamma, beta, {**train, "mode": "eval"})
         assert_close(out, expected, what=f"batchnorm_forward output (eval, N=1, D={d})")
