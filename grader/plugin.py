@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from grader import scoring, settings as settings_module
+from grader.course import Course
 from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError, Worker
 from grader.sandbox import Sandbox, SandboxError, probe
@@ -95,7 +96,7 @@ def _device() -> str:
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
     whose = "reference" if s.against_reference else (f"submission {s.submission}" if s.submission else "the files in the tree")
-    box = f" sandbox={probe()}" if s.sandbox else ""
+    box = f" sandbox={probe() or 'unavailable'}" if s.sandbox else " sandbox=off"
     return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={whose} device={_device()}{box}"
 
 
@@ -117,26 +118,30 @@ def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
     if LOADER_KEY not in config.stash:
         s = config.stash[SETTINGS_KEY]
         source = CodeSource.for_run(course_assignments, s.submission, s.against_reference)
-        helpers = course_assignments
-        worker = None
+        worker, copies = None, {}
         if s.isolation == "worker":
             options: dict[str, Any] = {"env": _worker_environment()}
-            if s.sandbox:  # the worker gets private copies of student files and helpers
-                box = config.stash[SANDBOX_KEY] = Sandbox(course_assignments.parent, keep_reference=s.against_reference)
-                helpers = box.add_files(course_assignments, "course/assignments")
-                if s.submission is not None:
-                    source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
-                elif not s.against_reference:
-                    source = CodeSource(helpers, source.label)
+            if s.sandbox:  # the worker gets read-only copies of the code it runs, and nothing else
                 try:
+                    box = config.stash[SANDBOX_KEY] = Sandbox()
+                    copies = _copy_for_worker(box, Course(course_assignments.parent), source.assignments_root)
                     options = box.worker_options(options["env"])
                 except SandboxError as error:  # never grade unconfined: stop the whole run
                     pytest.exit(f"dlgrade: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
             # never ends is stopped by the worker and named in the message, and not run again.
             worker = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
-        config.stash[LOADER_KEY] = CodeLoader(source, worker, helpers)
+        config.stash[LOADER_KEY] = CodeLoader(source, worker, course_assignments, copies)
     return config.stash[LOADER_KEY]
+
+
+def _copy_for_worker(box: Sandbox, course: Course, code: Path) -> dict[Path, Path]:
+    """Copy the code under test (never a ``hidden/`` folder) and the course's public helper
+    modules into the sandbox; returns each judge's folder -> the worker's copy."""
+    helpers = box.work / "course" / "assignments"
+    for assignment in course.assignments():
+        box.add_files(course.assignments_dir / assignment, f"course/assignments/{assignment}", names=course.helper_files(assignment))
+    return {course.assignments_dir: helpers, code: box.add_files(code, "code")}
 
 
 def _worker_environment() -> dict[str, str]:

@@ -140,10 +140,11 @@ class CodeLoader:
     course, never from the submission, and like student code they run in the worker.
     """
 
-    def __init__(self, source: CodeSource, worker: Worker | None, course_assignments: Path) -> None:
+    def __init__(self, source: CodeSource, worker: Worker | None, course_assignments: Path, copies: dict[Path, Path] | None = None) -> None:
         self.source = source
         self.worker = worker
         self.course_assignments = course_assignments
+        self.copies = copies or {}  # a folder of the judge's -> the worker's read-only copy of it
         self._local: dict[Path, StudentFile] = {}
 
     def get(self, assignment: str, file: str) -> StudentFile:
@@ -161,7 +162,7 @@ class CodeLoader:
             if path in self._local:  # a file that failed to load is not loaded again in this run
                 return self._local[path]
             try:
-                return StudentFile(label, path, self.worker.load(path, label=label), None)
+                return StudentFile(label, path, self.worker.load(self._worker_path(path), label=label), None)
             except StudentCodeError as error:
                 self._local[path] = StudentFile(label, path, None, str(error))
                 return self._local[path]
@@ -172,6 +173,14 @@ class CodeLoader:
                 summary = traceback.format_exception_only(type(error), error)[-1].strip()
                 self._local[path] = StudentFile(label, path, None, summary)
         return self._local[path]
+
+    def _worker_path(self, path: Path) -> Path:
+        """Where the worker finds ``path``: its own copy. Static checks read ``path`` itself, the
+        judge's copy, which the worker cannot change."""
+        for judged, copy in self.copies.items():
+            if path.is_relative_to(judged):
+                return copy / path.relative_to(judged)
+        return path
 
     def _shown(self, path: Path) -> str:
         try:
