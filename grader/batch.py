@@ -20,13 +20,14 @@ import io
 import statistics
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Course
-from grader.grading import Options
-from grader.report import Report, from_json, to_gradescope, to_markdown
+from grader.grading import Options, expected_level
+from grader.report import Report, from_json, render
 
 BINS = 10  # histogram bars of 10 percentage points
 
@@ -56,16 +57,26 @@ def grade_one(submission: Path, out: Path, *, course: Course, assignments: list[
     """Grade one submission in a subprocess and write its files under ``out/students/<name>/``."""
     folder = out / "students" / submission.name
     folder.mkdir(parents=True, exist_ok=True)
-    results = folder / "results.json"
+    with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as private:
+        grade = _grade_in_subprocess(submission, Path(private) / "results.json", course=course, assignments=assignments, options=options)
+    if grade.report is not None:
+        if grade.report.sandbox != expected_level(options):  # one gradebook, one isolation level
+            return StudentGrade(submission.name, None, f"graded at sandbox level {grade.report.sandbox}, the batch at {expected_level(options)}: grade it again")
+        for name, fmt in (("results.json", "json"), ("gradescope.json", "gradescope"), ("feedback.md", "markdown")):
+            (folder / name).write_text(render(grade.report, fmt, hidden_visibility=hidden_visibility))
+    return grade
+
+
+def _grade_in_subprocess(submission: Path, results: Path, *, course: Course, assignments: list[str] | None, options: Options) -> StudentGrade:
+    """Run ``python -m grader grade`` on one submission, its full JSON report written to ``results``."""
     command = [
-        sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results),
+        sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
         "--sandbox", "on" if options.sandbox else "off",
     ]  # fmt: skip
     for name in assignments or []:
         command += ["--assignment", name]
     count = len(assignments) if assignments else len(course.assignments())
-    results.unlink(missing_ok=True)
     try:
         run = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=count * options.assignment_timeout + 120)
     except subprocess.TimeoutExpired:
@@ -73,10 +84,7 @@ def grade_one(submission: Path, out: Path, *, course: Course, assignments: list[
     if not results.is_file():
         message = (run.stderr.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
         return StudentGrade(submission.name, None, message)
-    report = from_json(results.read_text())
-    (folder / "gradescope.json").write_text(to_gradescope(report, hidden_visibility=hidden_visibility))
-    (folder / "feedback.md").write_text(to_markdown(report))
-    return StudentGrade(submission.name, report)
+    return StudentGrade(submission.name, from_json(results.read_text()))
 
 
 def gradebook_csv(grades: list[StudentGrade], assignments: list[str]) -> str:
@@ -94,10 +102,10 @@ def gradebook_csv(grades: list[StudentGrade], assignments: list[str]) -> str:
     return buffer.getvalue()
 
 
-def summary_markdown(grades: list[StudentGrade]) -> str:
+def summary_markdown(grades: list[StudentGrade], sandbox: str) -> str:
     percents = [100 * g.report.earned / g.report.possible for g in grades if g.report is not None and g.report.possible]
     errors = [g for g in grades if g.status != "ok"]
-    lines = ["# Batch summary", "", f"- submissions: {len(grades)}", f"- graded: {len(percents)}", f"- not fully graded: {len(errors)}"]
+    lines = ["# Batch summary", "", f"- isolation: {sandbox}", f"- submissions: {len(grades)}", f"- graded: {len(percents)}", f"- not fully graded: {len(errors)}"]
     if percents:
         lines += [
             f"- mean: {statistics.fmean(percents):.1f}%",
@@ -150,6 +158,6 @@ def run_batch(
                 grades.append(StudentGrade(name, None, f"{type(error).__name__}: {error}"))
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
-    (out / "summary.md").write_text(summary_markdown(grades))
+    (out / "summary.md").write_text(summary_markdown(grades, expected_level(options)))
     graded = sum(g.status == "ok" for g in grades)
     return f"dlgrade batch: {graded} of {len(grades)} submissions fully graded; gradebook {out / 'gradebook.csv'}"

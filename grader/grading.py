@@ -92,6 +92,11 @@ def _match_file(course: Course, assignment: str, name: str) -> str:
     raise GradingError(f"{name} is not a file of {assignment} (its files: {', '.join(files)}); rename it to the one it is")
 
 
+def expected_level(options: Options) -> str:
+    """The sandbox level every assignment of one grading runs at (``off`` without a sandbox)."""
+    return (probe() or "unavailable") if options.sandbox else "off"
+
+
 def _clean_environment() -> dict[str, str]:
     drop = ("PYTEST_", "PYTHON", "DLGRADE_", "HYPOTHESIS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
@@ -127,6 +132,8 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
         tail = log.read_bytes()[-3000:].decode(errors="replace")
         return AssignmentGrade(assignment, (), f"pytest ended with exit status {status} and no results:\n{tail}")
     document = json.loads(results.read_text())
+    if document.get("sandbox") != expected_level(options):
+        return AssignmentGrade(assignment, (), f"graded at sandbox level {document.get('sandbox')} instead of {expected_level(options)}")
     tests = tuple(
         TestResult(**{**t, "message": normalize(t["message"])}) for t in document["tests"] if t["assignment"] == assignment
     )
@@ -155,7 +162,7 @@ def grade(
         submission=submission.name,
         assignments=grades,
         seed=options.seed,
-        sandbox=probe() if options.sandbox else "off",
+        sandbox=expected_level(options),
         execution_time=time.monotonic() - started,
         notes=tuple(notes),
     )

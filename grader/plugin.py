@@ -226,9 +226,9 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
-    if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
-        report.longrepr = str(call.excinfo.value)
     book = item.config.stash[SCOREBOOK_KEY]
+    if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
+        report.longrepr = book.student_text(str(call.excinfo.value), Path(item.path)) if assignment_of(Path(item.path)) else str(call.excinfo.value)
     book.record(item, report)
 
 
@@ -238,7 +238,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         scoring.print_table(book, terminalreporter)
     s = config.stash[SETTINGS_KEY]
     if s.results_file is not None:
-        book.write_json(s.results_file, settings=s)
+        level = config.stash[SANDBOX_KEY].level if SANDBOX_KEY in config.stash else "off"
+        book.write_json(s.results_file, settings=s, sandbox=level)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from grader.scoring import TestResult
@@ -76,6 +76,21 @@ class Report:
 
 def _number(x: float) -> str:
     return f"{x:g}"
+
+
+def isolation_line(report: Report) -> str:
+    """How the student code was confined, for every format's header (``grader.sandbox`` levels)."""
+    if report.sandbox == "off":
+        return "Isolation: none (graded with --sandbox off: the student code ran unconfined)"
+    return f"Isolation: sandbox level {report.sandbox or 'unknown'}"
+
+
+def without_hidden_details(report: Report) -> Report:
+    """``report`` with the failure messages of hidden tests removed (their scores stay)."""
+    def strip(test: TestResult) -> TestResult:
+        return replace(test, message="A hidden test failed; its details are shown after grades are published.") if test.hidden and test.message else test
+
+    return replace(report, assignments=tuple(replace(a, tests=tuple(strip(t) for t in a.tests)) for a in report.assignments))
 
 
 # ------------------------------------------------------------------------ failure text
@@ -181,7 +196,7 @@ def to_gradescope(report: Report, *, hidden_visibility: str = "after_published")
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"hidden_visibility={hidden_visibility!r} is not one of {', '.join(VISIBILITIES)}")
     tests: list[dict[str, Any]] = []
-    summary: list[str] = []
+    summary: list[str] = [isolation_line(report)]
     skipped = 0
     for a_index, assignment in enumerate(report.assignments, 1):
         counted = [t for t in assignment.tests if t.outcome != "skipped"]
@@ -216,6 +231,7 @@ def to_gradescope(report: Report, *, hidden_visibility: str = "after_published")
         "output": "\n".join(summary),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "extra_data": {"sandbox": report.sandbox},
         "tests": tests,
     }
     return json.dumps(document, indent=2) + "\n"
@@ -239,6 +255,7 @@ def to_junit(report: Report) -> str:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="earned", value=_number(assignment.earned))
         ET.SubElement(properties, "property", name="possible", value=_number(assignment.possible))
+        ET.SubElement(properties, "property", name="sandbox", value=report.sandbox)
         if assignment.error:
             ET.SubElement(suite, "error", message="could not be graded").text = assignment.error
         for test in assignment.tests:
@@ -265,7 +282,7 @@ def _fence(text: str) -> str:
 
 def to_markdown(report: Report, *, show_hidden: bool = True) -> str:
     """Feedback for the student; ``show_hidden=False`` gives hidden tests' scores only."""
-    out = [f"# Feedback: {_number(report.earned)} / {_number(report.possible)} points", ""]
+    out = [f"# Feedback: {_number(report.earned)} / {_number(report.possible)} points", "", f"_{isolation_line(report)}_", ""]
     out += ["| assignment | passed | points |", "|---|---:|---:|"]
     for a in report.assignments:
         counted = [t for t in a.tests if t.outcome != "skipped"]
@@ -297,12 +314,17 @@ def to_markdown(report: Report, *, show_hidden: bool = True) -> str:
 
 
 def render(report: Report, fmt: Format, *, hidden_visibility: str = "after_published") -> str:
+    """``report`` in format ``fmt``. Gradescope shows hidden tests' details by their visibility;
+    every other format has none, so it shows them only when ``hidden_visibility`` is ``visible``."""
+    visible = hidden_visibility == "visible"
     if fmt == "gradescope":
         return to_gradescope(report, hidden_visibility=hidden_visibility)
+    if fmt == "markdown":
+        return to_markdown(report, show_hidden=visible)
+    if not visible:
+        report = without_hidden_details(report)
     if fmt == "json":
         return to_json(report)
     if fmt == "junit":
         return to_junit(report)
-    if fmt == "markdown":
-        return to_markdown(report)
     raise ValueError(f"format={fmt!r} is not one of {', '.join(FORMATS)}")

@@ -59,6 +59,7 @@ NOT_ROOT = (
     "a user of its own and a view without the course's files), or pass --sandbox off to grade "
     "unconfined (trusted code only; every output then says so)"
 )
+UNAVAILABLE = "neither bubblewrap nor Landlock works here: install bubblewrap (apt-get install bubblewrap), or grade on Linux 5.13 or later"
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _NEVER_COPIED = frozenset({"hidden", "__pycache__", ".git"})
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -171,7 +172,7 @@ class Sandbox:
     def __init__(self, *, limits: Limits | None = None) -> None:
         level = probe()
         if level is None:
-            raise SandboxError(NOT_ROOT if os.geteuid() != 0 else "neither bubblewrap nor Landlock works here: install bubblewrap (apt-get install bubblewrap)")
+            raise SandboxError(NOT_ROOT if os.geteuid() != 0 else UNAVAILABLE)
         self.level: Level = level
         self.limits = limits or default_limits()
         self.uid = FIRST_UID + os.getpid()

@@ -11,6 +11,8 @@ import pytest
 from tests.grading.course import write_course
 
 ROOT = Path(__file__).resolve().parents[2]
+WITHOUT_CAP_SYS_ADMIN = ["capsh", "--drop=cap_sys_admin", "--", "-c", 'exec "$0" "$@"']
+"""A command prefix: run as root without CAP_SYS_ADMIN (Docker's defaults): the ``user`` sandbox level."""
 FAST = ["--timeout", "6"]  # per test; the worker's own limits are 3 s per call, 4.8 s per load
 
 
