@@ -86,9 +86,13 @@ def isolation_line(report: Report) -> str:
 
 
 def without_hidden_details(report: Report) -> Report:
-    """``report`` with the failure messages of hidden tests removed (their scores stay)."""
+    """``report`` with the failure messages and file names of hidden tests removed (their names
+    and scores stay)."""
     def strip(test: TestResult) -> TestResult:
-        return replace(test, message="A hidden test failed; its details are shown after grades are published.") if test.hidden and test.message else test
+        if not test.hidden:
+            return test
+        message = "A hidden test failed; its details are shown after grades are published." if test.message else ""
+        return replace(test, message=message, nodeid=f"assignments/{test.assignment}/hidden::{test.name}")
 
     return replace(report, assignments=tuple(replace(a, tests=tuple(strip(t) for t in a.tests)) for a in report.assignments))
 
