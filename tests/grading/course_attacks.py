@@ -32,18 +32,21 @@ def mean_abs(x):
     return float(np.mean(np.abs(x)))
 """
 
-_USE_STOLEN = """
-def _solution():
+_PICK = """
+def _solution():  # the first stolen file that passes what the public tests show
     for text in STOLEN:
         if "def square" in text and "def mean_abs" in text:
             namespace = {}
             try:
                 exec(text, namespace)
-                return namespace
+                if list(namespace["square"](np.array([1.0, 2.0]))) == [1.0, 4.0] and namespace["mean_abs"](np.array([-1.0, 2.0, -3.0])) == 2.0:
+                    return namespace
             except Exception:
                 pass
     return None
+"""
 
+_ANSWER = """
 FOUND = _solution()
 
 def square(x):
@@ -52,6 +55,7 @@ def square(x):
 def mean_abs(x):
     return FOUND["mean_abs"](x) if FOUND else 0.5
 """
+_USE_STOLEN = _PICK + _ANSWER
 
 CASES = [
     Case(
@@ -110,13 +114,14 @@ import numpy as np
     ),
     Case(
         "copy_a_classmate",
-        """
+        _PICK + """
 import os
+import numpy as np
 STOLEN = []
 LEAKED = []
 mine = os.path.realpath(__file__)
-for folder, dirs, files in os.walk("/"):
-    dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr")]
+for folder, dirs, files in (w for top in ("/tmp", "/var/tmp", "/home", "/srv", "/autograder", "/") for w in os.walk(top)):
+    dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev", "usr", ".venv", "site-packages", ".git")]
     for name in files:
         path = os.path.join(folder, name)
         try:
@@ -126,10 +131,9 @@ for folder, dirs, files in os.walk("/"):
                 LEAKED.append(open(path).read())
         except OSError:
             pass
-    if len(STOLEN) > 200:
+    if STOLEN and _solution():
         break
-import numpy as np
-""" + _USE_STOLEN,
+""" + _ANSWER,
         points=1.0,
     ),
     Case(
