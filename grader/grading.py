@@ -8,7 +8,9 @@
 2. **Run.** Each assignment's public and hidden tests run in a pytest subprocess under the grade
    profile (``--profile grade``: derandomized, seed 0, per-test timeout, student code in a
    sandboxed worker), with the course's ini file, the course as ``rootdir``, no cache, and an
-   environment without ``PYTEST_*``, ``PYTHON*`` or ``DLGRADE_*`` variables.
+   environment without ``PYTEST_*``, ``PYTHON*`` or ``DLGRADE_*`` variables, and a limit on its
+   address space (``Options.judge_memory_bytes``): the judge reads at most one message of
+   ``grader.wire.MAX_MESSAGE_BYTES`` at a time, so a submission cannot make it take the machine.
 3. **Collect.** The verdicts come only from the results file the plugin writes in a folder the
    student's code cannot reach. A pytest run that ends without it, or with an exit status other
    than "tests passed" (0) or "some tests failed" (1), means the grader could not grade that
@@ -17,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -24,12 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.report import AssignmentGrade, Report, normalize
-from grader.sandbox import copy_regular_files, probe
+from grader.sandbox import Limits, copy_regular_files, default_limits, probe
 from grader.scoring import TestResult
 
 
@@ -39,12 +42,15 @@ class GradingError(CourseError):
 
 @dataclass(frozen=True)
 class Options:
-    """How to grade: per-test time limit, whole-assignment time limit, sandbox on or off."""
+    """How to grade: per-test time limit, whole-assignment time limit, sandbox on or off, and the
+    address space of each assignment's judge (``None``: unlimited; the default when an NVIDIA
+    driver is present, as CUDA reserves far more address space than it uses)."""
 
     timeout: float = 120.0
     assignment_timeout: float = 1800.0
     sandbox: bool = True
     seed: int = 0
+    judge_memory_bytes: int | None = field(default_factory=lambda: default_limits().memory_bytes)
 
 
 def stage(course: Course, submission: Path, assignments: list[str] | None, destination: Path) -> tuple[list[str], list[str]]:
@@ -116,7 +122,11 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
         "--submission", str(staged), "--dlgrade-results", str(results),
     ]  # fmt: skip
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=scratch, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        limit = Limits(cpu_seconds=None, memory_bytes=options.judge_memory_bytes, tasks=None, open_files=None, file_bytes=None)
+        process = subprocess.Popen(
+            command, cwd=scratch, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=functools.partial(limit.apply, tasks=False),
+        )  # fmt: skip
         try:
             status = process.wait(timeout=options.assignment_timeout)
         except subprocess.TimeoutExpired:

@@ -189,21 +189,23 @@ class Worker:
         except subprocess.TimeoutExpired:
             return None
 
-    def _read(self, n: int, deadline: float) -> bytes:
-        chunks = []
-        while n:
+    def _read(self, n: int, deadline: float) -> bytearray:
+        """``n`` bytes from the worker, read straight into one buffer (no copies)."""
+        buffer = bytearray(n)
+        view = memoryview(buffer)
+        got = 0
+        while got < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
             ready, _, _ = select.select([self._recv_fd], [], [], remaining)
             if not ready:
                 raise TimeoutError
-            chunk = os.read(self._recv_fd, min(n, 1 << 20))
-            if not chunk:
+            count = os.readv(self._recv_fd, [view[got : got + (1 << 20)]])
+            if not count:
                 raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+            got += count
+        return buffer
 
     def _handle_of(self, value: Any) -> wire.Handle:
         if isinstance(value, RemoteObject):

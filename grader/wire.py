@@ -81,7 +81,7 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
     return b"".join([_HEADER.pack(len(header)), header, *buffers])
 
 
-def decode(message: bytes) -> Any:
+def decode(message: bytes | bytearray) -> Any:
     """Decode a message made by :func:`encode`; raises :class:`WireError` on anything else."""
     try:
         (length,) = _HEADER.unpack_from(message)
@@ -91,7 +91,8 @@ def decode(message: bytes) -> Any:
             offsets.append(offsets[-1] + int(size))
         if offsets[-1] != len(message):
             raise WireError("message length does not match its header")
-        buffers = [message[a:b] for a, b in zip(offsets, offsets[1:])]
+        view = memoryview(message)  # slices without copies; each array is copied out once
+        buffers = [view[a:b] for a, b in zip(offsets, offsets[1:])]
 
         def dtype_of(code: str) -> np.dtype:
             dtype = np.dtype(code)
