@@ -123,7 +123,7 @@ def _loader(config: pytest.Config, course_assignments: Path) -> CodeLoader:
             options: dict[str, Any] = {"env": _worker_environment()}
             if s.sandbox:  # the worker gets read-only copies of the code it runs, and nothing else
                 try:
-                    box = config.stash[SANDBOX_KEY] = Sandbox()
+                    box = config.stash[SANDBOX_KEY] = Sandbox(private=[course_assignments.parent])
                     copies = _copy_for_worker(box, Course(course_assignments.parent), source.assignments_root)
                     options = box.worker_options(options["env"])
                 except SandboxError as error:  # never grade unconfined: stop the whole run

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader import confine
+from grader.course import PROJECT_ROOT
 
 Level = Literal["allowlist", "user"]
 
@@ -169,10 +170,16 @@ class Sandbox:
     ``root/`` is the worker's user's alone.
     """
 
-    def __init__(self, *, limits: Limits | None = None) -> None:
+    def __init__(self, *, limits: Limits | None = None, private: Iterable[Path] = ()) -> None:
+        """``private``: folders the worker must never see (the course); the project's own root
+        is always one."""
         level = probe()
         if level is None:
             raise SandboxError(NOT_ROOT if os.geteuid() != 0 else UNAVAILABLE)
+        for folder in {PROJECT_ROOT, *(Path(p).resolve() for p in private)}:
+            inside = [str(r) for r in readable_paths() if folder.is_relative_to(r.resolve())]
+            if inside:
+                raise SandboxError(f"{folder} lies inside {inside[0]}, which student code must read: move it elsewhere")
         self.level: Level = level
         self.limits = limits or default_limits()
         self.uid = FIRST_UID + os.getpid()

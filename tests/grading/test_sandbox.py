@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import Limits, copy_regular_files, probe
+from grader.sandbox import Limits, Sandbox, SandboxError, copy_regular_files, probe
 from tests.grading.conftest import WITHOUT_CAP_SYS_ADMIN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,3 +114,11 @@ def test_copies_never_follow_links(tmp_path):
     assert sorted(str(p.relative_to(tmp_path / "dst")) for p in (tmp_path / "dst").rglob("*") if p.is_file()) == ["a/ok.py"]
     assert skipped == ["a/link.py"]
     assert copy_regular_files(source, tmp_path / "dst2", names=["a/link.py", "a/ok.py", "missing.py"]) == ["a/link.py"]
+
+
+@pytest.mark.skipif(probe() is None, reason="needs root")
+def test_a_course_inside_what_the_worker_reads_is_refused():
+    """A course inside the Python environment (``pip install -e`` from git puts checkouts there)
+    would be in the worker's view: no sandbox is started."""
+    with pytest.raises(SandboxError, match="student code must read"):
+        Sandbox(private=[Path(sys.prefix) / "src" / "course"])
