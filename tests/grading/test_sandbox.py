@@ -87,6 +87,11 @@ def test_below_root_no_sandbox_is_started():
                          cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
     assert run.returncode != 0
     assert "SandboxError" in run.stderr and "sudo" in run.stderr and "--sandbox off" in run.stderr
+    for command in (["grade", "examples/submission"], ["batch", "examples", "--out", "/tmp/dlgrade-not-written"]):
+        run = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "grader", *command],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+        assert run.returncode == 2 and "dlgrade: cannot grade here" in run.stderr and "sudo" in run.stderr and "--sandbox off" in run.stderr, run.stderr
+    assert not Path("/tmp/dlgrade-not-written").exists()
 
 
 def test_limits_are_set_in_the_child():
