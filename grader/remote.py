@@ -44,7 +44,8 @@ class Worker:
 
     ``timeout`` bounds each request in wall-clock seconds; ``load_timeout`` bounds loading a file
     (a notebook may train a model). ``prepare`` runs in the child before Python starts (resource
-    limits, see ``grader.sandbox``); ``env`` and ``cwd`` are the child's environment and folder.
+    limits, see ``grader.sandbox``); ``env`` and ``cwd`` are the child's environment and folder;
+    ``reap`` kills, after the worker, whatever it started (``Sandbox.kill_all``).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class Worker:
         cwd: Path | None = None,
         prepare: Callable[[], None] | None = None,
         command: Sequence[str] | None = None,
+        reap: Callable[[], None] | None = None,
     ) -> None:
         self.timeout = timeout
         self.load_timeout = load_timeout
@@ -63,6 +65,7 @@ class Worker:
         self.cwd = cwd
         self.prepare = prepare
         self.command = list(command or [])
+        self.reap = reap
         self.incarnation = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._modules: dict[str, RemoteModule] = {}
@@ -119,6 +122,8 @@ class Worker:
         except (ProcessLookupError, PermissionError):
             pass
         process.wait()
+        if self.reap is not None:  # what left the process group (setsid, double fork)
+            self.reap()
 
     def output(self, limit: int = 2000) -> str:
         """The last ``limit`` characters the current worker printed."""

@@ -154,6 +154,13 @@ def copy_regular_files(source: Path, destination: Path, *, names: Iterable[str] 
     return skipped
 
 
+def _owner(pid: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
 def readable_paths() -> list[Path]:
     """What the worker may read besides its own folder: system programs and libraries, the
     interpreter and its packages, and the harness's ``grader`` package (never the project around it)."""
@@ -265,11 +272,22 @@ class Sandbox:
         """Keyword arguments for ``grader.remote.Worker``."""
         self._hand_over()
         self.check()
-        return {"env": self.environment(env), "cwd": self.work, "prepare": self.prepare(), "command": self.command()}
+        reap = self.kill_all if self.level == "user" else None  # at the allowlist level the PID namespace does it
+        return {"env": self.environment(env), "cwd": self.work, "prepare": self.prepare(), "command": self.command(), "reap": reap}
+
+    def kill_all(self) -> None:
+        """Kill every process of the worker's user, wherever it detached to (``kill -KILL -1``
+        run as that user reaches exactly its processes); repeated while any is left."""
+        for _ in range(5):
+            if not any(_owner(pid) == self.uid for pid in os.listdir("/proc") if pid.isdigit()):
+                return
+            subprocess.run(["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "kill", "-KILL", "-1"], capture_output=True, timeout=30)
 
     def describe(self) -> str:
         """One line for the report header."""
         return f"sandbox={self.level}"
 
     def close(self) -> None:
+        if self.level == "user":
+            self.kill_all()
         shutil.rmtree(self.root, ignore_errors=True)
