@@ -22,6 +22,7 @@ import io
 import statistics
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from pathlib import Path
 from grader import plots
 from grader.course import Course
 from grader.formats import FORMATS, html, render
-from grader.grading import Options
+from grader.grading import Options, expected_level
 from grader.results import Report, from_json
 
 BINS = 10  # histogram bars of 10 percentage points
@@ -64,16 +65,26 @@ def grade_one(
     """Grade one submission in a subprocess and write its files under ``out/students/<name>/``."""
     folder = out / "students" / submission.name
     folder.mkdir(parents=True, exist_ok=True)
-    results = folder / "results.json"
+    with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as private:
+        grade = _grade_in_subprocess(submission, Path(private) / "results.json", course=course, assignments=assignments, options=options)
+    if grade.report is not None:
+        if grade.report.sandbox != expected_level(options):  # one gradebook, one isolation level
+            return StudentGrade(submission.name, None, f"graded at sandbox level {grade.report.sandbox}, the batch at {expected_level(options)}: grade it again")
+        for name in dict.fromkeys(("json", *formats)):  # results.json always: resume and merge read it
+            (folder / FORMATS[name].filename).write_text(render(grade.report, name, hidden_visibility=hidden_visibility))
+    return grade
+
+
+def _grade_in_subprocess(submission: Path, results: Path, *, course: Course, assignments: list[str] | None, options: Options) -> StudentGrade:
+    """Run ``python -m grader grade`` on one submission, its full JSON report written to ``results``."""
     command = [
-        sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results),
+        sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
         "--sandbox", "on" if options.sandbox else "off",
     ]  # fmt: skip
     for name in assignments or []:
         command += ["--assignment", name]
     count = len(assignments) if assignments else len(course.assignments())
-    results.unlink(missing_ok=True)
     try:
         run = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=count * options.assignment_timeout + 120)
     except subprocess.TimeoutExpired:
@@ -81,11 +92,7 @@ def grade_one(
     if not results.is_file():
         message = (run.stderr.strip().splitlines() or [f"exit status {run.returncode}"])[-1]
         return StudentGrade(submission.name, None, message)
-    report = from_json(results.read_text())
-    for name in formats:
-        if name != "json":  # results.json is already there
-            (folder / FORMATS[name].filename).write_text(render(report, name, hidden_visibility=hidden_visibility))
-    return StudentGrade(submission.name, report)
+    return StudentGrade(submission.name, from_json(results.read_text()))
 
 
 def gradebook_csv(grades: list[StudentGrade], assignments: list[str]) -> str:
@@ -103,10 +110,10 @@ def gradebook_csv(grades: list[StudentGrade], assignments: list[str]) -> str:
     return buffer.getvalue()
 
 
-def summary_markdown(grades: list[StudentGrade]) -> str:
+def summary_markdown(grades: list[StudentGrade], sandbox: str) -> str:
     percents = [100 * g.report.earned / g.report.possible for g in grades if g.report is not None and g.report.possible]
     errors = [g for g in grades if g.status != "ok"]
-    lines = ["# Batch summary", "", f"- submissions: {len(grades)}", f"- graded: {len(percents)}", f"- not fully graded: {len(errors)}"]
+    lines = ["# Batch summary", "", f"- isolation: {sandbox}", f"- submissions: {len(grades)}", f"- graded: {len(percents)}", f"- not fully graded: {len(errors)}"]
     if percents:
         lines += [
             f"- mean: {statistics.fmean(percents):.1f}%",
@@ -166,7 +173,7 @@ def run_batch(
                 grades.append(StudentGrade(name, None, f"{type(error).__name__}: {error}"))
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
-    summary = summary_markdown(grades)
+    summary = summary_markdown(grades, expected_level(options))
     (out / "summary.md").write_text(summary)
     (out / "summary.html").write_text(html.page("Batch summary", summary))
     reports = [g.report for g in grades if g.report is not None]

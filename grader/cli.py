@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from grader.batch import DEFAULT_FORMATS
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.formats import FORMATS, VISIBILITIES, render
 from grader.grading import GradingError, Options, grade
+from grader.sandbox import NOT_ROOT, UNAVAILABLE, probe
 from grader.settings import DEFAULT_TIMEOUT
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
@@ -32,7 +34,7 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per test (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--assignment-timeout", type=float, default=1800.0, help="seconds per assignment before it counts as not graded (default 1800)")
-    parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off only for measurements)")
+    parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off: trusted code only, and every output says so)")
     parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="Gradescope visibility of hidden tests (default after_published)")
 
 
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace) -> Options:
     if args.timeout <= 0 or args.assignment_timeout <= 0:
         raise GradingError(f"timeouts must be positive (timeout={args.timeout!r}, assignment_timeout={args.assignment_timeout!r})")
+    if args.sandbox == "on" and probe() is None:
+        raise GradingError(f"cannot grade here: {NOT_ROOT if os.geteuid() != 0 else UNAVAILABLE}")
     return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, sandbox=args.sandbox == "on")
 
 

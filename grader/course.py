@@ -108,6 +108,17 @@ class Course:
         released = {student.name for _, student in self.release_pairs() if student.parent == folder}
         return [name for name in listed if name in released] if released else listed
 
+    def helper_files(self, assignment: str) -> list[str]:
+        """The course's public helper modules of ``assignment`` (run beside student code, e.g.
+        ``course_rng.py``): its ``.py`` files that are neither student files nor tests."""
+        folder = self.assignments_dir / assignment
+        students = set(self.student_files(assignment))
+        return sorted(
+            p.name
+            for p in folder.glob("*.py")
+            if p.is_file() and p.name not in students and not _is_test_file(p) and p.name not in _TEST_FILE_NAMES
+        )
+
     def ini_file(self, scratch: Path) -> Path:
         """The course's pytest configuration (its pyproject.toml or pytest.ini), else an empty one."""
         pyproject = self.root / "pyproject.toml"

@@ -8,7 +8,9 @@
 2. **Run.** Each assignment's public and hidden tests run in a pytest subprocess under the grade
    profile (``--dlgrade-profile grade``: derandomized, seed 0, per-test timeout, student code in a
    sandboxed worker), with the course's ini file, the course as ``rootdir``, no cache, and an
-   environment without ``PYTEST_*``, ``PYTHON*`` or ``DLGRADE_*`` variables.
+   environment without ``PYTEST_*``, ``PYTHON*`` or ``DLGRADE_*`` variables, and a limit on its
+   address space (``Options.judge_memory_bytes``): the judge reads at most one message of
+   ``grader.wire.MAX_MESSAGE_BYTES`` at a time, so a submission cannot make it take the machine.
 3. **Collect.** The verdicts come only from the results file the plugin writes in a folder the
    student's code cannot reach. A pytest run that ends without it, or with an exit status other
    than "tests passed" (0) or "some tests failed" (1), means the grader could not grade that
@@ -17,19 +19,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, from_json, normalize
-from grader.sandbox import copy_regular_files, probe
+from grader.sandbox import Limits, copy_regular_files, default_limits, probe
 from grader.settings import DEFAULT_TIMEOUT
 
 
@@ -39,13 +42,16 @@ class GradingError(CourseError):
 
 @dataclass(frozen=True)
 class Options:
-    """How to grade: per-test time limit, whole-assignment time limit, sandbox on or off."""
+    """How to grade: per-test time limit, whole-assignment time limit, sandbox on or off, and the
+    address space of each assignment's judge (``None``: unlimited; the default when an NVIDIA
+    driver is present, as CUDA reserves far more address space than it uses)."""
 
     timeout: float = DEFAULT_TIMEOUT
     assignment_timeout: float = 1800.0
     sandbox: bool = True
     seed: int = 0
     shrink: bool = True  # off: a failing example is reported as found, not shrunk (same verdicts, sooner)
+    judge_memory_bytes: int | None = field(default_factory=lambda: default_limits().memory_bytes)
 
 
 def stage(course: Course, submission: Path, assignments: list[str] | None, destination: Path) -> tuple[list[str], list[str]]:
@@ -92,6 +98,11 @@ def _match_file(course: Course, assignment: str, name: str) -> str:
     raise GradingError(f"{name} is not a file of {assignment} (its files: {', '.join(files)}); rename it to the one it is")
 
 
+def expected_level(options: Options) -> str:
+    """The sandbox level every assignment of one grading runs at (``off`` without a sandbox)."""
+    return (probe() or "unavailable") if options.sandbox else "off"
+
+
 def _clean_environment() -> dict[str, str]:
     drop = ("PYTEST_", "PYTHON", "DLGRADE_", "HYPOTHESIS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
@@ -111,7 +122,11 @@ def _run_pytest(course: Course, assignment: str, whose: list[str], options: Opti
         "--dlgrade-shrink", "on" if options.shrink else "off", *whose, "--dlgrade-results", str(results),
     ]  # fmt: skip
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=scratch, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        limit = Limits(cpu_seconds=None, memory_bytes=options.judge_memory_bytes, tasks=None, open_files=None, file_bytes=None)
+        process = subprocess.Popen(
+            command, cwd=scratch, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=functools.partial(limit.apply, tasks=False),
+        )  # fmt: skip
         try:
             status = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -126,7 +141,10 @@ def _run_pytest(course: Course, assignment: str, whose: list[str], options: Opti
     if status not in (0, 1) or not results.is_file():
         tail = log.read_bytes()[-3000:].decode(errors="replace")
         return f"pytest ended with exit status {status} and no results:\n{tail}"
-    return from_json(results.read_text())
+    run = from_json(results.read_text())
+    if run.sandbox != expected_level(options):
+        return f"graded at sandbox level {run.sandbox} instead of {expected_level(options)}"
+    return run
 
 
 def _grade_of(run: Report | str, assignment: str, submission: str | None = None) -> AssignmentGrade:
@@ -217,7 +235,7 @@ def grade(
         submission=submission.name,
         assignments=grades,
         seed=options.seed,
-        sandbox=probe() if options.sandbox else "off",
+        sandbox=expected_level(options),
         execution_time=time.monotonic() - started,
         notes=tuple(notes),
     )

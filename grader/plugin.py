@@ -36,6 +36,7 @@ LOADER_KEY = pytest.StashKey[dict[Any, CodeLoader]]()  # by planned submission k
 SANDBOX_KEY = pytest.StashKey[dict[Any, Sandbox]]()
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
 PLAN_KEY = pytest.StashKey[dict[str, Planned]]()
+LEVEL_KEY = pytest.StashKey[str]()  # the sandbox level student code ran at (grader.sandbox)
 FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test
 SUBMISSION_FIXTURE = "_dlgrade_submission"
 
@@ -100,7 +101,7 @@ def _device() -> str:
 
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
-    box = f" sandbox={probe()}" if s.sandbox else ""
+    box = f" sandbox={probe() or 'unavailable'}" if s.sandbox else " sandbox=off"
     return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={_whose_code(config)} device={_device()}{box}"
 
 
@@ -156,25 +157,22 @@ def _loader(config: pytest.Config, course: Course, key: str | None = None) -> Co
         s = config.stash[SETTINGS_KEY]
         submission = config.stash[PLAN_KEY][key].submission if key is not None else s.submission
         source = CodeSource.for_run(course, submission, s.against_reference)
-        helpers = course.assignments_dir
         runner: Runner = InProcess()
+        copies: dict[Path, Path] = {}
         if s.isolation == "worker":
             options: dict[str, Any] = {"env": _worker_environment()}
-            if s.sandbox:  # the worker gets private copies of student files and helpers
-                box = config.stash[SANDBOX_KEY][key] = Sandbox(course.root, keep_reference=s.against_reference)
-                helpers = box.add_files(course.assignments_dir, "course/assignments")
-                if submission is not None:
-                    source = CodeSource(box.add_files(source.assignments_root, "assignments"), source.label)
-                elif not s.against_reference:
-                    source = CodeSource(helpers, source.label)
+            if s.sandbox:  # the worker gets read-only copies of the code it runs, and nothing else
                 try:
+                    box = config.stash[SANDBOX_KEY][key] = Sandbox(private=[course.root])
+                    config.stash[LEVEL_KEY] = box.level
+                    copies = _copy_for_worker(box, course, source.assignments_root)
                     options = box.worker_options(options["env"])
                 except SandboxError as error:  # never grade unconfined: stop the whole run
                     pytest.exit(f"dlgrade: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
             # never ends is stopped by the worker and named in the message, and not run again.
             runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
-        loaders[key] = CodeLoader(source, runner, helpers)
+        loaders[key] = CodeLoader(source, runner, course.assignments_dir, copies)
     return loaders[key]
 
 
@@ -185,6 +183,15 @@ def _close(config: pytest.Config, key: str | None) -> None:
     box = config.stash[SANDBOX_KEY].pop(key, None)
     if box is not None:
         box.close()
+
+
+def _copy_for_worker(box: Sandbox, course: Course, code: Path) -> dict[Path, Path]:
+    """Copy the code under test (never a ``hidden/`` folder) and the course's public helper
+    modules into the sandbox; returns each judge's folder -> the worker's copy."""
+    helpers = box.work / "course" / "assignments"
+    for assignment in course.assignments():
+        box.add_files(course.assignments_dir / assignment, f"course/assignments/{assignment}", names=course.helper_files(assignment))
+    return {course.assignments_dir: helpers, code: box.add_files(code, "code")}
 
 
 def _worker_environment() -> dict[str, str]:
@@ -288,13 +295,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
+    book = item.config.stash[SCOREBOOK_KEY]
     if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
-        report.longrepr = str(call.excinfo.value)
+        message = str(call.excinfo.value)
+        report.longrepr = book.student_text(message, Path(item.path)) if Course.containing(Path(item.path)) else message
     stubs.mark_stub(report, call)
     key = planned_key(item)
     if key is not None and report.failed and item.config.stash[PLAN_KEY][key].first_failure:
         item.config.stash[FAILED_KEY].add(key)
-    book = item.config.stash[SCOREBOOK_KEY]
     book.record(item, report, submission=key)
 
 
@@ -308,7 +316,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"dlgrade: {note}")
     s = config.stash[SETTINGS_KEY]
     if s.results_file is not None:
-        book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=probe() if s.sandbox else "off", notes=notes)
+        level = config.stash.get(LEVEL_KEY, (probe() or "unavailable") if s.sandbox else "off")
+        book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=level, notes=notes)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

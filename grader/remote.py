@@ -65,7 +65,8 @@ class Worker:
 
     ``timeout`` bounds each request in wall-clock seconds; ``load_timeout`` bounds loading a file
     (a notebook may train a model). ``prepare`` runs in the child before Python starts (resource
-    limits, see ``grader.sandbox``); ``env`` and ``cwd`` are the child's environment and folder.
+    limits, see ``grader.sandbox``); ``env`` and ``cwd`` are the child's environment and folder;
+    ``reap`` kills, after the worker, whatever it started (``Sandbox.kill_all``).
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class Worker:
         cwd: Path | None = None,
         prepare: Callable[[], None] | None = None,
         command: Sequence[str] | None = None,
+        reap: Callable[[], None] | None = None,
     ) -> None:
         self.timeout = timeout
         self.load_timeout = load_timeout
@@ -84,6 +86,7 @@ class Worker:
         self.cwd = cwd
         self.prepare = prepare
         self.command = list(command or [])
+        self.reap = reap
         self.incarnation = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._modules: dict[str, RemoteModule] = {}
@@ -140,6 +143,8 @@ class Worker:
         except (ProcessLookupError, PermissionError):
             pass
         process.wait()
+        if self.reap is not None:  # what left the process group (setsid, double fork)
+            self.reap()
 
     def output(self, limit: int = 2000) -> str:
         """The last ``limit`` characters the current worker printed."""
@@ -211,21 +216,23 @@ class Worker:
         except subprocess.TimeoutExpired:
             return None
 
-    def _read(self, n: int, deadline: float) -> bytes:
-        chunks = []
-        while n:
+    def _read(self, n: int, deadline: float) -> bytearray:
+        """``n`` bytes from the worker, read straight into one buffer (no copies)."""
+        buffer = bytearray(n)
+        view = memoryview(buffer)
+        got = 0
+        while got < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
             ready, _, _ = select.select([self._recv_fd], [], [], remaining)
             if not ready:
                 raise TimeoutError
-            chunk = os.read(self._recv_fd, min(n, 1 << 20))
-            if not chunk:
+            count = os.readv(self._recv_fd, [view[got : got + (1 << 20)]])
+            if not count:
                 raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+            got += count
+        return buffer
 
     def _handle_of(self, value: Any) -> wire.Handle:
         if isinstance(value, RemoteObject):

@@ -20,6 +20,8 @@ from grader.plan import strip_param_id
 from grader.results import AssignmentGrade, Report, TestResult, to_json
 
 MESSAGE_LIMIT = 4000
+STUDENT_TEXT_LIMIT = 2000
+HIDDEN_LINE_MIN = 16  # shorter lines of a hidden test ("return x") say nothing about it
 
 
 def points_of(item: pytest.Item) -> float:
@@ -38,6 +40,7 @@ class Scorebook:
 
     def __init__(self) -> None:
         self.results: dict[str, TestResult] = {}
+        self._hidden_lines: dict[Path, list[str]] = {}
 
     def record(self, item: pytest.Item, report: pytest.TestReport, *, submission: str | None = None) -> None:
         found = Course.containing(Path(item.path))
@@ -67,7 +70,26 @@ class Scorebook:
             result.message = f"skipped: {reason}"
         elif report.failed and result.outcome != "failed":
             result.outcome = "failed"
-            result.message = _shorten(report.longreprtext)
+            result.message = _shorten(assertion_message(report.longreprtext) if result.hidden else report.longreprtext)
+
+    def student_text(self, text: str, test_file: Path) -> str:
+        """What student code said (its exception and traceback), cut to ``STUDENT_TEXT_LIMIT``
+        characters, every line that quotes a hidden test of the assignment (a line found in no
+        public file) removed: student code may put what it read into its messages."""
+        text = text if len(text) <= STUDENT_TEXT_LIMIT else text[:STUDENT_TEXT_LIMIT] + "\n[... shortened ...]"
+        parts = test_file.resolve().parts
+        folder = Path(*parts[: len(parts) - parts[::-1].index("assignments") + 1])
+        if folder not in self._hidden_lines:
+            def lines(files: list[Path]) -> set[str]:
+                return {line.strip() for f in files for line in f.read_text(errors="replace").splitlines()}
+
+            secret = lines(sorted((folder / "hidden").rglob("*.py"))) - lines(sorted(folder.glob("*.py")))
+            self._hidden_lines[folder] = sorted(line for line in secret if len(line) >= HIDDEN_LINE_MIN)
+        quoted = [line for line in self._hidden_lines[folder] if line in text]
+        if not quoted:
+            return text
+        kept = [line if not any(q in line for q in quoted) else "[a line of a hidden test was removed]" for line in text.splitlines()]
+        return "\n".join(kept)
 
     def totals(self, submission: str | None = None) -> dict[str, tuple[float, float]]:
         """``{assignment: (earned, possible)}`` in name order (of one planned submission)."""
@@ -89,6 +111,13 @@ class Scorebook:
         """The results file (``grader.results`` JSON); ``report`` as for ``Scorebook.report``."""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_json(self.report(**report)))
+
+
+def assertion_message(text: str) -> str:
+    """A failure's assertion message: pytest's ``E`` lines, without the test's source or paths
+    (a text without them, such as a student code error's, is already only a message)."""
+    picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in text.splitlines() if line.startswith("E ") or line == "E"]
+    return "\n".join(picked).strip() if picked else text
 
 
 def _shorten(text: str) -> str:

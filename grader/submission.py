@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from grader.imports import assert_no_banned_imports
 from grader.course import Course
+from grader.imports import assert_no_banned_imports
 from grader.loader import load_module_from_path
 from grader.remote import RemoteModule, StudentCodeError, Worker
 from grader.worker import error_summary
@@ -155,10 +155,11 @@ class CodeLoader:
     course, never from the submission, and like student code they run where it runs.
     """
 
-    def __init__(self, source: CodeSource, runner: Runner, course_assignments: Path) -> None:
+    def __init__(self, source: CodeSource, runner: Runner, course_assignments: Path, copies: dict[Path, Path] | None = None) -> None:
         self.source = source
         self.runner = runner
         self.course_assignments = course_assignments
+        self.copies = copies or {}  # a folder of the judge's -> the worker's read-only copy of it
         self._unloadable: dict[Path, StudentFile] = {}  # a file that failed is not loaded again
         self.notes: list[str] = []  # for the student: what loading their files left out
 
@@ -176,7 +177,7 @@ class CodeLoader:
         if path in self._unloadable:
             return self._unloadable[path]
         try:  # the runner keeps what it loaded (a worker reloads after a crash)
-            return self._noted(StudentFile(label, path, self.runner.load(path, label=label), None))
+            return self._noted(StudentFile(label, path, self.runner.load(self._worker_path(path), label=label), None))
         except StudentCodeError as error:
             self._unloadable[path] = StudentFile(label, path, None, str(error))
             return self._unloadable[path]
@@ -188,6 +189,14 @@ class CodeLoader:
         if skipped and note not in self.notes:
             self.notes.append(note)
         return file
+
+    def _worker_path(self, path: Path) -> Path:
+        """Where the worker finds ``path``: its own copy. Static checks read ``path`` itself, the
+        judge's copy, which the worker cannot change."""
+        for judged, copy in self.copies.items():
+            if path.is_relative_to(judged):
+                return copy / path.relative_to(judged)
+        return path
 
     def _shown(self, path: Path) -> str:
         try:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grader.formats.disclosure import isolation_line
 from grader.formats.failures import failure_summary, hint_for, number, public_first, what_was_checked
 from grader.results import Report
 
 
 def render(report: Report, *, hidden_visibility: str) -> str:
     tests: list[dict[str, Any]] = []
-    summary: list[str] = []
+    summary: list[str] = [isolation_line(report)]
     skipped = 0
     for a_index, assignment in enumerate(report.assignments, 1):
         counted = public_first([t for t in assignment.tests if t.outcome != "skipped"])
@@ -52,6 +53,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
         "output": "\n".join(summary),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "extra_data": {"sandbox": report.sandbox},
         "tests": tests,
     }
     return json.dumps(document, indent=2) + "\n"

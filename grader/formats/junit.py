@@ -1,6 +1,7 @@
 """``junit``: JUnit XML, one ``<testsuite>`` per assignment, a ``<failure>`` per failed test.
 
-Points are ``<property>`` elements (``earned``/``possible`` per suite, ``points`` per case), so a
+Points and the isolation level are ``<property>`` elements (``earned``/``possible``/``sandbox``
+per suite, ``points`` per case), so a
 CI system shows the grade beside the usual pass/fail counts.
 """
 
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from grader.formats.disclosure import shows_hidden_details, without_hidden_details
 from grader.formats.failures import failure_summary, number
 from grader.results import Report
 
 
 def render(report: Report, *, hidden_visibility: str) -> str:
+    if not shows_hidden_details(hidden_visibility):
+        report = without_hidden_details(report)
     suites = ET.Element("testsuites", name="dlgrade", tests=str(len(report.tests())))
     for assignment in report.assignments:
         failures = sum(t.outcome == "failed" for t in assignment.tests)
@@ -30,6 +34,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="earned", value=number(assignment.earned))
         ET.SubElement(properties, "property", name="possible", value=number(assignment.possible))
+        ET.SubElement(properties, "property", name="sandbox", value=report.sandbox)
         if assignment.error:
             ET.SubElement(suite, "error", message="could not be graded").text = assignment.error
         for test in assignment.tests:

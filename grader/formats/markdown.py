@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from grader.formats.disclosure import HIDDEN_DETAILS, isolation_line, shows_hidden_details
 from grader.formats.failures import failure_summary, file_failure, hint_for, number, public_first, what_was_checked
 from grader.results import Report, TestResult
 
@@ -19,9 +20,10 @@ def _fence(text: str) -> str:
 
 
 def render(report: Report, *, hidden_visibility: str) -> str:
-    """Feedback for the student; with ``hidden_visibility="hidden"`` hidden tests show their points only."""
-    show_hidden = hidden_visibility != "hidden"
-    out = [f"# Feedback: {number(report.earned)} / {number(report.possible)} points", ""]
+    """Feedback for the student; hidden tests show their details only when ``hidden_visibility`` is
+    ``visible``, else their points."""
+    show_hidden = shows_hidden_details(hidden_visibility)
+    out = [f"# Feedback: {number(report.earned)} / {number(report.possible)} points", "", f"_{isolation_line(report)}_", ""]
     out += ["| assignment | passed | points |", "|---|---:|---:|"]
     for a in report.assignments:
         counted = [t for t in a.tests if t.outcome != "skipped"]
@@ -53,7 +55,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
             title = f"### {test.name} ({number(test.points)} point{'s' if test.points != 1 else ''}{', hidden test' if test.hidden else ''})"
             out += [title, ""]
             if test.hidden and not show_hidden:
-                out += ["A hidden test failed; its details are not shown.", ""]
+                out += [HIDDEN_DETAILS, ""]
                 continue
             out += [f"**What was checked:** {what_was_checked(test)}", "", "**What went wrong:**", "", _fence(failure_summary(test.message)), ""]
             out += [f"**Hint:** {hint_for(test)}", ""]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,12 +14,24 @@ import pytest
 from tests.grading.course import write_course
 
 ROOT = Path(__file__).resolve().parents[2]
+WITHOUT_CAP_SYS_ADMIN = ["capsh", "--drop=cap_sys_admin", "--", "-c", 'exec "$0" "$@"']
+"""A command prefix: run as root without CAP_SYS_ADMIN (Docker's defaults): the ``user`` sandbox level."""
 FAST = ["--timeout", "6"]  # per test; the worker's own limits are 3 s per call, 4.8 s per load
 
 
-def dlgrade(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m grader ARGS`` from the project root."""
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+def dlgrade(*args: str | Path, timeout: float = 600, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m grader ARGS`` from the project root (under the command ``prefix``)."""
+    return subprocess.run([*prefix, sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def reachable_levels() -> list:
+    """The sandbox levels this machine can grade at, as pytest params: (level, command prefix)."""
+    from grader import confine
+    from grader.sandbox import probe
+
+    allowlist = pytest.mark.skipif(probe() != "allowlist", reason="needs root with CAP_SYS_ADMIN and bubblewrap")
+    user = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("capsh") is None or not confine.available(), reason="needs root, capsh and Landlock")
+    return [pytest.param(("allowlist", ()), id="allowlist", marks=allowlist), pytest.param(("user", tuple(WITHOUT_CAP_SYS_ADMIN)), id="user", marks=user)]
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,14 @@
-"""The tamper corpus (tests/grading/tamper.py), graded as one roster with ``batch --jobs 2`` beside
-honest submissions: no case gains a mark, every submission is graded, the honest ones keep their
-grades, nothing a submission left behind survives, and no fake result is read."""
+"""The tamper corpora, each graded as one roster with ``batch --jobs 2`` beside honest submissions,
+at every sandbox level this machine reaches (``allowlist``; ``user``: root without CAP_SYS_ADMIN):
+no case gains a mark, every submission is graded, the honest ones keep their grades, nothing a
+submission left behind survives, no fake result is read, and no output shows a hidden test.
+
+* ``tests/grading/tamper.py``: attacks on the judge through the worker (exits, loops, floods,
+  lying objects, fake results, patched libraries, leftover processes) on the tiny course;
+* ``tests/grading/course_attacks.py``: attacks on what surrounds the worker (the course's git
+  history, the harness's and the judge's paths, classmates, the banned-import check's file, a
+  forged 256 MiB answer, hidden tests quoted in an exception).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.grading.conftest import FAST, dlgrade
-from tests.grading.course import OPS_REFERENCE, solution, submission
+from tests.grading import course_attacks
+from tests.grading.conftest import FAST, dlgrade, reachable_levels
+from tests.grading.course import HIDDEN_TESTS, OPS_REFERENCE, PUBLIC_TESTS, solution, submission
 from tests.grading.tamper import CASES, MARKER, source
 
 HONEST = {
@@ -19,10 +28,18 @@ HONEST = {
     "mixed": (solution(OPS_REFERENCE).replace("np.mean(np.abs(x))", "np.mean(x)"), 4.0),
     "buggy_flattens": (solution(OPS_REFERENCE).replace("np.asarray(x, dtype=np.float64) ** 2", "np.ravel(x) ** 2"), 1.0 + 2.0),
 }
+LEVELS = reachable_levels()
 
 
-@pytest.fixture(scope="module")
-def graded(course: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]]]:
+def _batch(course: Path, roster: Path, out: Path, prefix: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    run = dlgrade("batch", roster, "--out", out, "--jobs", "2", "--assignment", "t1_ops", "--course", course, "--no-progress", *FAST, prefix=prefix)
+    assert run.returncode == 0, run.stderr
+    with open(out / "gradebook.csv") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def graded(request: pytest.FixtureRequest, course: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]], str]:
     roster = tmp_path_factory.mktemp("roster")
     for case in CASES:
         folder = submission(roster / case.name, ops=source(case, str(course)), extra=case.extra)
@@ -33,30 +50,72 @@ def graded(course: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     for name, (ops, _) in HONEST.items():
         submission(roster / name, ops=ops)
     out = tmp_path_factory.mktemp("out")
-    run = dlgrade("batch", roster, "--out", out, "--jobs", "2", "--assignment", "t1_ops", "--course", course, "--no-progress", *FAST)
-    assert run.returncode == 0, run.stderr
-    with open(out / "gradebook.csv") as f:
-        rows = {row["student"]: row for row in csv.DictReader(f)}
-    return out, rows
+    level, prefix = request.param
+    return out, _batch(course, roster, out, prefix), level
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def attacked(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]], str]:
+    course = course_attacks.attack_course(tmp_path_factory.mktemp("attack-course"))
+    roster = tmp_path_factory.mktemp("attack-roster")
+    for case in course_attacks.CASES:
+        submission(roster / case.name, ops=source(case, str(course)))
+    submission(roster / "honest", ops=solution(OPS_REFERENCE))
+    submission(roster / "mixed", ops=solution(OPS_REFERENCE).replace("np.mean(np.abs(x))", "np.mean(x)"))
+    out = tmp_path_factory.mktemp("attack-out")
+    level, prefix = request.param
+    return out, _batch(course, roster, out, prefix), level
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_tampering_gains_nothing(graded, case):
-    out, rows = graded
+    out, rows, _ = graded
     row = rows[case.name]
     assert row["status"] == "ok", row  # graded, whatever the submission did
     assert float(row["total"]) == case.points
     assert float(row["possible"]) == 6.0
 
 
+@pytest.mark.parametrize("case", course_attacks.CASES, ids=[c.name for c in course_attacks.CASES])
+def test_attacks_on_the_course_classmates_and_judge_gain_nothing(attacked, case):
+    out, rows, _ = attacked
+    row = rows[case.name]
+    assert row["status"] == "ok", row
+    assert (float(row["total"]), float(row["possible"])) == (case.points, 7.0)
+
+
+def test_honest_submissions_beside_the_attacks_keep_their_grades(attacked):
+    _, rows, _ = attacked
+    assert {name: float(rows[name]["total"]) for name in course_attacks.HONEST} == course_attacks.HONEST
+
+
+def test_the_banned_import_check_reads_the_judges_copy(attacked):
+    out, _, _ = attacked
+    results = (out / "students" / "banned_import_hidden_by_rewriting_the_copy" / "results.json").read_text()
+    assert "imports sklearn, which this assignment does not allow" in results
+
+
+def test_no_output_shows_a_hidden_test_or_the_level_is_missing(attacked):
+    """Not its source (even quoted by student code), nor its path; every file names the level."""
+    out, _, level = attacked
+    secret = {line.strip() for line in HIDDEN_TESTS.splitlines() if len(line.strip()) >= 16} - {line.strip() for line in PUBLIC_TESTS.splitlines()}
+    for student in (out / "students").iterdir():
+        for path in student.iterdir():
+            text = path.read_text()
+            assert not [line for line in secret if line in text], path
+            assert "hidden/test_ops_hidden.py" not in text, path
+            assert level in text, path
+    assert f"- isolation: {level}" in (out / "summary.md").read_text()
+
+
 @pytest.mark.parametrize("name", HONEST)
 def test_honest_submissions_in_the_same_roster_keep_their_grades(graded, name):
-    _, rows = graded
+    _, rows, _ = graded
     assert float(rows[name]["total"]) == HONEST[name][1]
 
 
 def test_messages_say_what_the_submission_did(graded):
-    out, _ = graded
+    out, _, _ = graded
 
     def messages(name: str) -> str:
         return (out / "students" / name / "results.json").read_text()
@@ -69,7 +128,7 @@ def test_messages_say_what_the_submission_did(graded):
 
 
 def test_nothing_survives_and_no_fake_results_reached_the_grader(graded, course):
-    out, _ = graded
+    out, _, _ = graded
     survivors = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -86,7 +145,7 @@ def test_nothing_survives_and_no_fake_results_reached_the_grader(graded, course)
 
 
 def test_summary_shows_the_distribution(graded):
-    out, _ = graded
+    out, _, _ = graded
     summary = (out / "summary.md").read_text()
     assert f"- submissions: {len(CASES) + len(HONEST)}" in summary
     assert "| 90-100 | 1 |" in summary  # the honest submission
