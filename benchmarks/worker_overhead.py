@@ -12,8 +12,9 @@ import time
 
 import numpy as np
 
+from grader.course import PROJECT_ROOT, Course
 from grader.gradcheck import check_layer_gradient
-from grader.loader import REFERENCE_ROOT, load_module_from_path
+from grader.loader import load_module_from_path
 from grader.remote import Worker
 
 
@@ -27,7 +28,7 @@ def median_seconds(action, repeats: int) -> float:
 
 
 def main() -> None:
-    path = REFERENCE_ROOT / "a1_foundations" / "activations.py"
+    path = Course(PROJECT_ROOT).reference_dir / "a1_foundations" / "activations.py"
     local = load_module_from_path(path)
     worker = Worker()
     start = time.perf_counter()

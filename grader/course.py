@@ -3,6 +3,11 @@
 A course is a folder ``root`` with ``assignments/<name>/`` (handout, student files, public tests,
 ``hidden/`` tests) and ``reference/<name>/`` (the instructor's solutions, the oracles). Every other
 module asks ``Course`` instead of restating these rules.
+
+What is public in an assignment (what a student release holds) is every regular file at the top of
+its folder: the handout ``README.md``, the student files, the public tests and the helper modules
+those tests need (``conftest.py`` included). Its subfolders (``hidden/``) never are. A student
+release is a course without ``reference/``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,23 @@ class Course:
     def assignments_dir(self) -> Path:
         return self.root / "assignments"
 
+    @property
+    def reference_dir(self) -> Path:
+        return self.root / "reference"
+
+    @property
+    def is_student_release(self) -> bool:
+        """A course without the instructor's oracles: what ``release --student`` writes."""
+        return not self.reference_dir.is_dir()
+
+    @classmethod
+    def containing(cls, path: Path) -> Course | None:
+        """The course that ``path`` lies in (the folder above its ``assignments/``), if any."""
+        parts = Path(path).resolve().parts
+        if "assignments" not in parts:
+            return None
+        return cls(Path(*parts[: len(parts) - parts[::-1].index("assignments") - 1]))
+
     def assignments(self) -> list[str]:
         """The assignments that have tests, in name order."""
         if not self.assignments_dir.is_dir():
@@ -47,7 +69,7 @@ class Course:
         from grader.release import has_solutions
 
         pairs = []
-        for source in sorted((self.root / "reference").glob("*/*")):
+        for source in sorted(self.reference_dir.glob("*/*")):
             if source.suffix not in (".py", ".ipynb") or source.name == "__init__.py":
                 continue
             if source.suffix == ".py" and (not has_solutions(source.read_text()) or source.with_suffix(".ipynb").is_file()):
@@ -67,6 +89,18 @@ class Course:
         )
         released = {student.name for _, student in self.release_pairs() if student.parent == folder}
         return [name for name in listed if name in released] if released else listed
+
+    def public_files(self, assignment: str) -> list[str]:
+        """The names of the files of ``assignment`` that students get: the regular files at the
+        top of its folder (never a subfolder such as ``hidden/``, never a dot-file)."""
+        folder = self.assignments_dir / assignment
+        return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
+
+    def helper_files(self, assignment: str) -> list[str]:
+        """The public Python modules of ``assignment`` that are neither student files nor tests:
+        what the public tests need beside the student's code (``course_rng.py``, ``conftest.py``)."""
+        students = set(self.student_files(assignment))
+        return [n for n in self.public_files(assignment) if n.endswith(".py") and n not in students and not _is_test_file(Path(n))]
 
     def ini_file(self, scratch: Path) -> Path:
         """The course's pytest configuration (its pyproject.toml or pytest.ini), else an empty one."""

@@ -14,7 +14,7 @@ import sys
 import types
 from pathlib import Path
 
-from grader.course import PROJECT_ROOT
+from grader.course import PROJECT_ROOT, Course
 from grader.notebook import run_notebook
 
 _unique = itertools.count()
@@ -55,9 +55,7 @@ def load_module_from_path(path: Path, *, name: str | None = None) -> types.Modul
     return module
 
 
-REFERENCE_ROOT = PROJECT_ROOT / "reference"
-
-
-def load_reference(assignment: str, file: str) -> types.ModuleType:
-    """The reference oracle ``reference/<assignment>/<file>.py`` as a module."""
-    return load_module_from_path(REFERENCE_ROOT / assignment / f"{file}.py")
+def load_reference(assignment: str, file: str, *, course: Course = Course(PROJECT_ROOT)) -> types.ModuleType:
+    """The oracle ``reference/<assignment>/<file>.py`` of ``course`` (default: the course in the
+    harness's own checkout) as a module."""
+    return load_module_from_path(course.reference_dir / assignment / f"{file}.py")

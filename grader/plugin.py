@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from grader import scoring, settings as settings_module
+from grader.course import Course
 from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError, Worker
 from grader.sandbox import Sandbox, SandboxError, probe
@@ -44,12 +45,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): the test is worth n points (default 1)")
     config.addinivalue_line("markers", "gpu: the test needs a CUDA device; skipped when there is none")
     settings = settings_module.resolve(config)
+    _refuse_instructor_runs_in_a_release(config, settings)
     config.stash[SETTINGS_KEY] = settings
     config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
     _load_hypothesis_profile(settings)
     if settings.deterministic and getattr(config.option, "timeout", None) is None:
         config.option.timeout = settings.timeout  # read by pytest-timeout's own pytest_configure
         config.option.timeout_method = "signal"
+
+
+STUDENT_RELEASE = "dlgrade: this is a student release: "
+
+
+def _refuse_instructor_runs_in_a_release(config: pytest.Config, settings: Settings) -> None:
+    """``--against-reference`` or a ``hidden/`` folder asked for in a student release (no
+    ``reference/``): say what this copy is, instead of failing on a missing oracle or path."""
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        course = Course.containing(path)
+        if course is None or not course.is_student_release:
+            continue
+        if settings.against_reference:
+            raise pytest.UsageError(STUDENT_RELEASE + "it has no reference/ oracles to test against; the instructor runs --against-reference in the course repository")
+        if "hidden" in path.parts:
+            raise pytest.UsageError(STUDENT_RELEASE + "it has no hidden tests; they run when the instructor grades your submission")
 
 
 def _load_hypothesis_profile(settings: Settings) -> None:
@@ -201,8 +220,11 @@ def reference(request: pytest.FixtureRequest, _reference_modules: dict[Path, Any
     """``reference(file, assignment=None)``: the oracle module, loaded in this process (trusted)."""
 
     def get(file: str, assignment: str | None = None) -> Any:
-        own, _ = _test_assignment(request)
-        path = CodeSource.for_run(Path(), None, True).path_for(assignment or own, file)
+        __tracebackhide__ = True
+        own, root = _test_assignment(request)
+        if Course(root.parent).is_student_release:
+            pytest.fail(STUDENT_RELEASE + "it has no reference/ oracles; tests that use them run only in the instructor's course", pytrace=False)
+        path = CodeSource.for_run(root, None, True).path_for(assignment or own, file)
         if path not in _reference_modules:
             _reference_modules[path] = load_module_from_path(path)
         return _reference_modules[path]

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from grader.imports import assert_no_banned_imports
-from grader.loader import REFERENCE_ROOT, load_module_from_path
+from grader.course import Course
+from grader.loader import load_module_from_path
 from grader.remote import RemoteModule, StudentCodeError, Worker
 
 
@@ -42,8 +43,8 @@ class CodeSource:
 
     @classmethod
     def for_run(cls, course_assignments: Path, submission: Path | None, against_reference: bool) -> CodeSource:
-        if against_reference:
-            return cls(REFERENCE_ROOT, "reference")
+        if against_reference:  # the oracles of the course the tests belong to
+            return cls(Course(course_assignments.parent).reference_dir, "reference")
         if submission is not None:
             inner = submission / "assignments"
             return cls(inner if inner.is_dir() else submission, f"submission {submission}")

@@ -24,7 +24,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.loader import REFERENCE_ROOT, load_reference
+from grader.course import PROJECT_ROOT, Course
+from grader.loader import load_reference
 
 optim = load_reference("a7_optimizers", "optim")
 
@@ -248,7 +249,7 @@ def test_valid_nesterov_does_not_raise():
 
 
 def test_oracle_does_not_import_torch():
-    tree = ast.parse(Path(REFERENCE_ROOT, "a7_optimizers", "optim.py").read_text())
+    tree = ast.parse(Path(Course(PROJECT_ROOT).reference_dir, "a7_optimizers", "optim.py").read_text())
     imported = {alias.name.split(".")[0] for node in ast.walk(tree)
                 if isinstance(node, ast.Import) for alias in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)

@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from grader.loader import REFERENCE_ROOT, load_reference
+from grader.course import PROJECT_ROOT, Course
+from grader.loader import load_reference
 
 conv = load_reference("a8_cnn", "conv")
 
@@ -227,7 +228,7 @@ def test_maxpool2d_nan_windows_differ_from_torch_outside_the_spec():
 
 
 def test_oracle_does_not_import_torch():
-    tree = ast.parse(Path(REFERENCE_ROOT, "a8_cnn", "conv.py").read_text())
+    tree = ast.parse(Path(Course(PROJECT_ROOT).reference_dir, "a8_cnn", "conv.py").read_text())
     imported = {alias.name.split(".")[0] for node in ast.walk(tree)
                 if isinstance(node, ast.Import) for alias in node.names}
     imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
