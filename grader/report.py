@@ -13,6 +13,11 @@ the same bytes (apart from the timing fields: ``execution_time``, ``time``, ``du
 * ``junit``: one ``<testsuite>`` per assignment, a ``<failure>`` with the message per failed test.
 * ``markdown``: feedback a student can act on: per failed test what was checked (its docstring),
   what went wrong (expected vs got, the smallest failing input), and a hint.
+* ``classroom``: the result document of a GitHub Classroom grader step, public tests only
+  (``version``, ``status``, ``max_score``, ``tests[]`` with ``name``, ``status``, ``score``,
+  ``message``, ``filename``, ``line_no``, ``duration``); the workflow passes it base64-encoded to
+  ``classroom-resources/autograding-grading-reporter``, which adds up ``max_score`` and the tests'
+  ``score``.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from typing import Any, Literal
 
 from grader.scoring import TestResult
 
-Format = Literal["gradescope", "json", "junit", "markdown"]
-FORMATS: tuple[Format, ...] = ("gradescope", "json", "junit", "markdown")
+Format = Literal["gradescope", "json", "junit", "markdown", "classroom"]
+FORMATS: tuple[Format, ...] = ("gradescope", "json", "junit", "markdown", "classroom")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 OUTPUT_LIMIT = 3000  # characters of failure text per test in student-facing formats
 
@@ -296,6 +301,33 @@ def to_markdown(report: Report, *, show_hidden: bool = True) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def to_classroom(report: Report) -> str:
+    """The public tests' points as a GitHub Classroom grader step reports them (hidden tests and
+    GPU tests skipped for want of a GPU are left out; an assignment that could not be graded makes
+    the status ``error``)."""
+    public = [(a, t) for a in report.assignments for t in a.tests if not t.hidden and t.outcome != "skipped"]
+    tests = [
+        {
+            "name": f"{assignment.name}: {test.name}",
+            "status": "pass" if test.outcome == "passed" else "fail",
+            "score": test.earned,
+            "message": "" if test.outcome == "passed" else f"{failure_summary(test.message)}\n\nHint: {hint_for(test)}",
+            "test_code": "",
+            "filename": test.nodeid.partition("::")[0],
+            "line_no": 0,
+            "duration": round(test.duration, 3),
+        }
+        for assignment, test in public
+    ]
+    errors = [f"{a.name} could not be graded: {a.error}" for a in report.assignments if a.error]
+    status = "error" if errors else ("fail" if any(t["status"] == "fail" for t in tests) else "pass")
+    document: dict[str, Any] = {"version": 1, "status": status, "max_score": sum(test.points for _, test in public)}
+    if errors:
+        document["message"] = "\n".join(errors)
+    document["tests"] = tests
+    return json.dumps(document, indent=2) + "\n"
+
+
 def render(report: Report, fmt: Format, *, hidden_visibility: str = "after_published") -> str:
     if fmt == "gradescope":
         return to_gradescope(report, hidden_visibility=hidden_visibility)
@@ -305,4 +337,6 @@ def render(report: Report, fmt: Format, *, hidden_visibility: str = "after_publi
         return to_junit(report)
     if fmt == "markdown":
         return to_markdown(report)
+    if fmt == "classroom":
+        return to_classroom(report)
     raise ValueError(f"format={fmt!r} is not one of {', '.join(FORMATS)}")
