@@ -115,7 +115,8 @@ def write_student_release(course: Course, out: Path, *, harness: Path = PROJECT_
     the reference's solution regions. Then the course's ``ci/classroom/`` template, the harness
     as a wheel built from ``harness`` (its ``grader`` package only), and ``requirements.txt``
     installing that wheel under the harness's pinned ``constraints.txt``. Nothing else: no
-    ``reference/``, no ``hidden/``, no history.
+    ``reference/``, no ``hidden/``, no history. It is written beside ``out`` and renamed at the
+    end, so that a failed release leaves nothing.
     """
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ReleaseError(f"{out} exists and is not an empty folder: give a new one")
@@ -123,29 +124,44 @@ def write_student_release(course: Course, out: Path, *, harness: Path = PROJECT_
     missing = [name for name in _TEMPLATE_FILES if not (template / name).is_file()]
     if missing:
         raise ReleaseError(f"{template} lacks {', '.join(missing)}: the student template needs them")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        _write_assignments(course, staging / "assignments")
+        for name, target in _TEMPLATE_FILES.items():
+            (staging / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template / name, staging / target)
+        wheel = build_harness_wheel(harness, staging / "harness")
+        shutil.copyfile(harness / "constraints.txt", staging / "constraints.txt")
+        (staging / "requirements.txt").write_text(
+            "# The course's tools: python -m pip install -r requirements.txt\n"
+            "# The CPU build of PyTorch is enough for every assignment (and far smaller).\n"
+            "--extra-index-url https://download.pytorch.org/whl/cpu\n"
+            "-c constraints.txt\n"
+            f"./harness/{wheel.name}\n"
+        )
+        os.chmod(staging, 0o755)  # mkdtemp's folder is private
+        if out.exists():
+            out.rmdir()
+        staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+
+
+def _write_assignments(course: Course, destination: Path) -> None:
+    """Each assignment's public files; its student files released from the reference."""
     released = {student: source for source, student in course.release_pairs()}
     for assignment in course.assignments():
-        for name in course.public_files(assignment):
-            public = course.assignments_dir / assignment / name
-            destination = out / "assignments" / assignment / name
-            if public in released:
-                release_file(released[public], destination)
+        folder = course.assignments_dir / assignment
+        names = set(course.public_files(assignment)) | {s.name for s in released if s.parent == folder}
+        for name in sorted(names):
+            target = destination / assignment / name
+            if folder / name in released:
+                release_file(released[folder / name], target)
             else:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(public, destination)
-    for name, target in _TEMPLATE_FILES.items():
-        (out / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(template / name, out / target)
-    wheel = build_harness_wheel(harness, out / "harness")
-    shutil.copyfile(harness / "constraints.txt", out / "constraints.txt")
-    (out / "requirements.txt").write_text(
-        "# The course's tools: python -m pip install -r requirements.txt\n"
-        "# The CPU build of PyTorch is enough for every assignment (and far smaller).\n"
-        "--extra-index-url https://download.pytorch.org/whl/cpu\n"
-        "-c constraints.txt\n"
-        f"./harness/{wheel.name}\n"
-    )
-    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(folder / name, target)
 
 
 def build_harness_wheel(harness: Path, destination: Path) -> Path:
