@@ -96,12 +96,6 @@ class Course:
         folder = self.assignments_dir / assignment
         return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
 
-    def helper_files(self, assignment: str) -> list[str]:
-        """The public Python modules of ``assignment`` that are neither student files nor tests:
-        what the public tests need beside the student's code (``course_rng.py``, ``conftest.py``)."""
-        students = set(self.student_files(assignment))
-        return [n for n in self.public_files(assignment) if n.endswith(".py") and n not in students and not _is_test_file(Path(n))]
-
     def ini_file(self, scratch: Path) -> Path:
         """The course's pytest configuration (its pyproject.toml or pytest.ini), else an empty one."""
         pyproject = self.root / "pyproject.toml"

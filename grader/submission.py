@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from grader.imports import assert_no_banned_imports
 from grader.course import Course
+from grader.imports import assert_no_banned_imports
 from grader.loader import load_module_from_path
 from grader.remote import RemoteModule, StudentCodeError, Worker
 
