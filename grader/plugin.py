@@ -62,8 +62,8 @@ def _refuse_instructor_runs_in_a_release(config: pytest.Config, settings: Settin
     ``reference/``): say what this copy is, instead of failing on a missing oracle or path."""
     for arg in config.args:
         path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        course = Course.containing(path)
-        if course is None or not course.is_student_release:
+        course = Course.containing(path) or Course(path)  # a test path, or a course's root
+        if not course.assignments_dir.is_dir() or not course.is_student_release:
             continue
         if settings.against_reference:
             raise pytest.UsageError(STUDENT_RELEASE + "it has no reference/ oracles to test against; the instructor runs --against-reference in the course repository")

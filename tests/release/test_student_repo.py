@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -98,6 +99,15 @@ def test_instructor_runs_say_this_is_a_student_release(venv, student_release, ar
     done = subprocess.run([venv / "bin" / "python", "-m", "pytest", *(args if args[0].startswith("assignments") else ["assignments/", *args])], cwd=student_release, capture_output=True, text=True)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert "this is a student release:" in done.stderr and "Traceback" not in done.stdout + done.stderr, done.stderr
+
+
+def test_a_hidden_test_copied_into_the_release_says_it_needs_the_instructors_course(venv, student_release, tmp_path):
+    repository = hand_in_the_reference(student_release, tmp_path / "student")  # the student's code passes: the oracle is what is missing
+    hidden = next(p for p in sorted(COURSE.assignments_dir.glob("a1_foundations/hidden/test_*.py")) if "reference(" in p.read_text())
+    shutil.copyfile(hidden, repository / "assignments" / "a1_foundations" / hidden.name)
+    done = subprocess.run([venv / "bin" / "python", "-m", "pytest", f"assignments/a1_foundations/{hidden.name}", "-x"], cwd=repository, capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout
+    assert "dlgrade: this is a student release: it has no reference/ oracles" in done.stdout and "Traceback" not in done.stdout, done.stdout[-3000:]
 
 
 @pytest.mark.parametrize("handed_in", ["stubs", "reference"])
