@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from grader.course import PROJECT_ROOT, Course
 from grader.gradcheck import check_layer_gradient
 from grader.course import PROJECT_ROOT, Course
 from grader.loader import load_module_from_path

@@ -9,6 +9,9 @@
 ``release [--check]``
     Write the student stubs from the reference's solution regions (``grader.release``); with
     ``--check``, write nothing and exit 1 when a committed stub differs.
+``release --student OUT``
+    Write the students' template repository to the new folder OUT: handouts, stubs, public tests
+    and their helpers, the harness as a wheel, pinned requirements, the GitHub Classroom workflow.
 """
 
 from __future__ import annotations
@@ -60,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     release_parser = commands.add_parser("release", help="write the student stubs from the reference")
     release_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
-    release_parser.add_argument("--check", action="store_true", help="only check that the committed stubs are up to date")
+    release_mode = release_parser.add_mutually_exclusive_group()
+    release_mode.add_argument("--check", action="store_true", help="only check that the committed stubs are up to date")
+    release_mode.add_argument("--student", type=Path, metavar="OUT", help="write the students' template repository to the new folder OUT")
     return parser
 
 
@@ -111,9 +116,16 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from grader.release import release_file
+    from grader.release import ReleaseError, release_file, write_student_release
 
     course = args.course.resolve()
+    if args.student is not None:
+        try:
+            files = write_student_release(Course(course), args.student.resolve())
+        except ReleaseError as error:
+            raise GradingError(str(error)) from None
+        print(f"dlgrade release: wrote the student release to {args.student} ({len(files)} files)")
+        return EXIT_OK
     pairs = Course(course).release_pairs()
     if not pairs:
         raise GradingError(f"{course / 'reference'} has no files with solution regions to release")

@@ -3,6 +3,11 @@
 A course is a folder ``root`` with ``assignments/<name>/`` (handout, student files, public tests,
 ``hidden/`` tests) and ``reference/<name>/`` (the instructor's solutions, the oracles). Every other
 module asks ``Course`` instead of restating these rules.
+
+What is public in an assignment (what a student release holds) is every regular file at the top of
+its folder: the handout ``README.md``, the student files, the public tests and the helper modules
+those tests need (``conftest.py`` included). Its subfolders (``hidden/``) never are. A student
+release is a course without ``reference/``.
 """
 
 from __future__ import annotations
@@ -51,6 +56,11 @@ class Course:
     def reference_dir(self) -> Path:
         """The instructor's solutions, the oracles: ``reference/<assignment>/``."""
         return self.root / "reference"
+
+    @property
+    def is_student_release(self) -> bool:
+        """A course without the instructor's oracles: what ``release --student`` writes."""
+        return not self.reference_dir.is_dir()
 
     def oracle(self, assignment: str, file: str) -> Path:
         """The oracle of a student file (``"activations.py"``, ``"init.ipynb"``, or a name without
@@ -107,6 +117,12 @@ class Course:
         )
         released = {student.name for _, student in self.release_pairs() if student.parent == folder}
         return [name for name in listed if name in released] if released else listed
+
+    def public_files(self, assignment: str) -> list[str]:
+        """The names of the files of ``assignment`` that students get: the regular files at the
+        top of its folder (never a subfolder such as ``hidden/``, never a dot-file)."""
+        folder = self.assignments_dir / assignment
+        return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
 
     def helper_files(self, assignment: str) -> list[str]:
         """The course's public helper modules of ``assignment`` (run beside student code, e.g.

@@ -50,6 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): the test is worth n points (default 1)")
     config.addinivalue_line("markers", "gpu: the test needs a CUDA device; skipped when there is none")
     settings = settings_module.resolve(config)
+    _refuse_instructor_runs_in_a_release(config, settings)
     config.stash[SETTINGS_KEY] = settings
     config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
     config.stash[LOADER_KEY] = {}
@@ -65,6 +66,31 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.deterministic and getattr(config.option, "timeout", None) is None:
         config.option.timeout = settings.timeout  # read by pytest-timeout's own pytest_configure
         config.option.timeout_method = "signal"
+
+
+STUDENT_RELEASE = "dlgrade: this is a student release: "
+
+
+def _refuse_instructor_runs_in_a_release(config: pytest.Config, settings: Settings) -> None:
+    """``--against-reference`` or a ``hidden/`` folder asked for in a student release (no
+    ``reference/``): say what this copy is, instead of failing on a missing oracle or path."""
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        course = _course_of_argument(path)
+        if course is None or not course.is_student_release:
+            continue
+        if settings.against_reference:
+            raise pytest.UsageError(STUDENT_RELEASE + "it has no reference/ oracles to test against; the instructor runs --against-reference in the course repository")
+        if "hidden" in path.parts:
+            raise pytest.UsageError(STUDENT_RELEASE + "it has no hidden tests; they run when the instructor grades your submission")
+
+
+def _course_of_argument(path: Path) -> Course | None:
+    """The course a command-line path lies in: a course's root, its ``assignments/`` or below."""
+    for folder in (path, *path.parents):
+        if (folder / "assignments").is_dir() and (path == folder or path.is_relative_to(folder / "assignments")):
+            return Course(folder)
+    return None
 
 
 def _load_hypothesis_profile(settings: Settings) -> None:
@@ -266,7 +292,10 @@ def reference(request: pytest.FixtureRequest, _reference_modules: dict[Path, Any
     in this process (trusted)."""
 
     def get(file: str, assignment: str | None = None) -> Any:
+        __tracebackhide__ = True
         course, own = _test_assignment(request)
+        if course.is_student_release:
+            pytest.fail(STUDENT_RELEASE + "it has no reference/ oracles; tests that use them run only in the instructor's course", pytrace=False)
         path = course.oracle(assignment or own, file)
         if path not in _reference_modules:
             _reference_modules[path] = load_module_from_path(path)

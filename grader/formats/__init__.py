@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader.formats import gradescope, html, jsondoc, junit, markdown
+from grader.formats import classroom, gradescope, html, jsondoc, junit, markdown
 from grader.results import Report
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -30,6 +30,7 @@ class Format:
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
+        Format("classroom", "classroom.json", classroom.render),
         Format("gradescope", "gradescope.json", gradescope.render),
         Format("html", "feedback.html", html.render),
         Format("json", "results.json", jsondoc.render),
