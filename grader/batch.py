@@ -8,9 +8,13 @@ progress bar. Written to ``OUT``:
   ``total``, ``possible``, ``percent`` and ``status`` (``ok``, or why the grade is incomplete);
 * ``students/<name>/results.json`` (``grader.report`` JSON), ``gradescope.json`` and
   ``feedback.md``;
-* ``summary.md``: the score distribution (count, mean, median, min, max, a histogram).
+* ``summary.md``: the score distribution (count, mean, median, min, max, a histogram);
+* ``shard.json``: what ``gradebook merge`` checks (``grader.gradebook.Manifest``).
 
-Grades are a function of the submission alone: re-running gives the same gradebook.
+Grades are a function of the submission alone: re-running gives the same gradebook. With a
+``shard`` only the students of that shard are graded (``grader.shards``); with ``resume`` a
+student whose results exist and whose fingerprint is unchanged (``grader.fingerprint``: the
+submission's and the course's content, the assignments, seed and isolation) keeps them.
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Course
+from grader.fingerprint import FILE_NAME as FINGERPRINT_FILE
+from grader.fingerprint import Fingerprint, course_hash, submission_hash
 from grader.grading import Options
 from grader.report import Report, from_json, to_gradescope, to_markdown
+from grader.sandbox import probe
+from grader.shards import WHOLE_ROSTER, Shard
 
 BINS = 10  # histogram bars of 10 percentage points
 
@@ -52,11 +60,50 @@ def students(roster: Path) -> list[Path]:
     return sorted(p for p in roster.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
+@dataclass(frozen=True)
+class BatchRun:
+    """A graded roster (or shard): every student's grade, and how many kept earlier results."""
+
+    grades: list[StudentGrade]
+    resumed: int
+    gradebook: Path
+
+    @property
+    def complete(self) -> bool:
+        return all(g.status == "ok" for g in self.grades)
+
+    def summary(self) -> str:
+        graded = sum(g.status == "ok" for g in self.grades)
+        kept = f" ({self.resumed} unchanged since the last run, not graded again)" if self.resumed else ""
+        return f"dlgrade batch: {graded} of {len(self.grades)} submissions fully graded{kept}; gradebook {self.gradebook}"
+
+
+def isolation(options: Options) -> str:
+    """The isolation level a grade records (``Report.sandbox``)."""
+    return probe() if options.sandbox else "off"
+
+
+def fingerprint(submission: Path, *, course_digest: str, course: Course, assignments: list[str], options: Options) -> Fingerprint:
+    return Fingerprint(course_digest, submission_hash(course, submission, assignments), tuple(assignments), options.seed, isolation(options))
+
+
+def earlier_grade(folder: Path, current: Fingerprint) -> StudentGrade | None:
+    """The stored grade of ``folder``, when it is complete and was graded from ``current``."""
+    if not current.known or Fingerprint.read(folder) != current:
+        return None
+    try:
+        grade = StudentGrade(folder.name, from_json((folder / "results.json").read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return grade if grade.status == "ok" else None
+
+
 def grade_one(submission: Path, out: Path, *, course: Course, assignments: list[str] | None, options: Options, hidden_visibility: str) -> StudentGrade:
     """Grade one submission in a subprocess and write its files under ``out/students/<name>/``."""
     folder = out / "students" / submission.name
     folder.mkdir(parents=True, exist_ok=True)
     results = folder / "results.json"
+    (folder / FINGERPRINT_FILE).unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results),
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
@@ -127,14 +174,28 @@ def run_batch(
     jobs: int = 1,
     progress: bool = True,
     hidden_visibility: str = "after_published",
-) -> str:
-    """Grade every submission of ``roster`` into ``out``; return a one-line summary."""
+    shard: Shard = WHOLE_ROSTER,
+    resume: bool = False,
+) -> BatchRun:
+    """Grade every submission of ``roster`` in ``shard`` into ``out``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    submissions = students(roster)
+    from grader.gradebook import Manifest
+    from grader.roster import unfetched
+
     chosen = assignments or course.assignments()
+    course_digest = course_hash(course)
     out.mkdir(parents=True, exist_ok=True)
-    grades: list[StudentGrade] = []
+    missing = {name: reason for name, reason in unfetched(roster).items() if shard.holds(name)}
+    grades = [StudentGrade(name, None, reason) for name, reason in missing.items()]
+    prints = {
+        s: fingerprint(s, course_digest=course_digest, course=course, assignments=chosen, options=options)
+        for s in students(roster)
+        if shard.holds(s.name) and s.name not in missing
+    }
+    kept = {s: earlier_grade(out / "students" / s.name, p) for s, p in prints.items()} if resume else {}
+    grades += [g for g in kept.values() if g is not None]
+    submissions = [s for s in prints if kept.get(s) is None]
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
     with Progress(*columns, disable=not progress, transient=False) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
         task = bar.add_task("", total=len(submissions))
@@ -145,11 +206,14 @@ def run_batch(
         for future in as_completed(futures):
             name = futures[future].name
             try:
-                grades.append(future.result())
+                grade = future.result()
             except Exception as error:  # a bug of ours must not stop the roster
-                grades.append(StudentGrade(name, None, f"{type(error).__name__}: {error}"))
+                grade = StudentGrade(name, None, f"{type(error).__name__}: {error}")
+            if grade.report is not None:
+                prints[futures[future]].write(out / "students" / name)
+            grades.append(grade)
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
     (out / "summary.md").write_text(summary_markdown(grades))
-    graded = sum(g.status == "ok" for g in grades)
-    return f"dlgrade batch: {graded} of {len(grades)} submissions fully graded; gradebook {out / 'gradebook.csv'}"
+    Manifest.of(grades, shard=shard, course=course_digest, assignments=chosen, seed=options.seed, sandbox=isolation(options)).write(out)
+    return BatchRun(grades, resumed=sum(g is not None for g in kept.values()), gradebook=out / "gradebook.csv")
