@@ -2,7 +2,9 @@
 
 1. **Stage.** Only the student files the course knows (``Course.student_files``: the ``.py`` and
    ``.ipynb`` files of ``assignments/<a>/`` that are not tests) are copied from the submission,
-   as regular files (never through a symbolic link), into a fresh folder. Nothing else from the
+   as regular files (never through a symbolic link), into a fresh folder. They are looked for in
+   ``<a>/`` (under the submission or its ``assignments/``), else at its top level: a flat upload
+   (``Course.flat_files``). Nothing else from the
    submission is ever seen again: no ``conftest.py``, ``pytest.ini``, ``pyproject.toml``,
    ``sitecustomize.py`` or test file.
 2. **Run.** Each assignment's public and hidden tests run in a pytest subprocess under the grade
@@ -72,13 +74,15 @@ def stage(course: Course, submission: Path, assignments: list[str] | None, desti
     inner = submission / "assignments"
     root = inner if inner.is_dir() and not inner.is_symlink() else submission
     chosen = assignments or known
+    flat = course.flat_files(root, chosen)
     for assignment in chosen:
         names = course.student_files(assignment)
         source = root / assignment
-        if source.is_symlink() or not source.is_dir():
-            continue
-        skipped = copy_regular_files(source, destination / "assignments" / assignment, names=names)
-        notes += [f"{assignment}/{n} was not graded: it is not a regular file (a link?)" for n in skipped]
+        if source.is_dir() and not source.is_symlink():
+            skipped = copy_regular_files(source, destination / "assignments" / assignment, names=names)
+            notes += [f"{assignment}/{n} was not graded: it is not a regular file (a link?)" for n in skipped]
+        elif assignment in flat:
+            copy_regular_files(root, destination / "assignments" / assignment, names=flat[assignment])
     return chosen, notes
 
 
