@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope_parser.add_argument("--out", type=Path, required=True, help="the zip file to write")
     gradescope_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
     gradescope_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
+    gradescope_parser.add_argument("--budget", type=float, default=540.0, help="seconds for a whole run, under Gradescope's timeout (default 540 of its 600)")
+    gradescope_parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default 60)")
+    gradescope_parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="Gradescope visibility of hidden tests (default after_published)")
 
     release_parser = commands.add_parser("release", help="write the student stubs from the reference")
     release_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
@@ -168,9 +171,11 @@ def _roster(args: argparse.Namespace) -> int:
 
 
 def _package(args: argparse.Namespace) -> int:
+    from grader.gradescope import Settings
     from grader.package import gradescope_bundle
 
-    path = gradescope_bundle(Course(args.course.resolve()), args.out, assignments=args.assignment)
+    settings = Settings(tuple(args.assignment or ()), budget=args.budget, timeout=args.timeout, hidden_visibility=args.hidden_visibility)
+    path = gradescope_bundle(Course(args.course.resolve()), args.out, assignments=args.assignment, settings=settings)
     print(f"dlgrade package gradescope: {path} (upload it as the autograder of a Gradescope programming assignment)")
     return EXIT_OK
 
