@@ -28,10 +28,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.grading import GradingError, Options, grade
 from grader.report import FORMATS, VISIBILITIES, render
+
+if TYPE_CHECKING:
+    from grader.batch import StudentGrade
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -141,7 +145,7 @@ def _batch(args: argparse.Namespace) -> int:
     return _roster_status(run.grades)
 
 
-def _roster_status(grades: list) -> int:
+def _roster_status(grades: list[StudentGrade]) -> int:
     """0 when every student was fully graded; else 3, naming those who were not."""
     missed = sorted((g for g in grades if g.status != "ok"), key=lambda g: g.name)
     for grade in missed:

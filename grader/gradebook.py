@@ -14,10 +14,14 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course import CourseError
 from grader.report import from_json
 from grader.shards import WHOLE_ROSTER, Shard
+
+if TYPE_CHECKING:
+    from grader.batch import StudentGrade
 
 MANIFEST = "shard.json"
 
@@ -39,13 +43,10 @@ class Manifest:
     errors: dict[str, str] = field(default_factory=dict)  # student -> why there is no report
 
     @classmethod
-    def of(cls, grades: list, *, shard: Shard, course: str, assignments: list[str], seed: int, sandbox: str) -> Manifest:
-        """The manifest of ``grades`` (``grader.batch.StudentGrade``)."""
-        return cls(
-            str(shard), course, tuple(assignments), seed, sandbox,
-            tuple(sorted(g.name for g in grades)),
-            {g.name: g.error for g in sorted(grades, key=lambda g: g.name) if g.report is None},
-        )  # fmt: skip
+    def of(cls, grades: list[StudentGrade], *, shard: Shard, course: str, assignments: list[str], seed: int, sandbox: str) -> Manifest:
+        ordered = sorted(grades, key=lambda g: g.name)
+        errors = {g.name: g.error for g in ordered if g.report is None}
+        return cls(str(shard), course, tuple(assignments), seed, sandbox, tuple(g.name for g in ordered), errors)
 
     def write(self, folder: Path) -> None:
         (folder / MANIFEST).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -92,7 +93,7 @@ def check_shards(manifests: dict[Path, Manifest]) -> None:
                 raise MergeError(f"{folder} holds {student}, who belongs to another shard than {manifest.shard}")
 
 
-def merge(folders: list[Path], out: Path) -> list:
+def merge(folders: list[Path], out: Path) -> list[StudentGrade]:
     """Merge the shard folders' gradebooks into ``out``; return the roster's grades."""
     from grader.batch import StudentGrade, gradebook_csv, summary_markdown
 
@@ -105,7 +106,7 @@ def merge(folders: list[Path], out: Path) -> list:
         raise MergeError(f"--out {out} is one of the shards: merge into a new folder")
     manifests = {folder: Manifest.read(folder) for folder in folders}
     check_shards(manifests)
-    grades = []
+    grades: list[StudentGrade] = []
     for folder, manifest in manifests.items():
         for student in manifest.students:
             source = folder / "students" / student

@@ -161,7 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         autograder = Autograder(args.root)
     except (OSError, ValueError, TypeError, KeyError, CourseError) as error:
-        print(f"dlgrade: {args.root / 'source' / SETTINGS_FILE} cannot be read: {error}", file=sys.stderr)
+        message = f"{args.root / 'source' / SETTINGS_FILE} cannot be read: {error}"
+        print(f"dlgrade: {message}", file=sys.stderr)
+        if not args.check:  # Gradescope shows nothing without a results.json
+            results = args.root / "results" / "results.json"
+            results.parent.mkdir(parents=True, exist_ok=True)
+            results.write_text(json.dumps({"score": 0, "output": f"The autograder is misconfigured, tell your instructor: {message}", "tests": []}) + "\n")
         return 2
     if args.check:
         problems = autograder.check()

@@ -119,3 +119,23 @@ def test_a_run_over_budget_still_writes_what_it_graded(course, tmp_path):
     assert results["score"] == 0
     assert "t2_notebook: 0 / 0 points; could not be graded: the autograder's time budget (12 s) was spent" in results["output"]
     assert results["execution_time"] < 12 + 10
+
+
+@pytest.mark.skipif(not os.environ.get("DLGRADE_COURSE_TESTS"), reason="a minute on two cores: set DLGRADE_COURSE_TESTS=1")
+def test_the_real_course_flat_upload_of_correct_a5_files_gets_full_marks(tmp_path):
+    from tests.planted import Variant, build_submission
+
+    a5 = "a5_regularization"
+    bundle = tmp_path / "autograder.zip"
+    built = dlgrade("package", "gradescope", "--assignment", a5, "--out", bundle)
+    assert built.returncode == 0, built.stderr
+    root = unpack(bundle, tmp_path / "autograder")
+    assert not list((root / "source" / "course" / "assignments").glob("a[!5]*"))  # the a5 bundle holds a5 alone
+    nested = build_submission(a5, Variant("reference"), tmp_path / "nested") / "assignments" / a5
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for file in nested.iterdir():
+        shutil.copy(file, flat / file.name)
+    results = run_autograder(root, flat)
+    possible = sum(t["max_score"] for t in results["tests"])
+    assert possible > 0 and results["score"] == possible, results["output"]
