@@ -132,9 +132,17 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
         return AssignmentGrade(assignment, (), f"pytest ended with exit status {status} and no results:\n{tail}")
     document = json.loads(results.read_text())
     tests = tuple(
-        TestResult(**{**t, "message": normalize(t["message"])}) for t in document["tests"] if t["assignment"] == assignment
+        TestResult(**{**t, "message": _course_relative(normalize(t["message"]), course, scratch)}) for t in document["tests"] if t["assignment"] == assignment
     )
     return AssignmentGrade(assignment, tests)
+
+
+def _course_relative(message: str, course: Course, scratch: Path) -> str:
+    """``message`` naming the course's files from its root (pytest names them from the run's
+    folder): a grade does not depend on where the course lies."""
+    for prefix in (f"{course.root}/", f"{os.path.relpath(course.root, scratch)}/"):
+        message = message.replace(prefix, "")
+    return message
 
 
 def grade(

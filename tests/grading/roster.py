@@ -16,7 +16,10 @@ in 2/3, alice and bob in 3/3.
 
 from __future__ import annotations
 
+import json
+import site
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -61,3 +64,34 @@ def write_roster(course: Path, root: Path) -> Path:
     (root / "roster.csv").write_text("\n".join(rows) + "\n")
     return root / "roster.csv"
 
+
+
+def without_timing(value):
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if k not in ("execution_time", "duration")}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
+
+
+def assert_same_gradebook(merged: Path, whole: Path) -> None:
+    """``merged`` holds what ``whole`` (one batch over the roster) holds, timings aside."""
+    assert (merged / "gradebook.csv").read_text() == (whole / "gradebook.csv").read_text()
+    assert (merged / "summary.md").read_text() == (whole / "summary.md").read_text()
+    students = sorted(p.name for p in (whole / "students").iterdir())
+    assert students == sorted(p.name for p in (merged / "students").iterdir()) == ["alice", "bob", "dave", "erin", "heidi"]
+    for student in students:
+        for name in ("results.json", "gradescope.json"):
+            ours, theirs = (json.loads((folder / "students" / student / name).read_text()) for folder in (merged, whole))
+            assert without_timing(ours) == without_timing(theirs), (student, name)
+        assert (merged / "students" / student / "feedback.md").read_text() == (whole / "students" / student / "feedback.md").read_text()
+
+
+def environment_in(folder: Path) -> Path:
+    """A venv at ``folder/.venv`` with this environment's packages (a ``.pth`` file adds them), as
+    a deployment's cached environment lies in its checkout."""
+    venv = folder / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
+    [packages] = (venv / "lib").glob("python3*/site-packages")
+    (packages / "this-environment.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in site.getsitepackages()))
+    return venv
