@@ -68,10 +68,6 @@ class BatchRun:
     resumed: int
     gradebook: Path
 
-    @property
-    def complete(self) -> bool:
-        return all(g.status == "ok" for g in self.grades)
-
     def summary(self) -> str:
         graded = sum(g.status == "ok" for g in self.grades)
         kept = f" ({self.resumed} unchanged since the last run, not graded again)" if self.resumed else ""

@@ -4,9 +4,8 @@
    ``.ipynb`` files of ``assignments/<a>/`` that are not tests) are copied from the submission,
    as regular files (never through a symbolic link), into a fresh folder. They are looked for in
    ``<a>/`` (under the submission or its ``assignments/``), else at its top level: a flat upload
-   (``Course.flat_files``). Nothing else from the
-   submission is ever seen again: no ``conftest.py``, ``pytest.ini``, ``pyproject.toml``,
-   ``sitecustomize.py`` or test file.
+   (``Course.flat_files``). Nothing else from the submission is ever seen again: no
+   ``conftest.py``, ``pytest.ini``, ``pyproject.toml``, ``sitecustomize.py`` or test file.
 2. **Run.** Each assignment's public and hidden tests run in a pytest subprocess under the grade
    profile (``--profile grade``: derandomized, seed 0, per-test timeout, student code in a
    sandboxed worker), with the course's ini file, the course as ``rootdir``, no cache, and an
