@@ -14,7 +14,6 @@ import numpy as np
 
 from grader.course import PROJECT_ROOT, Course
 from grader.gradcheck import check_layer_gradient
-from grader.course import PROJECT_ROOT, Course
 from grader.loader import load_module_from_path
 from grader.remote import Worker
 

@@ -10,9 +10,13 @@ progress bar. Written to ``OUT``:
   (``grader.formats``; by default ``gradescope.json`` and ``feedback.md``);
 * ``summary.md`` and ``summary.html``: the score distribution (count, mean, median, min, max, a
   histogram) and the tests the fewest students pass, with the plots ``scores.png`` and
-  ``pass-rates.png`` (``grader.plots``).
+  ``pass-rates.png`` (``grader.plots``);
+* ``shard.json``: what ``gradebook merge`` checks (``grader.gradebook.Manifest``).
 
-Grades are a function of the submission alone: re-running gives the same gradebook.
+Grades are a function of the submission alone: re-running gives the same gradebook. With a
+``shard`` only the students of that shard are graded (``grader.shards``); with ``resume`` a
+student whose results exist and whose fingerprint is unchanged (``grader.fingerprint``: the
+submission's and the course's content, the assignments, seed and isolation) keeps them.
 """
 
 from __future__ import annotations
@@ -29,9 +33,12 @@ from pathlib import Path
 
 from grader import plots
 from grader.course import Course
+from grader.fingerprint import FILE_NAME as FINGERPRINT_FILE
+from grader.fingerprint import Fingerprint, course_hash, submission_hash
 from grader.formats import FORMATS, html, render
 from grader.grading import Options, expected_level
 from grader.results import Report, from_json
+from grader.shards import WHOLE_ROSTER, Shard
 
 BINS = 10  # histogram bars of 10 percentage points
 DEFAULT_FORMATS = ("gradescope", "markdown")
@@ -59,12 +66,42 @@ def students(roster: Path) -> list[Path]:
     return sorted(p for p in roster.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
+@dataclass(frozen=True)
+class BatchRun:
+    """A graded roster (or shard): every student's grade, and how many kept earlier results."""
+
+    grades: list[StudentGrade]
+    resumed: int
+    gradebook: Path
+
+    def summary(self) -> str:
+        graded = sum(g.status == "ok" for g in self.grades)
+        kept = f" ({self.resumed} unchanged since the last run, not graded again)" if self.resumed else ""
+        return f"dlgrade batch: {graded} of {len(self.grades)} submissions fully graded{kept}; gradebook {self.gradebook}"
+
+
+def fingerprint(submission: Path, *, course_digest: str, course: Course, assignments: list[str], options: Options) -> Fingerprint:
+    return Fingerprint(course_digest, submission_hash(course, submission, assignments), tuple(assignments), options.seed, expected_level(options))
+
+
+def earlier_grade(folder: Path, current: Fingerprint) -> StudentGrade | None:
+    """The stored grade of ``folder``, when it is complete and was graded from ``current``."""
+    if not current.known or Fingerprint.read(folder) != current:
+        return None
+    try:
+        grade = StudentGrade(folder.name, from_json((folder / "results.json").read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return grade if grade.status == "ok" else None
+
+
 def grade_one(
     submission: Path, out: Path, *, course: Course, assignments: list[str] | None, options: Options, hidden_visibility: str, formats: tuple[str, ...]
 ) -> StudentGrade:
     """Grade one submission in a subprocess and write its files under ``out/students/<name>/``."""
     folder = out / "students" / submission.name
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / FINGERPRINT_FILE).unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as private:
         grade = _grade_in_subprocess(submission, Path(private) / "results.json", course=course, assignments=assignments, options=options)
     if grade.report is not None:
@@ -139,6 +176,17 @@ def summary_markdown(grades: list[StudentGrade], sandbox: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_summary(out: Path, grades: list[StudentGrade], sandbox: str) -> None:
+    """``summary.md``, ``summary.html`` and their plots (``scores.png``, ``pass-rates.png``)."""
+    summary = summary_markdown(grades, sandbox)
+    (out / "summary.md").write_text(summary)
+    (out / "summary.html").write_text(html.page("Batch summary", summary))
+    reports = [g.report for g in grades if g.report is not None]
+    if reports:
+        plots.score_histogram([100 * r.earned / r.possible for r in reports if r.possible], out / "scores.png", bins=BINS)
+        plots.pass_rate_chart(reports, out / "pass-rates.png")
+
+
 def run_batch(
     roster: Path,
     out: Path,
@@ -150,14 +198,28 @@ def run_batch(
     progress: bool = True,
     hidden_visibility: str = "after_published",
     formats: tuple[str, ...] = DEFAULT_FORMATS,
-) -> str:
-    """Grade every submission of ``roster`` into ``out``; return a one-line summary."""
+    shard: Shard = WHOLE_ROSTER,
+    resume: bool = False,
+) -> BatchRun:
+    """Grade every submission of ``roster`` in ``shard`` into ``out``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    submissions = students(roster)
+    from grader.gradebook import Manifest
+    from grader.roster import unfetched
+
     chosen = assignments or course.assignments()
+    course_digest = course_hash(course)
     out.mkdir(parents=True, exist_ok=True)
-    grades: list[StudentGrade] = []
+    missing = {name: reason for name, reason in unfetched(roster).items() if shard.holds(name)}
+    grades = [StudentGrade(name, None, reason) for name, reason in missing.items()]
+    prints = {
+        s: fingerprint(s, course_digest=course_digest, course=course, assignments=chosen, options=options)
+        for s in students(roster)
+        if shard.holds(s.name) and s.name not in missing
+    }
+    kept = {s: earlier_grade(out / "students" / s.name, p) for s, p in prints.items()} if resume else {}
+    grades += [g for g in kept.values() if g is not None]
+    submissions = [s for s in prints if kept.get(s) is None]
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
     with Progress(*columns, disable=not progress, transient=False) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
         task = bar.add_task("", total=len(submissions))
@@ -168,17 +230,14 @@ def run_batch(
         for future in as_completed(futures):
             name = futures[future].name
             try:
-                grades.append(future.result())
+                grade = future.result()
             except Exception as error:  # a bug of ours must not stop the roster
-                grades.append(StudentGrade(name, None, f"{type(error).__name__}: {error}"))
+                grade = StudentGrade(name, None, f"{type(error).__name__}: {error}")
+            if grade.report is not None:
+                prints[futures[future]].write(out / "students" / name)
+            grades.append(grade)
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
-    summary = summary_markdown(grades, expected_level(options))
-    (out / "summary.md").write_text(summary)
-    (out / "summary.html").write_text(html.page("Batch summary", summary))
-    reports = [g.report for g in grades if g.report is not None]
-    if reports:
-        plots.score_histogram([100 * r.earned / r.possible for r in reports if r.possible], out / "scores.png", bins=BINS)
-        plots.pass_rate_chart(reports, out / "pass-rates.png")
-    graded = sum(g.status == "ok" for g in grades)
-    return f"dlgrade batch: {graded} of {len(grades)} submissions fully graded; gradebook {out / 'gradebook.csv'}"
+    write_summary(out, grades, expected_level(options))
+    Manifest.of(grades, shard=shard, course=course_digest, assignments=chosen, seed=options.seed, sandbox=expected_level(options)).write(out)
+    return BatchRun(grades, resumed=sum(g is not None for g in kept.values()), gradebook=out / "gradebook.csv")

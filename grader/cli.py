@@ -1,11 +1,21 @@
-"""The ``dlgrade`` command (also ``python -m grader``): grade, batch, release.
+"""The ``dlgrade`` command (also ``python -m grader``): grade, batch, gradebook merge, roster fetch, package, release.
 
 ``grade SUBMISSION [--assignment NAME ...] [--format gradescope|json|junit|markdown] [--out FILE]``
     Grade one submission with the course's own tests (``grader.grading``) and write the result.
     Exit status 0 whenever grading finished, whatever the score; 2 when the grader could not run
     (a bad argument, or an assignment it could not grade), with a message on stderr.
-``batch ROSTER_DIR --out DIR [--jobs N] [--format NAME ...]``
-    Grade every subfolder of ROSTER_DIR (``grader.batch``).
+``batch ROSTER_DIR --out DIR [--jobs N] [--format NAME ...] [--shard K/N] [--resume]``
+    Grade every subfolder of ROSTER_DIR (``grader.batch``), or only shard K of N
+    (``grader.shards``); ``--resume`` keeps the results of students whose submission and course
+    are unchanged. Exit status 0 when every submission was graded, 3 when any could not be (the
+    gradebook is still written and says why per student), 2 when the grader could not run.
+``gradebook merge SHARD_DIR... --out DIR``
+    Merge the outputs of all shards of one roster into one gradebook (``grader.gradebook``);
+    exit 2, saying why, for overlapping, missing or inconsistent shards; 3 as ``batch``.
+``roster fetch ROSTER.csv --into DIR [--shard K/N]``
+    Clone each student's repository at its commit (``grader.roster``); 3 when any could not be.
+``package gradescope --out autograder.zip [--assignment NAME ...]``
+    Build Gradescope's autograder bundle for the course (``grader.package``).
 ``release [--check]``
     Write the student stubs from the reference's solution regions (``grader.release``); with
     ``--check``, write nothing and exit 1 when a committed stub differs.
@@ -22,6 +32,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.batch import DEFAULT_FORMATS
 from grader.course import PROJECT_ROOT, Course, CourseError
@@ -30,7 +41,10 @@ from grader.grading import GradingError, Options, grade
 from grader.sandbox import NOT_ROOT, UNAVAILABLE, probe
 from grader.settings import DEFAULT_TIMEOUT
 
-EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
+if TYPE_CHECKING:
+    from grader.batch import StudentGrade
+
+EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
@@ -59,7 +73,32 @@ def build_parser() -> argparse.ArgumentParser:
     batch_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
     batch_parser.add_argument("--format", action="append", choices=FORMATS, dest="formats", help=f"a file per student in this format besides results.json (repeatable; default {' and '.join(DEFAULT_FORMATS)})")
     batch_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    batch_parser.add_argument("--shard", default="1/1", metavar="K/N", help="grade only shard K of N of the roster (default 1/1: everyone)")
+    batch_parser.add_argument("--resume", action="store_true", help="keep the results of students whose submission and course are unchanged")
     _add_grading_options(batch_parser)
+
+    gradebook_parser = commands.add_parser("gradebook", help="merge the gradebooks of a roster's shards")
+    gradebook_commands = gradebook_parser.add_subparsers(dest="action", required=True)
+    merge_parser = gradebook_commands.add_parser("merge", help="merge all shards' batch outputs into one gradebook")
+    merge_parser.add_argument("shards", type=Path, nargs="+", metavar="SHARD_DIR")
+    merge_parser.add_argument("--out", type=Path, required=True, help="folder for the merged gradebook")
+
+    roster_parser = commands.add_parser("roster", help="fetch the students' repositories listed in a roster file")
+    roster_commands = roster_parser.add_subparsers(dest="action", required=True)
+    fetch_parser = roster_commands.add_parser("fetch", help="clone each repository at its commit into DIR/<student>/")
+    fetch_parser.add_argument("roster", type=Path, metavar="ROSTER.csv")
+    fetch_parser.add_argument("--into", type=Path, required=True, help="the roster folder to fill")
+    fetch_parser.add_argument("--shard", default="1/1", metavar="K/N", help="fetch only shard K of N (default 1/1)")
+
+    package_parser = commands.add_parser("package", help="build a deployment bundle")
+    package_commands = package_parser.add_subparsers(dest="action", required=True)
+    gradescope_parser = package_commands.add_parser("gradescope", help="Gradescope's autograder.zip")
+    gradescope_parser.add_argument("--out", type=Path, required=True, help="the zip file to write")
+    gradescope_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
+    gradescope_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
+    gradescope_parser.add_argument("--budget", type=float, default=540.0, help="seconds for a whole run, under Gradescope's timeout (default 540 of its 600)")
+    gradescope_parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default 60)")
+    gradescope_parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="Gradescope visibility of hidden tests (default after_published)")
 
     release_parser = commands.add_parser("release", help="write the student stubs from the reference")
     release_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
@@ -95,12 +134,14 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from grader.batch import run_batch
+    from grader.shards import Shard
 
+    shard = Shard.parse(args.shard)
     if args.jobs < 1:
         raise GradingError(f"jobs={args.jobs!r}: give at least 1")
     if not args.roster.is_dir():
         raise GradingError(f"roster {str(args.roster)!r} is not a folder")
-    summary = run_batch(
+    run = run_batch(
         args.roster,
         args.out,
         course=Course(args.course.resolve()),
@@ -110,8 +151,49 @@ def _batch(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         hidden_visibility=args.hidden_visibility,
         formats=tuple(args.formats or DEFAULT_FORMATS),
+        shard=shard,
+        resume=args.resume,
     )
-    print(summary)
+    print(run.summary())
+    return _roster_status(run.grades)
+
+
+def _roster_status(grades: list[StudentGrade]) -> int:
+    """0 when every student was fully graded; else 3, naming those who were not."""
+    missed = sorted((g for g in grades if g.status != "ok"), key=lambda g: g.name)
+    for student in missed:
+        print(f"dlgrade: {student.name}: {student.status}", file=sys.stderr)
+    return EXIT_INCOMPLETE if missed else EXIT_OK
+
+
+def _gradebook(args: argparse.Namespace) -> int:
+    from grader.gradebook import merge
+
+    grades = merge(args.shards, args.out)
+    graded = sum(g.status == "ok" for g in grades)
+    print(f"dlgrade gradebook merge: {len(args.shards)} shards, {graded} of {len(grades)} submissions fully graded; gradebook {args.out / 'gradebook.csv'}")
+    return _roster_status(grades)
+
+
+def _roster(args: argparse.Namespace) -> int:
+    from grader.roster import fetch
+    from grader.shards import Shard
+
+    shard = Shard.parse(args.shard)
+    fetched, failed = fetch(args.roster, args.into, shard)
+    print(f"dlgrade roster fetch: {fetched} repositories of shard {shard} in {args.into}")
+    for student, reason in sorted(failed.items()):
+        print(f"dlgrade: {student}: {reason}", file=sys.stderr)
+    return EXIT_INCOMPLETE if failed else EXIT_OK
+
+
+def _package(args: argparse.Namespace) -> int:
+    from grader.gradescope import Settings
+    from grader.package import gradescope_bundle
+
+    settings = Settings(tuple(args.assignment or ()), budget=args.budget, timeout=args.timeout, hidden_visibility=args.hidden_visibility)
+    path = gradescope_bundle(Course(args.course.resolve()), args.out, assignments=args.assignment, settings=settings)
+    print(f"dlgrade package gradescope: {path} (upload it as the autograder of a Gradescope programming assignment)")
     return EXIT_OK
 
 
@@ -153,7 +235,7 @@ def _release(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"grade": _grade, "batch": _batch, "release": _release}
+    handlers = {"grade": _grade, "batch": _batch, "gradebook": _gradebook, "roster": _roster, "package": _package, "release": _release}
     try:
         return handlers[args.command](args)
     except CourseError as error:  # GradingError included

@@ -135,6 +135,21 @@ class Course:
             if p.is_file() and p.name not in students and not _is_test_file(p) and p.name not in _TEST_FILE_NAMES
         )
 
+    def flat_files(self, folder: Path, assignments: list[str]) -> dict[str, list[str]]:
+        """A flat upload (the student files at the top level of ``folder``, as a drag-and-drop
+        upload to Gradescope gives them): assignment -> its files found there. A file name that
+        belongs to several of ``assignments`` is given to none (the folder layout then decides)."""
+        owners: dict[str, list[str]] = {}
+        for assignment in assignments:
+            for name in self.student_files(assignment):
+                owners.setdefault(name, []).append(assignment)
+        found: dict[str, list[str]] = {}
+        for name, owner in sorted(owners.items()):
+            path = folder / name
+            if len(owner) == 1 and path.is_file() and not path.is_symlink():
+                found.setdefault(owner[0], []).append(name)
+        return found
+
     def ini_file(self, scratch: Path) -> Path:
         """The course's pytest configuration (its pyproject.toml or pytest.ini), else an empty one."""
         pyproject = self.root / "pyproject.toml"

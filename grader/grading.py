@@ -2,9 +2,10 @@
 
 1. **Stage.** Only the student files the course knows (``Course.student_files``: the ``.py`` and
    ``.ipynb`` files of ``assignments/<a>/`` that are not tests) are copied from the submission,
-   as regular files (never through a symbolic link), into a fresh folder. Nothing else from the
-   submission is ever seen again: no ``conftest.py``, ``pytest.ini``, ``pyproject.toml``,
-   ``sitecustomize.py`` or test file.
+   as regular files (never through a symbolic link), into a fresh folder. They are looked for in
+   ``<a>/`` (under the submission or its ``assignments/``), else at its top level: a flat upload
+   (``Course.flat_files``). Nothing else from the submission is ever seen again: no
+   ``conftest.py``, ``pytest.ini``, ``pyproject.toml``, ``sitecustomize.py`` or test file.
 2. **Run.** Each assignment's public and hidden tests run in a pytest subprocess under the grade
    profile (``--dlgrade-profile grade``: derandomized, seed 0, per-test timeout, student code in a
    sandboxed worker), with the course's ini file, the course as ``rootdir``, no cache, and an
@@ -78,13 +79,15 @@ def stage(course: Course, submission: Path, assignments: list[str] | None, desti
         raise GradingError(f"submission {str(submission)!r} is neither a folder nor a file")
     root = Course.submitted_assignments(submission)
     chosen = assignments or known
+    flat = course.flat_files(root, chosen)
     for assignment in chosen:
         names = course.student_files(assignment)
         source = root / assignment
-        if source.is_symlink() or not source.is_dir():
-            continue
-        skipped = copy_regular_files(source, destination / "assignments" / assignment, names=names)
-        notes += [f"{assignment}/{n} was not graded: it is not a regular file (a link?)" for n in skipped]
+        if source.is_dir() and not source.is_symlink():
+            skipped = copy_regular_files(source, destination / "assignments" / assignment, names=names)
+            notes += [f"{assignment}/{n} was not graded: it is not a regular file (a link?)" for n in skipped]
+        elif assignment in flat:
+            copy_regular_files(root, destination / "assignments" / assignment, names=flat[assignment])
     return chosen, notes
 
 
@@ -144,14 +147,19 @@ def _run_pytest(course: Course, assignment: str, whose: list[str], options: Opti
     run = from_json(results.read_text())
     if run.sandbox != expected_level(options):
         return f"graded at sandbox level {run.sandbox} instead of {expected_level(options)}"
-    return run
+
+    def reproducible(message: str) -> str:
+        return _course_relative(normalize(message), course, scratch)
+
+    graded = tuple(replace(a, tests=tuple(replace(t, message=reproducible(t.message)) for t in a.tests)) for a in run.assignments)
+    return replace(run, assignments=graded, notes=tuple(reproducible(n) for n in run.notes))
 
 
 def _grade_of(run: Report | str, assignment: str, submission: str | None = None) -> AssignmentGrade:
     """``assignment``'s grade in a run (of one planned ``submission``), or the run's error."""
     if isinstance(run, str):
         return AssignmentGrade(assignment, (), run)
-    tests = tuple(replace(t, message=normalize(t.message)) for t in run.assignment(assignment).tests if t.submission == submission)
+    tests = tuple(t for t in run.assignment(assignment).tests if t.submission == submission)
     return AssignmentGrade(assignment, tests)
 
 
@@ -159,7 +167,7 @@ def run_assignment(course: Course, assignment: str, staged: Path, options: Optio
     """Run one assignment's tests on the staged submission: the verdicts, or why there are none,
     and the notes for the student (notebook lines that were skipped)."""
     run = _run_pytest(course, assignment, ["--dlgrade-submission", str(staged)], options, scratch, timeout=options.assignment_timeout)
-    notes = () if isinstance(run, str) else tuple(normalize(n) for n in run.notes)
+    notes = () if isinstance(run, str) else run.notes
     return _grade_of(run, assignment), notes
 
 
@@ -209,6 +217,14 @@ def grade_assignment_many(
         timeout = options.assignment_timeout * len(requests)
         run = _run_pytest(course, assignment, ["--dlgrade-plan", str(scratch / "plan.json")], options, scratch, timeout=timeout)
         return [_grade_of(run, assignment, p.key) for p in planned]
+
+
+def _course_relative(message: str, course: Course, scratch: Path) -> str:
+    """``message`` naming the course's files from its root (pytest names them from the run's
+    folder): a grade does not depend on where the course lies."""
+    for prefix in (f"{course.root}/", f"{os.path.relpath(course.root, scratch)}/"):
+        message = message.replace(prefix, "")
+    return message
 
 
 def grade(

@@ -193,9 +193,9 @@ class CodeLoader:
     def _worker_path(self, path: Path) -> Path:
         """Where the worker finds ``path``: its own copy. Static checks read ``path`` itself, the
         judge's copy, which the worker cannot change."""
-        for judged, copy in self.copies.items():
+        for judged, theirs in self.copies.items():
             if path.is_relative_to(judged):
-                return copy / path.relative_to(judged)
+                return theirs / path.relative_to(judged)
         return path
 
     def _shown(self, path: Path) -> str:

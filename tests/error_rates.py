@@ -19,7 +19,6 @@ import importlib
 import io
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 

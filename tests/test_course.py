@@ -1,6 +1,5 @@
 """The course's conventions: where a file belongs, hidden tests, oracles, submission layouts."""
 
-from pathlib import Path
 
 from grader.course import Course
 

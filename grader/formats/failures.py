@@ -31,7 +31,7 @@ def failure_summary(message: str) -> str:
 
 
 _PROCESS_HINTS = [  # (a pattern of the failure message, the hint): what went wrong around the code
-    ("is missing", "The file was not in the submission: submit it under its original name."),
+    ("is missing", "The file was not found in the submission: upload it under its original name, at the top level or in a folder named after its assignment."),
     ("could not be loaded", "The file did not load: run it on your machine and fix the error shown (a syntax error, a failing import, code at the top level)."),
     ("did not finish within|Timeout", "Your code ran out of time: look for a loop that never ends, or a Python loop over array entries that numpy could do at once."),
     ("ended unexpectedly", "Your code stopped the Python process (sys.exit, os._exit, a crash, or a resource limit such as memory or output size): never exit from library code, and print little."),

@@ -37,3 +37,22 @@ def reachable_levels() -> list:
 @pytest.fixture(scope="session")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="session")
+def roster_csv(course: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six students' repositories and the roster file naming them (``tests/grading/roster.py``)."""
+    from tests.grading.roster import write_roster
+
+    return write_roster(course, tmp_path_factory.mktemp("roster"))
+
+
+@pytest.fixture(scope="session")
+def whole_roster(course: Path, roster_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``batch`` over the whole roster, fetched at the deadline: the output folder."""
+    folder = tmp_path_factory.mktemp("whole")
+    fetched = dlgrade("roster", "fetch", roster_csv, "--into", folder / "roster")
+    assert fetched.returncode == 3, fetched.stderr  # judy's repository does not exist
+    graded = dlgrade("batch", folder / "roster", "--out", folder / "out", "--course", course, "--jobs", "2", "--no-progress", *FAST)
+    assert graded.returncode == 3, graded.stderr  # judy could not be graded
+    return folder / "out"

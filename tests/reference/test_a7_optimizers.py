@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import inspect
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -14,7 +14,6 @@ per input element, so it is compared at ``rtol = 1e-12, atol = 1e-15``.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import numpy as np
 import pytest

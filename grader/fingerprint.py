@@ -1,0 +1,83 @@
+"""What a grade depends on, as content hashes: the course, the submission as graded, the options.
+
+``batch --resume`` keeps a student's earlier results only when the fingerprint stored beside
+them equals the fingerprint of this run; ``gradebook merge`` refuses shards graded against
+different courses, seeds or isolation levels.
+
+* the course: every file of ``assignments/`` and ``reference/`` and its pytest configuration
+  (bytecode caches and hidden files aside);
+* the submission: the files grading takes from it (``grader.grading.stage``), so a change to a
+  file the grader never reads does not cost a re-grade;
+* the options: the assignments graded, the seed and the isolation level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from grader.course import Course, CourseError
+
+FILE_NAME = "fingerprint.json"
+
+
+def tree_hash(root: Path, folders: list[str]) -> str:
+    """SHA-256 over the relative path and bytes of every regular file under ``root/<folder>``."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        base = root / folder
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink()) if base.is_dir() else []
+        for path in files:
+            relative = path.relative_to(root)
+            if any(part.startswith(".") or part == "__pycache__" for part in relative.parts) or path.suffix == ".pyc":
+                continue
+            digest.update(f"{relative.as_posix()}\0{path.stat().st_size}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def course_hash(course: Course) -> str:
+    return tree_hash(course.root, ["assignments", "reference", "pyproject.toml", "pytest.ini"])
+
+
+def submission_hash(course: Course, submission: Path, assignments: list[str] | None) -> str | None:
+    """The hash of the files grading takes from ``submission``; None when it cannot be staged."""
+    from grader.grading import stage
+
+    with tempfile.TemporaryDirectory(prefix="dlgrade-fingerprint-") as scratch:
+        staged = Path(scratch)
+        try:
+            stage(course, submission.resolve(), assignments, staged)
+        except (CourseError, OSError):
+            return None
+        return tree_hash(staged, ["assignments"])
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What one student's stored results were graded from."""
+
+    course: str
+    submission: str | None
+    assignments: tuple[str, ...]
+    seed: int
+    sandbox: str
+
+    def write(self, folder: Path) -> None:
+        (folder / FILE_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, folder: Path) -> Fingerprint | None:
+        try:
+            document = json.loads((folder / FILE_NAME).read_text())
+            return cls(**{**document, "assignments": tuple(document["assignments"])})
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    @property
+    def known(self) -> bool:
+        """The submission could be hashed (only then can a stored result be trusted to match)."""
+        return self.submission is not None
