@@ -25,14 +25,19 @@ REPORTER = "classroom-resources/autograding-grading-reporter"
 _STEP_OUTPUT = re.compile(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}")
 
 
-def run_workflow(workflow: Path, repository: Path, *, path: list[Path], scratch: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_workflow(
+    workflow: Path, repository: Path, *, path: list[Path], scratch: Path, env: dict[str, str] | None = None, only: set[str] | None = None
+) -> dict[str, Any]:
     """Run ``workflow``'s steps in ``repository`` with ``path`` first on ``PATH``; return the
-    reporter's input as ``{runner id: result document}``."""
+    reporter's input as ``{runner id: result document}``. With ``only``, of the steps that have an
+    id only those are run (and reported); steps without an id (the set-up) always run."""
     (job,) = yaml.safe_load(workflow.read_text())["jobs"].values()
     outputs: dict[str, dict[str, str]] = {}
     base = {**os.environ, **(env or {}), "PATH": os.pathsep.join([*map(str, path), os.environ["PATH"]]), "RUNNER_TEMP": str(scratch)}
     for number, step in enumerate(job["steps"]):
         step_env = {k: _STEP_OUTPUT.sub(lambda m: outputs.get(m[1], {}).get(m[2], ""), str(v)) for k, v in step.get("env", {}).items()}
+        if only is not None and "id" in step and step["id"] not in only:
+            continue
         if "run" in step:
             output_file = scratch / f"output-{number}"
             output_file.touch()
@@ -45,7 +50,7 @@ def run_workflow(workflow: Path, repository: Path, *, path: list[Path], scratch:
             assert done.returncode == 0, f"step {step.get('name')!r} failed:\n{done.stdout}\n{done.stderr}"
             outputs[step.get("id", str(number))] = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
         elif step["uses"].startswith(REPORTER + "@"):
-            runners = [r for r in re.split(r"[\s,]+", step["with"]["runners"]) if r]
+            runners = [r for r in re.split(r"[\s,]+", step["with"]["runners"]) if r and (only is None or r in only)]
             return {r: json.loads(base64.b64decode(step_env[f"{r.upper()}_RESULTS"])) for r in runners}
     raise AssertionError(f"{workflow} has no {REPORTER} step")
 
