@@ -27,10 +27,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,7 +120,8 @@ def _options(args: argparse.Namespace) -> Options:
 def _grade(args: argparse.Namespace) -> int:
     if not args.submission.exists():
         raise GradingError(f"submission {str(args.submission)!r} does not exist")
-    report = grade(args.submission, course=Course(args.course.resolve()), assignments=args.assignment, options=_options(args))
+    with _progress_on_a_terminal() as progress:
+        report = grade(args.submission, course=Course(args.course.resolve()), assignments=args.assignment, options=_options(args), progress=progress)
     text = render(report, args.format, hidden_visibility=args.hidden_visibility)
     if args.out is None:
         sys.stdout.write(text)
@@ -130,6 +132,27 @@ def _grade(args: argparse.Namespace) -> int:
         if assignment.error:
             print(f"dlgrade: could not grade {assignment.name}: {assignment.error}", file=sys.stderr)
     return EXIT_OK if report.complete else EXIT_ERROR
+
+
+@contextlib.contextmanager
+def _progress_on_a_terminal() -> Iterator[Callable[[str, float], None] | None]:
+    """A bar per assignment on stderr while ``grade`` runs, only when stderr is a terminal (never
+    in a file or a pipe that a machine reads)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    bars: dict[str, TaskID] = {}
+    with Progress(TextColumn("grading {task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=Console(stderr=True)) as shown:
+
+        def update(assignment: str, fraction: float) -> None:
+            if assignment not in bars:
+                bars[assignment] = shown.add_task(assignment, total=1.0)
+            shown.update(bars[assignment], completed=fraction)
+
+        yield update
 
 
 def _batch(args: argparse.Namespace) -> int:

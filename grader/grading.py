@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -109,11 +111,37 @@ def expected_level(options: Options) -> str:
 def _clean_environment() -> dict[str, str]:
     drop = ("PYTEST_", "PYTHON", "DLGRADE_", "HYPOTHESIS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")  # the log shows how far a run is as it goes
     return env
 
 
-def _run_pytest(course: Course, assignment: str, whose: list[str], options: Options, scratch: Path, *, timeout: float) -> Report | str:
+def _wait(process: subprocess.Popen[bytes], timeout: float, tick: Callable[[], None]) -> int:
+    """``process``'s exit status, calling ``tick`` about four times a second while it runs."""
+    deadline = time.monotonic() + timeout
+    while (status := process.poll()) is None:
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+        tick()
+        time.sleep(0.25)
+    return status
+
+
+_RESULTS_LINE = re.compile(rb"^[.FEsxX]+(?:\s+\[\s*\d+%\])?$", re.M)  # pytest -q: a character per test
+
+
+def _fraction_done(log: Path) -> float:
+    """How far a pytest run is: the tests reported so far over those the plugin said would run."""
+    text = log.read_bytes()
+    total = re.search(rb"^dlgrade: tests to run: (\d+)$", text, re.M)
+    if total is None or int(total[1]) == 0:
+        return 0.0
+    done = sum(len(line.split()[0]) for line in _RESULTS_LINE.findall(text[total.end() :]))
+    return min(1.0, done / int(total[1]))
+
+
+def _run_pytest(
+    course: Course, assignment: str, whose: list[str], options: Options, scratch: Path, *, timeout: float, progress: Callable[[float], None] | None = None
+) -> Report | str:
     """Run one assignment's tests under the grade profile: the plugin's results, or why there are none."""
     results = scratch / f"results-{assignment}.json"
     log = scratch / f"pytest-{assignment}.log"
@@ -131,7 +159,7 @@ def _run_pytest(course: Course, assignment: str, whose: list[str], options: Opti
             preexec_fn=functools.partial(limit.apply, tasks=False),
         )  # fmt: skip
         try:
-            status = process.wait(timeout=timeout)
+            status = _wait(process, timeout, lambda: progress(_fraction_done(log)) if progress else None)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -163,10 +191,13 @@ def _grade_of(run: Report | str, assignment: str, submission: str | None = None)
     return AssignmentGrade(assignment, tests)
 
 
-def run_assignment(course: Course, assignment: str, staged: Path, options: Options, scratch: Path) -> tuple[AssignmentGrade, tuple[str, ...]]:
+def run_assignment(
+    course: Course, assignment: str, staged: Path, options: Options, scratch: Path, *, progress: Callable[[float], None] | None = None
+) -> tuple[AssignmentGrade, tuple[str, ...]]:
     """Run one assignment's tests on the staged submission: the verdicts, or why there are none,
-    and the notes for the student (notebook lines that were skipped)."""
-    run = _run_pytest(course, assignment, ["--dlgrade-submission", str(staged)], options, scratch, timeout=options.assignment_timeout)
+    and the notes for the student (notebook lines that were skipped). ``progress`` hears how far
+    the run is (0 to 1) while it runs."""
+    run = _run_pytest(course, assignment, ["--dlgrade-submission", str(staged)], options, scratch, timeout=options.assignment_timeout, progress=progress)
     notes = () if isinstance(run, str) else run.notes
     return _grade_of(run, assignment), notes
 
@@ -233,8 +264,10 @@ def grade(
     course: Course | None = None,
     assignments: list[str] | None = None,
     options: Options | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> Report:
-    """Grade ``submission`` (a folder laid out like the template, or one file with one assignment)."""
+    """Grade ``submission`` (a folder laid out like the template, or one file with one assignment).
+    ``progress(assignment, fraction)`` hears which assignment is running and how far it is."""
     course = course or Course(PROJECT_ROOT)
     options = options or Options()
     started = time.monotonic()
@@ -244,7 +277,11 @@ def grade(
         staged = scratch / "submission"
         (staged / "assignments").mkdir(parents=True)
         chosen, notes = stage(course, submission.resolve(), assignments, staged)
-        runs = [run_assignment(course, a, staged, options, scratch) for a in chosen]
+        runs = []
+        for assignment in chosen:
+            runs.append(run_assignment(course, assignment, staged, options, scratch, progress=functools.partial(progress, assignment) if progress else None))
+            if progress:
+                progress(assignment, 1.0)
     grades = tuple(grade for grade, _ in runs)
     notes += [note for _, run_notes in runs for note in run_notes]
     return Report(

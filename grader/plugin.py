@@ -36,6 +36,7 @@ LOADER_KEY = pytest.StashKey[dict[Any, CodeLoader]]()  # by planned submission k
 SANDBOX_KEY = pytest.StashKey[dict[Any, Sandbox]]()
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
 PLAN_KEY = pytest.StashKey[dict[str, Planned]]()
+TESTS_TO_RUN = "dlgrade: tests to run: "
 LEVEL_KEY = pytest.StashKey[str]()  # the sandbox level student code ran at (grader.sandbox)
 FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test
 SUBMISSION_FIXTURE = "_dlgrade_submission"
@@ -150,6 +151,13 @@ def planned_key(item: pytest.Item) -> str | None:
     """The planned submission a test item runs on, or None."""
     callspec = getattr(item, "callspec", None)
     return callspec.params.get(SUBMISSION_FIXTURE) if callspec is not None else None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When grading, say how many tests will run: ``grade`` reads it to show how far a run is."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if session.config.stash[SETTINGS_KEY].results_file is not None and reporter is not None:
+        reporter.write_line(f"{TESTS_TO_RUN}{len(session.items)}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -188,3 +188,15 @@ def test_release_writes_stubs_and_check_finds_stale_ones(course, tmp_path):
     assert dlgrade("release", "--course", copy).returncode == 0
     assert stub.read_bytes() == (course / "assignments" / "t1_ops" / "ops.py").read_bytes()
     assert dlgrade("release", "--check", "--course", copy).returncode == 0
+
+
+def test_how_far_a_run_is_comes_from_the_log(tmp_path):
+    from grader.grading import _fraction_done
+
+    log = tmp_path / "pytest.log"
+    log.write_bytes(b"")
+    assert _fraction_done(log) == 0.0
+    log.write_bytes(b"dlgrade: tests to run: 8\n..F.")
+    assert _fraction_done(log) == 0.5
+    log.write_bytes(b"dlgrade: tests to run: 8\n..F.s..F                [100%]\nsome student output ....\n")
+    assert _fraction_done(log) == 1.0
