@@ -3,9 +3,8 @@
 Registered through the ``pytest11`` entry point, so ``pytest assignments/`` loads it. It adds
 
 * markers ``points(n)`` (a test's worth, default 1) and ``gpu`` (skipped without CUDA);
-* fixtures ``student`` (``student("activations.py")`` -> the student's module), ``reference``
-  (the oracle, for hidden tests), ``helper`` (a course module run beside the student's code)
-  and ``rng`` (a ``numpy.random.Generator`` seeded per test);
+* fixtures ``student``, ``reference``, ``helper`` and ``rng`` (``grader.fixtures``), student
+  code run where ``grader.isolation`` decides, once per run;
 * options ``--dlgrade-profile``, ``--dlgrade-submission``, ``--dlgrade-against-reference``, ``--dlgrade-isolation``,
   ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results``, ``--dlgrade-sandbox`` (see
   ``grader.settings``; the sandbox is ``grader.sandbox``);
@@ -15,31 +14,24 @@ Registered through the ``pytest11`` entry point, so ``pytest assignments/`` load
 
 from __future__ import annotations
 
-import os
-import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
-import numpy as np
 import pytest
 
 from grader import scoring, settings as settings_module, stubs
 from grader.course import Course
-from grader.loader import load_module_from_path
-from grader.plan import Planned, param_id, read_plan
-from grader.remote import StudentCodeError, Worker
-from grader.sandbox import Sandbox, SandboxError, probe
+from grader.fixtures import STUDENT_RELEASE, SUBMISSION_FIXTURE
+from grader.isolation import LOADER_KEY, PLAN_KEY, SANDBOX_KEY, close, level
+from grader.plan import param_id, read_plan
+from grader.remote import StudentCodeError
+from grader.sandbox import probe
 from grader.settings import SETTINGS_KEY, Settings
-from grader.submission import CodeLoader, CodeSource, InProcess, Runner, StudentFile
 
-LOADER_KEY = pytest.StashKey[dict[Any, CodeLoader]]()  # by planned submission key (None: no plan)
-SANDBOX_KEY = pytest.StashKey[dict[Any, Sandbox]]()
+pytest_plugins = ["grader.fixtures"]  # student, helper, reference, rng
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
-PLAN_KEY = pytest.StashKey[dict[str, Planned]]()
 TESTS_TO_RUN = "dlgrade: tests to run: "
-LEVEL_KEY = pytest.StashKey[str]()  # the sandbox level student code ran at (grader.sandbox)
 FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test
-SUBMISSION_FIXTURE = "_dlgrade_submission"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,9 +59,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.deterministic and getattr(config.option, "timeout", None) is None:
         config.option.timeout = settings.timeout  # read by pytest-timeout's own pytest_configure
         config.option.timeout_method = "signal"
-
-
-STUDENT_RELEASE = "dlgrade: this is a student release: "
 
 
 def _refuse_instructor_runs_in_a_release(config: pytest.Config, settings: Settings) -> None:
@@ -185,140 +174,6 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _loader(config: pytest.Config, course: Course, key: str | None = None) -> CodeLoader:
-    loaders = config.stash[LOADER_KEY]
-    if key not in loaders:
-        s = config.stash[SETTINGS_KEY]
-        submission = config.stash[PLAN_KEY][key].submission if key is not None else s.submission
-        source = CodeSource.for_run(course, submission, s.against_reference)
-        runner: Runner = InProcess()
-        copies: dict[Path, Path] = {}
-        if s.isolation == "worker":
-            options: dict[str, Any] = {"env": _worker_environment()}
-            if s.sandbox:  # the worker gets read-only copies of the code it runs, and nothing else
-                try:
-                    box = config.stash[SANDBOX_KEY][key] = Sandbox(private=[course.root])
-                    config.stash[LEVEL_KEY] = box.level
-                    copies = _copy_for_worker(box, course, source.assignments_root)
-                    options = box.worker_options(options["env"])
-                except SandboxError as error:  # never grade unconfined: stop the whole run
-                    pytest.exit(f"dlgrade: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)
-            # The worker's own deadlines come before the test's (pytest-timeout), so that code that
-            # never ends is stopped by the worker and named in the message, and not run again.
-            runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
-        loaders[key] = CodeLoader(source, runner, course.assignments_dir, copies)
-    return loaders[key]
-
-
-def _close(config: pytest.Config, key: str | None) -> None:
-    loader = config.stash[LOADER_KEY].pop(key, None)
-    if loader is not None:
-        loader.close()
-    box = config.stash[SANDBOX_KEY].pop(key, None)
-    if box is not None:
-        box.close()
-
-
-def _copy_for_worker(box: Sandbox, course: Course, code: Path) -> dict[Path, Path]:
-    """Copy the code under test (never a ``hidden/`` folder) and the course's public helper
-    modules into the sandbox; returns each judge's folder -> the worker's copy."""
-    helpers = box.work / "course" / "assignments"
-    for assignment in course.assignments():
-        box.add_files(course.assignments_dir / assignment, f"course/assignments/{assignment}", names=course.helper_files(assignment))
-    return {course.assignments_dir: helpers, code: box.add_files(code, "code")}
-
-
-def _worker_environment() -> dict[str, str]:
-    """A clean environment for the worker: no inherited secrets, one thread per library."""
-    keep = {"PATH", "LANG", "LC_ALL", "SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
-    return env
-
-
-def _test_assignment(request: pytest.FixtureRequest) -> tuple[Course, str]:
-    """The course and assignment of the requesting test (``Course.containing``)."""
-    __tracebackhide__ = True
-    path = Path(request.node.path)
-    found = Course.containing(path)
-    if found is None:
-        pytest.fail(f"{path} is not inside an assignments/<name>/ folder: say which assignment", pytrace=False)
-    return found
-
-
-@pytest.fixture(scope="session")
-def _dlgrade_submission(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """The planned submission whose tests run now (None without a plan). Its worker and sandbox
-    are closed as soon as its tests are done, before the next submission's start."""
-    key = getattr(request, "param", None)
-    yield key
-    if key is not None:
-        _close(request.config, key)
-
-
-@pytest.fixture
-def student(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> Any:
-    """``student(file, assignment=None)``: the student's module for this run's code source.
-
-    ``file`` is a name in the assignment's folder (``"activations.py"``, ``"init.ipynb"``;
-    without a suffix ``.py`` is meant); ``assignment`` defaults to the test file's assignment.
-    """
-
-    def get(file: str, assignment: str | None = None) -> StudentFile:
-        __tracebackhide__ = True
-        course, own = _test_assignment(request)
-        return _loader(request.config, course, _dlgrade_submission).get(assignment or own, file)
-
-    return get
-
-
-@pytest.fixture
-def helper(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> Any:
-    """``helper(file, assignment=None)``: a course module run where the student's code runs.
-
-    For tests that must build or inspect objects that cannot cross the process boundary (torch
-    models, data loaders): the helper's functions take student objects (handles) and return
-    plain data. It comes from the course tree, never from the submission.
-    """
-
-    def get(file: str, assignment: str | None = None) -> StudentFile:
-        __tracebackhide__ = True
-        course, own = _test_assignment(request)
-        return _loader(request.config, course, _dlgrade_submission).helper(assignment or own, file)
-
-    return get
-
-
-@pytest.fixture(scope="session")
-def _reference_modules() -> dict[Path, Any]:
-    return {}
-
-
-@pytest.fixture
-def reference(request: pytest.FixtureRequest, _reference_modules: dict[Path, Any]) -> Any:
-    """``reference(file, assignment=None)``: the oracle module of the course being tested, loaded
-    in this process (trusted)."""
-
-    def get(file: str, assignment: str | None = None) -> Any:
-        __tracebackhide__ = True
-        course, own = _test_assignment(request)
-        if course.is_student_release:
-            pytest.fail(STUDENT_RELEASE + "it has no reference/ oracles; tests that use them run only in the instructor's course", pytrace=False)
-        path = course.oracle(assignment or own, file)
-        if path not in _reference_modules:
-            _reference_modules[path] = load_module_from_path(path)
-        return _reference_modules[path]
-
-    return get
-
-
-@pytest.fixture
-def rng(request: pytest.FixtureRequest) -> np.random.Generator:
-    """A generator seeded by the run's seed and the test's id: reproducible, distinct per test."""
-    seed = request.config.stash[SETTINGS_KEY].seed
-    return np.random.default_rng([seed, zlib.crc32(request.node.nodeid.encode())])
-
-
 NOT_RUN = "not run: this planned submission already failed a test (first_failure)"
 
 
@@ -353,10 +208,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"dlgrade: {note}")
     s = config.stash[SETTINGS_KEY]
     if s.results_file is not None:
-        level = config.stash.get(LEVEL_KEY, (probe() or "unavailable") if s.sandbox else "off")
-        book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=level, notes=notes)
+        book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=level(config), notes=notes)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     for key in list(config.stash.get(LOADER_KEY, {})) + list(config.stash.get(SANDBOX_KEY, {})):
-        _close(config, key)
+        close(config, key)
