@@ -253,7 +253,10 @@ class Sandbox:
     def check(self) -> None:
         """Start the sandbox once around ``true``; raise ``SandboxError`` if it cannot be set up
         (then nothing must be graded)."""
-        run = subprocess.run([*self.command(), "true"], stdin=subprocess.DEVNULL, capture_output=True, text=True, preexec_fn=self.prepare(), timeout=60)
+        try:
+            run = subprocess.run([*self.command(), "true"], stdin=subprocess.DEVNULL, capture_output=True, text=True, preexec_fn=self.prepare(), timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:  # the confinement itself failed in the child
+            raise SandboxError(f"{self.level} sandbox failed: {error}") from None
         if run.returncode != 0:
             raise SandboxError(f"{self.level} sandbox failed (exit status {run.returncode}): {run.stderr.strip()[-1000:]}")
 
