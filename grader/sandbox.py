@@ -174,7 +174,7 @@ class Sandbox:
 
     ``root/`` holds ``home/`` and ``tmp/`` (the worker's, writable) and ``work/`` (its current
     folder: the copies of the student's files and the course's helpers, read-only to it).
-    ``root/`` is the worker's user's alone.
+    Nobody but root and the worker's user can enter ``root/``.
     """
 
     def __init__(self, *, limits: Limits | None = None, private: Iterable[Path] = ()) -> None:
@@ -204,17 +204,20 @@ class Sandbox:
         return destination
 
     def _hand_over(self) -> None:
-        """Give the private folder to the worker's user, its copies read-only (call after the
-        files are in place): other users cannot enter it, the worker cannot change its copies."""
-        os.chown(self.root, self.uid, self.uid)
-        os.chmod(self.root, 0o700)
+        """Open the private folder to the worker's user alone (call after the files are in
+        place): ``home/`` and ``tmp/`` are its own; ``root/`` and the copies in ``work/`` stay
+        root's, readable through the worker's group, so it can neither change nor replace them."""
+        os.chown(self.root, 0, self.uid)
+        os.chmod(self.root, 0o710)
         for folder in (self.home, self.tmp):
             os.chown(folder, self.uid, self.uid)
             os.chmod(folder, 0o700)
         for folder, _, files in os.walk(self.work):
-            os.chmod(folder, 0o755)
+            os.chown(folder, 0, self.uid)
+            os.chmod(folder, 0o750)
             for name in files:
-                os.chmod(os.path.join(folder, name), 0o644)
+                os.chown(os.path.join(folder, name), 0, self.uid)
+                os.chmod(os.path.join(folder, name), 0o640)
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (or the kept variables of this process) with private HOME and TMPDIR."""
@@ -250,7 +253,10 @@ class Sandbox:
     def check(self) -> None:
         """Start the sandbox once around ``true``; raise ``SandboxError`` if it cannot be set up
         (then nothing must be graded)."""
-        run = subprocess.run([*self.command(), "true"], stdin=subprocess.DEVNULL, capture_output=True, text=True, preexec_fn=self.prepare(), timeout=60)
+        try:
+            run = subprocess.run([*self.command(), "true"], stdin=subprocess.DEVNULL, capture_output=True, text=True, preexec_fn=self.prepare(), timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:  # the confinement itself failed in the child
+            raise SandboxError(f"{self.level} sandbox failed: {error}") from None
         if run.returncode != 0:
             raise SandboxError(f"{self.level} sandbox failed (exit status {run.returncode}): {run.stderr.strip()[-1000:]}")
 
@@ -282,10 +288,6 @@ class Sandbox:
             if not any(_owner(pid) == self.uid for pid in os.listdir("/proc") if pid.isdigit()):
                 return
             subprocess.run(["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "kill", "-KILL", "-1"], capture_output=True, timeout=30)
-
-    def describe(self) -> str:
-        """One line for the report header."""
-        return f"sandbox={self.level}"
 
     def close(self) -> None:
         if self.level == "user":

@@ -16,7 +16,7 @@ HIDDEN_DETAIL = "expected 3.0, got 4.0"
 def _report() -> Report:
     public = TestResult("assignments/a0/test_x.py::test_a", "a0", "test_a", 2.0, "passed", False, doc="Checks a.")
     hidden = TestResult("assignments/a0/hidden/test_y.py::test_b", "a0", "test_b", 3.0, "failed", True, message=f"E   AssertionError: {HIDDEN_DETAIL}")
-    return Report("alice", (AssignmentGrade("a0", (public, hidden)),), sandbox="namespaces")
+    return Report("alice", (AssignmentGrade("a0", (public, hidden)),), sandbox="allowlist")
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

@@ -7,7 +7,7 @@ def _report() -> Report:
     passed = TestResult("assignments/a0/test_x.py::test_a", "a0", "test_a", 2.0, "passed", False, doc="Checks a.")
     failed = TestResult("assignments/a0/hidden/test_y.py::test_b", "a0", "test_b", 3.0, "failed", True, message="E   boom")
     skipped = TestResult("assignments/a0/test_x.py::test_gpu", "a0", "test_gpu", 1.0, "skipped", False)
-    return Report("alice", (AssignmentGrade("a0", (passed, failed, skipped)), AssignmentGrade("a1", (), "timed out")), seed=3, sandbox="namespaces", notes=("n",))
+    return Report("alice", (AssignmentGrade("a0", (passed, failed, skipped)), AssignmentGrade("a1", (), "timed out")), seed=3, sandbox="allowlist", notes=("n",))
 
 
 def test_round_trip_is_exact():

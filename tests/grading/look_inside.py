@@ -44,7 +44,9 @@ def writes():
     def home():
         with open(os.path.join(os.environ["HOME"], "note"), "w") as f:
             f.write("mine")
-    return {"own_copy": attempt(own_copy), "home": attempt(home)}
+    def replace_copies():
+        os.rename(os.getcwd(), os.getcwd() + "-replaced")
+    return {"own_copy": attempt(own_copy), "replace_copies": attempt(replace_copies), "home": attempt(home)}
 
 def judge():
     parent = os.getppid()

@@ -13,6 +13,7 @@ import pytest
 
 from grader.formats import render
 from grader.results import from_json
+from grader.sandbox import probe
 from tests.grading.conftest import FAST, dlgrade
 from tests.grading.course import CALC_REFERENCE, OPS_REFERENCE, notebook, solution, submission
 
@@ -200,3 +201,29 @@ def test_how_far_a_run_is_comes_from_the_log(tmp_path):
     assert _fraction_done(log) == 0.5
     log.write_bytes(b"dlgrade: tests to run: 8\n..F.s..F                [100%]\nsome student output ....\n")
     assert _fraction_done(log) == 1.0
+
+
+def test_every_format_states_the_isolation_and_hidden_tests_show_their_assertion_only(course, tmp_path):
+    buggy = submission(tmp_path / "buggy", ops=solution(OPS_REFERENCE).replace("** 2", "* 2"))  # fails the hidden test
+    out = tmp_path / "r.json"
+    run = dlgrade("grade", buggy, "--course", course, "--assignment", "t1_ops", "--format", "json", "--hidden-visibility", "visible", "--out", out, *FAST)
+    assert run.returncode == 0, run.stderr
+    report = from_json(out.read_text())
+    level = probe()
+    assert report.sandbox == level
+    [hidden] = [t for t in report.tests() if t.hidden]
+    assert hidden.outcome == "failed" and "square(matrix)" in hidden.message  # the assertion message
+    assert "def test_" not in hidden.message and "hidden/test_ops_hidden.py" not in hidden.message and "SECRET =" not in hidden.message
+
+    gradescope = json.loads(render(report, "gradescope"))
+    assert f"Isolation: sandbox level {level}" in gradescope["output"] and gradescope["extra_data"]["sandbox"] == level
+    suite = ET.fromstring(render(report, "junit")).find("testsuite")
+    assert suite is not None and suite.find("properties/property[@name='sandbox']").get("value") == level
+    assert f"_Isolation: sandbox level {level}_" in render(report, "markdown")
+    for fmt in ("json", "junit", "markdown"):  # no visibility of their own: the default keeps hidden details out
+        text = render(report, fmt)
+        assert "square(matrix)" not in text and "test_ops_hidden.py" not in text, fmt
+        assert "test_square_on_a_secret_matrix" in text, fmt  # its name and score stay
+
+    off = dlgrade("grade", buggy, "--course", course, "--assignment", "t1_ops", "--format", "markdown", "--sandbox", "off", *FAST)
+    assert "Isolation: none (graded with --sandbox off" in off.stdout
