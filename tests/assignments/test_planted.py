@@ -32,7 +32,7 @@ from grader.grading import Options, Request, grade_assignment_many
 from grader.plugin import NOT_RUN
 from grader.results import AssignmentGrade
 from tests.assignments.test_a3_autodiff import MINIMAL_ENGINE, MINIMAL_ENGINE_LOSES
-from tests.planted import ROOT, Rewrite, Variant, build_submission, changed_units, covering_tests, names_in_tests
+from tests.planted import MODULE, ROOT, Edit, Rewrite, Variant, build_submission, changed_units, covering_tests, names_in_tests
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir() and (ROOT / "reference" / p.name).is_dir())
 REFERENCE = Variant("reference")
@@ -92,7 +92,7 @@ def _cases(kind: str) -> list:
         variants = table(a, kind)
         marks = []
         if kind == "GPU_BUGGY":
-            marks += [pytest.mark.gpu, pytest.mark.skipif("not __import__('tests.assignments.test_planted').assignments.test_planted._cuda()", reason="the bug shows only on a CUDA device")]
+            marks.append(pytest.mark.gpu)  # the plugin skips it without CUDA: the bug shows only on a GPU
         cases += [pytest.param(a, v, id=f"{a}-{v}", marks=marks) for v in variants]
     return cases
 
@@ -114,8 +114,10 @@ def test_stubs_earn_nothing_and_every_failure_says_what_to_implement(assignment:
     grade, tests = graded(assignment)["stubs"]
     assert not grade.error, grade.error
     assert {_function(t.name) for t in grade.tests} == set(tests)
+    counted = [t for t in grade.tests if t.outcome != "skipped"]  # skipped: a gpu test without a GPU
+    assert counted and all(t.outcome == "failed" for t in counted), f"the stubs passed tests:\n{_show(grade)}"
     assert grade.possible > 0 and grade.earned == 0, f"the stubs earned {grade.earned}:\n{_show(grade)}"
-    silent = [t.name for t in grade.tests if "NotImplementedError" not in t.message]
+    silent = [t.name for t in counted if "NotImplementedError" not in t.message]
     assert not silent, f"failures that do not say what to implement (NotImplementedError): {silent}"
 
 
@@ -158,6 +160,19 @@ def test_every_table_grades_something() -> None:
         for v in table(a, "BUGGY") + table(a, "CORRECT") + table(a, "GPU_BUGGY"):
             assert changed_units(a, v), f"{a}/{v} changes nothing"
             assert covering_tests(a, changed_units(a, v)), f"{a}/{v}: no test is of {sorted(changed_units(a, v))}"
+
+
+def test_the_tests_of_a_function_follow_the_stated_rule() -> None:
+    """``covering_tests`` on a1: a function's own tests, its users' tests (softmax_cross_entropy_loss
+    calls log_softmax), nothing else; an edit outside every function is covered by every test."""
+    a1 = "a1_foundations"
+    of_relu_backward = covering_tests(a1, frozenset({"relu_backward"}))
+    assert {"test_relu_backward_matches_numerical_gradient", "test_relu_matches_reference"} <= of_relu_backward
+    assert not {"test_mse_loss_matches_torch", "test_sigmoid_forward_values"} & of_relu_backward
+    assert "test_softmax_cross_entropy_matches_torch" in covering_tests(a1, frozenset({"log_softmax"}))
+    assert "test_softmax_cross_entropy_matches_torch" not in covering_tests(a1, frozenset({"tanh_forward"}))
+    assert covering_tests(a1, frozenset({MODULE})) == frozenset(names_in_tests(a1))
+    assert changed_units(a1, Variant("import", (Edit("losses.py", "import numpy as np\n", "import numpy as np\nimport math\n"),))) == {MODULE}
 
 
 def test_a_minimal_engine_loses_only_the_tests_of_what_it_lacks(tmp_path: Path) -> None:
