@@ -155,6 +155,7 @@ BUGGY = [
     Variant("adamw-default-weight-decay-zero", (
         Edit(F, "        weight_decay: float = 0.01,\n", "        weight_decay: float = 0.0,\n"),
     )),
+    Variant("sgd_updates_a_flattened_reshape_in_place", (Edit(F, "        p -= self.lr * g\n\n\nclass Adagrad", "        flat = p.reshape(-1)  # a view of p only when p is contiguous\n        flat -= self.lr * g.reshape(-1)\n\n\nclass Adagrad"),)),
 ]
 
 CORRECT = [
