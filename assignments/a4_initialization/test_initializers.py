@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader import assert_close, assert_normal, assert_uniform, check_array_type, one_failure, student_raises
+from grader import strategies as dl
 
 NB = "init.ipynb"
 HELPER = "course_rng.py"
@@ -208,16 +209,14 @@ def direct_stds(layer_sizes: list[int], x: np.ndarray, seed: int, std: float) ->
 
 @st.composite
 def networks(draw: st.DrawFn, max_layers: int = 5) -> tuple[list[int], np.ndarray]:
-    """``layer_sizes`` (no two neighbours equal) and an input ``x (N, D)`` with both signs."""
-    depth = draw(st.integers(1, max_layers))
-    sizes = draw(st.lists(st.integers(1, 8), min_size=depth + 1, max_size=depth + 1))
-    for i in range(1, len(sizes)):
-        if sizes[i] == sizes[i - 1]:
-            sizes[i] = sizes[i] % 8 + 1
+    """``layer_sizes`` (no two neighbours equal; up to ``max_layers`` layers, or ten to twelve
+    narrow ones) and an input ``x (N, D)`` with both signs, in any memory layout."""
+    sizes = draw(dl.layer_sizes(max_layers=max_layers, max_width=9))
     n = draw(st.integers(2, 7))
     n = n if n != sizes[0] else n + 1
     x_seed = draw(st.integers(0, 2**32 - 1))  # entries from a seed: quick to shrink
-    return sizes, np.random.default_rng(x_seed).uniform(-10.0, 10.0, size=(n, sizes[0]))
+    x = np.random.default_rng(x_seed).uniform(-10.0, 10.0, size=(n, sizes[0]))
+    return sizes, dl.laid_out(x, draw(st.sampled_from(dl.LAYOUTS)))
 
 
 @pytest.mark.points(2)

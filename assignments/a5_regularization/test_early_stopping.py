@@ -28,7 +28,8 @@ def _is_int(value):
 
 
 def _is_float(value):
-    return type(value) in (float, np.float64)
+    """A float, or an int of the value (the spec: ``0`` is as good as ``0.0``)."""
+    return type(value) in (float, np.float64) or _is_int(value)
 
 
 def _same_float(a, b):

@@ -31,8 +31,8 @@ EPSILONS = st.just(1e-5) | dl.epsilons()
 
 def make_case(seed, shape, spreads=(0.01, 0.3, 1.0, 10.0), offset=5.0, min_var=0.0):
     """``x`` whose columns have different spreads (std 0.01 to 10 by default) and offsets, ``gamma``,
-    ``beta``, and running statistics (variances in [0.5, 2]). Columns whose variance falls below
-    ``min_var`` are stretched about their mean up to it."""
+    ``beta`` (in a memory layout the seed picks), and running statistics (variances in [0.5, 2]).
+    Columns whose variance falls below ``min_var`` are stretched about their mean up to it."""
     r = np.random.default_rng(seed)
     n, d = shape
     x = r.standard_normal((n, d)) * r.choice(spreads, size=d) + r.uniform(-offset, offset, size=d)
@@ -41,7 +41,8 @@ def make_case(seed, shape, spreads=(0.01, 0.3, 1.0, 10.0), offset=5.0, min_var=0
         x = mean + (x - mean) * np.sqrt(np.maximum(1.0, min_var / np.maximum(x.var(axis=0), 1e-300)))
     gamma = r.uniform(0.5, 2.0, size=d) * r.choice([-1.0, 1.0], size=d)
     beta = r.standard_normal(d)
-    return x, gamma, beta, r.standard_normal(d), r.uniform(0.5, 2.0, size=d)
+    layout = dl.LAYOUTS[seed % len(dl.LAYOUTS)]  # x, gamma, beta as callers may pass them
+    return (*(dl.laid_out(a, layout) for a in (x, gamma, beta)), r.standard_normal(d), r.uniform(0.5, 2.0, size=d))
 
 
 # For central differences (step 1e-6 max(1, |x|)) on the train-mode layer: the normalised output

@@ -27,7 +27,10 @@ from grader import strategies as dl
 STEPS = 5
 
 # several parameter arrays of different shapes and numbers of dimensions
-param_shapes = st.lists(dl.shapes(st.integers(1, 3), min_batch=1, max_side=4), min_size=1, max_size=3)
+param_shapes = st.one_of(
+    st.lists(dl.shapes(st.integers(1, 3), min_batch=1, max_side=4), min_size=1, max_size=3),
+    st.lists(dl.shapes(st.integers(1, 2), min_batch=1, max_side=2), min_size=10, max_size=12),  # a deep network's many small tensors
+)
 grad_scales = st.sampled_from([1e-3, 0.1, 3.0])
 seeds = st.integers(0, 2**32 - 1)
 # ``student`` is a function-scoped fixture that returns the same module for every example: safe
@@ -47,7 +50,8 @@ def problems(draw: Any, steps: int = STEPS) -> tuple[list[np.ndarray], list[list
     rng = np.random.default_rng(draw(seeds))
     params = [rng.standard_normal(shape) for shape in shapes]
     grads = [[scale * rng.standard_normal(shape) for shape in shapes] for _ in range(steps)]
-    return params, grads
+    layout = draw(st.sampled_from(dl.LAYOUTS))  # as a model's parameters may be laid out
+    return [dl.laid_out(p, layout) for p in params], [[dl.laid_out(g, layout) for g in gs] for gs in grads]
 
 
 def run_student(optim: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], **hyper: Any) -> list[list[np.ndarray]]:
@@ -56,7 +60,7 @@ def run_student(optim: Any, name: str, params: list[np.ndarray], grads: list[lis
     Each parameter array is shared with the code under test and read back after every step, so
     only in-place updates of the arrays in ``params`` count.
     """
-    shared = [optim.share(p.copy()) for p in params]
+    shared = [optim.share(p) for p in params]
     step = getattr(optim, name)(shared, **hyper).step
     trajectory = []
     for gs in grads:
@@ -68,11 +72,11 @@ def run_student(optim: Any, name: str, params: list[np.ndarray], grads: list[lis
 def assert_gradients_unmodified(optim: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], **hyper: Any) -> None:
     """Run ``name`` on shared gradients and check that none of them changed by the last step."""
     __tracebackhide__ = True
-    shared = [optim.share(p.copy()) for p in params]
+    shared = [optim.share(p) for p in params]
     step = getattr(optim, name)(shared, **hyper).step
     passed = []
     for gs in grads:
-        shared_grads = optim.share([g.copy() for g in gs])
+        shared_grads = optim.share(list(gs))
         step(shared_grads)
         passed.append(shared_grads)
     for t, (after, gs) in enumerate(zip(optim.fetch(passed), grads), 1):

@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grader import assert_close, assert_normal, assert_uniform, check_array_type, one_failure, student_raises
+from grader import strategies as dl
 
 NB = "init.ipynb"
 HELPER = "course_rng.py"
@@ -129,8 +130,9 @@ def test_kaiming_distributions_in_both_modes(student, helper, reference, shape, 
 
 @st.composite
 def networks(draw: st.DrawFn) -> tuple[list[int], np.ndarray]:
-    """1 to 10 layers of widths 1-12 (neighbours differ), a batch of 1-9 != D, |x| up to 1e3."""
-    depth = draw(st.integers(1, 10))
+    """1 to 12 layers of widths 1-12 (neighbours differ), a batch of 1-9 != D, |x| up to 1e3,
+    in any memory layout."""
+    depth = draw(st.integers(1, 12))
     sizes = draw(st.lists(st.integers(1, 12), min_size=depth + 1, max_size=depth + 1))
     for i in range(1, len(sizes)):
         if sizes[i] == sizes[i - 1]:
@@ -139,7 +141,8 @@ def networks(draw: st.DrawFn) -> tuple[list[int], np.ndarray]:
     n = n if n != sizes[0] else n % 9 + 1
     scale = draw(st.sampled_from([1e-3, 1.0, 1e3]))
     x_seed = draw(st.integers(0, 2**32 - 1))  # entries from a seed: quick to shrink
-    return sizes, scale * np.random.default_rng(x_seed).uniform(-1.0, 1.0, size=(n, sizes[0]))
+    x = scale * np.random.default_rng(x_seed).uniform(-1.0, 1.0, size=(n, sizes[0]))
+    return sizes, dl.laid_out(x, draw(st.sampled_from(dl.LAYOUTS)))
 
 
 @pytest.mark.points(2)

@@ -29,6 +29,11 @@ def _is_int(value):
     return type(value) is int or (isinstance(value, np.integer) and type(value).__module__ == "numpy")
 
 
+def _is_float(value):
+    """A float, or an int of the value (the spec: ``0`` is as good as ``0.0``)."""
+    return type(value) in (float, np.float64) or _is_int(value)
+
+
 def _same_float(a, b):
     return (math.isnan(a) and math.isnan(b)) or a == b
 
@@ -47,7 +52,7 @@ def compare(rows, oracle, losses, where):
             raise AssertionError(f"{at}: step returned {bool(returned)}, expected {expected}")
         if not _is_int(counter) or counter != oracle.counter:
             raise AssertionError(f"{at}: counter should be {oracle.counter}, got {counter!r}")
-        if type(best_loss) not in (float, np.float64) or not _same_float(float(best_loss), oracle.best_loss):
+        if not _is_float(best_loss) or not _same_float(float(best_loss), oracle.best_loss):
             raise AssertionError(f"{at}: best_loss should be {oracle.best_loss!r}, got {best_loss!r}")
         if oracle.best_step is None:
             if best_step is not None:

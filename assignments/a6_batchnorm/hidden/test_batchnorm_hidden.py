@@ -34,7 +34,8 @@ def make_case(seed, shape):
     n, d = shape
     x = r.standard_normal((n, d)) * r.choice([0.01, 0.3, 1.0, 10.0], size=d) + r.uniform(-5, 5, size=d)
     gamma = r.uniform(0.5, 2.0, size=d) * r.choice([-1.0, 1.0], size=d)
-    return x, gamma, r.standard_normal(d), r.standard_normal(d), r.uniform(0.5, 2.0, size=d)
+    layout = dl.LAYOUTS[seed % len(dl.LAYOUTS)]  # x, gamma, beta as callers may pass them
+    return (*(dl.laid_out(a, layout) for a in (x, gamma, r.standard_normal(d))), r.standard_normal(d), r.uniform(0.5, 2.0, size=d))
 
 
 def run_both(bn, ref, x, gamma, beta, bn_param):

@@ -29,7 +29,10 @@ shared_fixtures = settings(suppress_health_check=[HealthCheck.function_scoped_fi
 # each example runs an optimizer for several steps, two calls into the grading worker per step:
 # at most 40 examples per test (the grade profile's 100 would cost seconds per test)
 capped = settings(shared_fixtures, max_examples=min(settings.default.max_examples, 40))
-param_shapes = st.lists(dl.shapes(st.integers(1, 3), min_batch=1, max_side=4), min_size=2, max_size=3)
+param_shapes = st.one_of(
+    st.lists(dl.shapes(st.integers(1, 3), min_batch=1, max_side=4), min_size=2, max_size=3),
+    st.lists(dl.shapes(st.integers(1, 2), min_batch=1, max_side=2), min_size=10, max_size=12),  # a deep network's many small tensors
+)
 zero_or = lambda strategy: st.one_of(st.just(0.0), strategy)  # noqa: E731
 learning_rates = dl.learning_rates(1e-4, 1.0)
 
@@ -42,7 +45,8 @@ def problems(draw: Any, steps: int = STEPS) -> tuple[list[np.ndarray], list[list
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     params = [param_scale * rng.standard_normal(shape) for shape in shapes]
     grads = [[grad_scale * rng.standard_normal(shape) for shape in shapes] for _ in range(steps)]
-    return params, grads
+    layout = draw(st.sampled_from(dl.LAYOUTS))  # as a model's parameters may be laid out
+    return [dl.laid_out(p, layout) for p in params], [[dl.laid_out(g, layout) for g in gs] for gs in grads]
 
 
 @st.composite
@@ -89,7 +93,7 @@ SETTINGS = {"SGD": sgd_settings(), "Adagrad": adagrad_settings(), "RMSprop": rms
 
 
 def run_student(optim: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], hyper: dict[str, Any]) -> list[list[np.ndarray]]:
-    shared = [optim.share(p.copy()) for p in params]
+    shared = [optim.share(p) for p in params]
     step = getattr(optim, name)(shared, **hyper).step
     trajectory = []
     for gs in grads:
@@ -172,11 +176,11 @@ def test_gradients_unmodified_over_many_steps(student, data, name):
     params, grads = data.draw(problems(steps=4))
     hyper = data.draw(SETTINGS[name])
     optim = student("optim.py")
-    shared = [optim.share(p.copy()) for p in params]
+    shared = [optim.share(p) for p in params]
     step = getattr(optim, name)(shared, **hyper).step
     passed = []
     for gs in grads:
-        shared_grads = optim.share([g.copy() for g in gs])
+        shared_grads = optim.share(list(gs))
         step(shared_grads)
         passed.append(shared_grads)
     for t, (after, gs) in enumerate(zip(optim.fetch(passed), grads), 1):
@@ -211,8 +215,8 @@ def test_two_optimizers_keep_separate_state(student, reference, name):
     grads_first = [[rng.standard_normal(p.shape) for p in first] for _ in range(4)]
     grads_second = [[rng.standard_normal(p.shape) for p in second] for _ in range(4)]
     optim = student("optim.py")
-    shared_first = [optim.share(p.copy()) for p in first]
-    shared_second = [optim.share(p.copy()) for p in second]
+    shared_first = [optim.share(p) for p in first]
+    shared_second = [optim.share(p) for p in second]
     step_first = getattr(optim, name)(shared_first, **hyper).step
     step_second = getattr(optim, name)(shared_second, **hyper).step
     for g1, g2 in zip(grads_first, grads_second):
