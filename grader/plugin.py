@@ -70,7 +70,7 @@ def _refuse_instructor_runs_in_a_release(config: pytest.Config, settings: Settin
         if course is None or not course.is_student_release:
             continue
         if settings.against_reference:
-            raise pytest.UsageError(STUDENT_RELEASE + "it has no reference/ oracles to test against; the instructor runs --against-reference in the course repository")
+            raise pytest.UsageError(STUDENT_RELEASE + "it has no reference/ oracles to test against; the instructor runs --dlgrade-against-reference in the course repository")
         if "hidden" in path.parts:
             raise pytest.UsageError(STUDENT_RELEASE + "it has no hidden tests; they run when the instructor grades your submission")
 

@@ -6,7 +6,7 @@ one example (a transposed gradient, a wrong axis or a missing 1/N then shows), m
 bounded (``|x| <= 10`` unless asked otherwise). Where a test needs smoothness, ``kinks`` keeps
 every entry at least ``gap`` away from the given points and ``distinct`` keeps entries apart
 (no max-pool ties); a gradient check's step is ``1e-6 max(1, |x|)``, far below the default gap of
-``1e-3``. Where a test checks the spec's leniency, ``on_kinks`` puts entries exactly on them and
+``1e-3``. Where a test checks the handout's leniency, ``on_kinks`` puts entries exactly on them and
 ``tied_arrays`` makes ties.
 
 Arrays come in the memory layouts callers pass (``LAYOUTS``): C-contiguous, Fortran-ordered (a
