@@ -165,8 +165,10 @@ def readable_paths() -> list[Path]:
     """What the worker may read besides its own folder: system programs and libraries, the
     interpreter and its packages, and the harness's ``grader`` package (never the project around it)."""
     python = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
+    # package folders a .pth file or a --system-site-packages venv adds from outside those prefixes
+    packages = {Path(p) for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()}
     files = [Path(p) for p in (*_SYSTEM, *_SYSTEM_FILES)]
-    return sorted({p for p in (*files, *python, HARNESS) if p.exists()})
+    return sorted({p for p in (*files, *python, *packages, HARNESS) if p.exists()})
 
 
 class Sandbox:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from grader import wire
 from grader.course import Course
 from grader.imports import assert_no_banned_imports
 from grader.loader import load_module_from_path
@@ -66,6 +68,15 @@ class LocalModule:
 
     @staticmethod
     def share(value: Any) -> Any:
+        """What the worker's ``put`` gives student code: plain data copied (arrays in the same kind
+        of memory layout), so the caller's own arrays never change; the student's objects as
+        themselves."""
+        if isinstance(value, np.ndarray):
+            return wire.copy_laid_out(value)
+        if type(value) in (list, tuple):
+            return type(value)(LocalModule.share(v) for v in value)
+        if type(value) is dict:
+            return {k: LocalModule.share(v) for k, v in value.items()}
         return value
 
     @staticmethod

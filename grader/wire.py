@@ -143,6 +143,12 @@ def decode(message: bytes | bytearray) -> Any:
         raise WireError(f"malformed message: {error}") from None
 
 
+def copy_laid_out(array: np.ndarray) -> np.ndarray:
+    """A writable copy of ``array`` in the same kind of memory layout: what the worker receives."""
+    layout = _layout(array)
+    return np.array(array, order="F") if layout == "F" else _with_layout(array, layout)
+
+
 def _layout(array: np.ndarray) -> str:
     """``"C"`` (C-contiguous), ``"F"`` (Fortran-ordered only) or ``"strided"`` (neither)."""
     if array.flags.c_contiguous:

@@ -76,8 +76,9 @@ def without_timing(value):
 
 def assert_same_gradebook(merged: Path, whole: Path) -> None:
     """``merged`` holds what ``whole`` (one batch over the roster) holds, timings aside."""
-    assert (merged / "gradebook.csv").read_text() == (whole / "gradebook.csv").read_text()
-    assert (merged / "summary.md").read_text() == (whole / "summary.md").read_text()
+    for name in ("gradebook.csv", "summary.md"):
+        ours, theirs = ((folder / name).read_text() for folder in (merged, whole))
+        assert ours == theirs, f"{name} merged:\n{ours}\n{name} of one batch:\n{theirs}"
     students = sorted(p.name for p in (whole / "students").iterdir())
     assert students == sorted(p.name for p in (merged / "students").iterdir()) == ["alice", "bob", "dave", "erin", "heidi"]
     for student in students:

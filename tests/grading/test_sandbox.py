@@ -58,7 +58,9 @@ def test_allowlist_view_holds_the_interpreter_the_harness_and_its_own_folder_onl
     for secret in _secrets(course_and_roster):
         assert seen[secret] == "FileNotFoundError", secret  # not hidden: never there
     assert set(seen[str(ROOT)]) <= {"grader", ".venv"}  # the harness alone, never the project around it
-    assert seen["/tmp"] == [Path(inside["box_root"]).name]
+    # /tmp holds the worker's folder, and the way to the harness where the checkout lies under /tmp
+    carried = {p.relative_to("/tmp").parts[0] for p in (ROOT, Path(sys.prefix)) if p.is_relative_to("/tmp")}
+    assert set(seen["/tmp"]) == {Path(inside["box_root"]).name, *carried}
     assert set(seen["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys", "tmp", "usr", *(p.parts[1] for p in (ROOT, Path(sys.base_prefix)))}
     assert inside["network"] in ("OSError", "ConnectionRefusedError", "TimeoutError")
     assert inside["writes"]["own_copy"] == "PermissionError" and inside["writes"]["home"] == "done"
