@@ -53,7 +53,11 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per test (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--assignment-timeout", type=float, default=1800.0, help="seconds per assignment before it counts as not graded (default 1800)")
     parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off: trusted code only, and every output says so)")
-    parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="Gradescope visibility of hidden tests (default after_published)")
+    _add_visibility_option(parser)
+
+
+def _add_visibility_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="when hidden tests' details may be shown (Gradescope's names; default after_published)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     gradescope_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
     gradescope_parser.add_argument("--budget", type=float, default=540.0, help="seconds for a whole run, under Gradescope's timeout (default 540 of its 600)")
     gradescope_parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test (default 60)")
-    gradescope_parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published", help="Gradescope visibility of hidden tests (default after_published)")
+    _add_visibility_option(gradescope_parser)
 
     release_parser = commands.add_parser("release", help="write the student stubs from the reference")
     release_parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")

@@ -109,14 +109,17 @@ class Course:
         """The names of the files a student edits in ``assignment``: those released from the
         reference, or without a reference every ``.py``/``.ipynb`` of the template's listing
         that is not a test (the course's helper modules are never taken from a submission)."""
-        folder = self.assignments_dir / assignment
-        listed = sorted(
+        listed = self._code_files(assignment)
+        released = {student.name for _, student in self.release_pairs() if student.parent == self.assignments_dir / assignment}
+        return [name for name in listed if name in released] if released else listed
+
+    def _code_files(self, assignment: str) -> list[str]:
+        """The ``.py`` and ``.ipynb`` files of ``assignment``'s folder that are not tests."""
+        return sorted(
             p.name
-            for p in folder.iterdir()
+            for p in (self.assignments_dir / assignment).iterdir()
             if p.is_file() and p.suffix in (".py", ".ipynb") and not _is_test_file(p) and p.name not in _TEST_FILE_NAMES
         )
-        released = {student.name for _, student in self.release_pairs() if student.parent == folder}
-        return [name for name in listed if name in released] if released else listed
 
     def public_files(self, assignment: str) -> list[str]:
         """The names of the files of ``assignment`` that students get: the regular files at the
@@ -127,13 +130,8 @@ class Course:
     def helper_files(self, assignment: str) -> list[str]:
         """The course's public helper modules of ``assignment`` (run beside student code, e.g.
         ``course_rng.py``): its ``.py`` files that are neither student files nor tests."""
-        folder = self.assignments_dir / assignment
         students = set(self.student_files(assignment))
-        return sorted(
-            p.name
-            for p in folder.glob("*.py")
-            if p.is_file() and p.name not in students and not _is_test_file(p) and p.name not in _TEST_FILE_NAMES
-        )
+        return [name for name in self._code_files(assignment) if name.endswith(".py") and name not in students]
 
     def flat_files(self, folder: Path, assignments: list[str]) -> dict[str, list[str]]:
         """A flat upload (the student files at the top level of ``folder``, as a drag-and-drop

@@ -29,7 +29,7 @@ from grader.course import Course, CourseError
 from grader.formats import VISIBILITIES, render
 from grader.grading import Options, grade
 from grader.results import AssignmentGrade, Report
-from grader.sandbox import probe
+from grader.sandbox import isolation_level
 
 SETTINGS_FILE = "dlgrade.json"
 MARGIN = 10.0  # seconds an assignment needs at least to be worth starting
@@ -100,7 +100,7 @@ class Autograder:
 
         def report(rest: str) -> Report:
             pending = [AssignmentGrade(a, (), rest) for a in chosen[len(graded) :]]
-            return Report(submission.name, (*graded, *pending), self.settings.seed, probe() or "unavailable", time.monotonic() - started, tuple(notes))
+            return Report(submission.name, (*graded, *pending), self.settings.seed, isolation_level(True), time.monotonic() - started, tuple(notes))
 
         self.write(report(STOPPED))
         for assignment in chosen:

@@ -35,7 +35,7 @@ from pathlib import Path
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, from_json, normalize
-from grader.sandbox import Limits, copy_regular_files, default_limits, probe
+from grader.sandbox import Limits, copy_regular_files, default_limits, isolation_level
 from grader.settings import DEFAULT_TIMEOUT
 
 
@@ -105,7 +105,7 @@ def _match_file(course: Course, assignment: str, name: str) -> str:
 
 def expected_level(options: Options) -> str:
     """The sandbox level every assignment of one grading runs at (``off`` without a sandbox)."""
-    return (probe() or "unavailable") if options.sandbox else "off"
+    return isolation_level(options.sandbox)
 
 
 def _clean_environment() -> dict[str, str]:
@@ -126,17 +126,36 @@ def _wait(process: subprocess.Popen[bytes], timeout: float, tick: Callable[[], N
     return status
 
 
-_RESULTS_LINE = re.compile(rb"^[.FEsxX]+(?:\s+\[\s*\d+%\])?$", re.M)  # pytest -q: a character per test
+_RESULTS_LINE = re.compile(rb"[.FEsxX]+(?:\s+\[\s*\d+%\])?")  # pytest -q: a character per test
+_TESTS_TO_RUN = re.compile(rb"dlgrade: tests to run: (\d+)")
 
 
-def _fraction_done(log: Path) -> float:
-    """How far a pytest run is: the tests reported so far over those the plugin said would run."""
-    text = log.read_bytes()
-    total = re.search(rb"^dlgrade: tests to run: (\d+)$", text, re.M)
-    if total is None or int(total[1]) == 0:
-        return 0.0
-    done = sum(len(line.split()[0]) for line in _RESULTS_LINE.findall(text[total.end() :]))
-    return min(1.0, done / int(total[1]))
+class _Progress:
+    """How far a pytest run is, from its log as it grows: the tests reported so far over those
+    the plugin said would run. Each call reads only what was written since the last."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.read = 0  # bytes of the log read so far
+        self.line = b""  # the line being written
+        self.total: int | None = None
+        self.done = 0  # tests on finished lines
+
+    def fraction(self) -> float:
+        with open(self.log, "rb") as file:
+            file.seek(self.read)
+            new = file.read()
+        self.read += len(new)
+        *finished, self.line = (self.line + new).split(b"\n")
+        for line in finished:
+            if self.total is None and (match := _TESTS_TO_RUN.fullmatch(line)):
+                self.total = int(match[1])
+            elif self.total is not None and _RESULTS_LINE.fullmatch(line):
+                self.done += len(line.split()[0])
+        if not self.total:
+            return 0.0
+        current = len(self.line) if re.fullmatch(rb"[.FEsxX]+", self.line) else 0
+        return min(1.0, (self.done + current) / self.total)
 
 
 def _run_pytest(
@@ -159,7 +178,8 @@ def _run_pytest(
             preexec_fn=functools.partial(limit.apply, tasks=False),
         )  # fmt: skip
         try:
-            status = _wait(process, timeout, lambda: progress(_fraction_done(log)) if progress else None)
+            shown = _Progress(log)
+            status = _wait(process, timeout, lambda: progress(shown.fraction()) if progress else None)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -15,7 +15,7 @@ import pytest
 from grader.course import Course
 from grader.plan import Planned
 from grader.remote import Worker
-from grader.sandbox import Sandbox, SandboxError, probe
+from grader.sandbox import Sandbox, SandboxError, isolation_level
 from grader.settings import SETTINGS_KEY
 from grader.submission import CodeLoader, CodeSource, InProcess, Runner
 
@@ -81,5 +81,4 @@ def _worker_environment() -> dict[str, str]:
 
 def level(config: pytest.Config) -> str:
     """The isolation level of the run: the sandbox's, or ``off``."""
-    settings = config.stash[SETTINGS_KEY]
-    return config.stash.get(LEVEL_KEY, (probe() or "unavailable") if settings.sandbox else "off")
+    return config.stash.get(LEVEL_KEY, isolation_level(config.stash[SETTINGS_KEY].sandbox))

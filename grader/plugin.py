@@ -25,7 +25,7 @@ from grader.fixtures import STUDENT_RELEASE, SUBMISSION_FIXTURE
 from grader.isolation import LOADER_KEY, PLAN_KEY, SANDBOX_KEY, close, level
 from grader.plan import param_id, read_plan
 from grader.remote import StudentCodeError
-from grader.sandbox import probe
+from grader.sandbox import isolation_level
 from grader.settings import SETTINGS_KEY, Settings
 
 pytest_plugins = ["grader.fixtures"]  # student, helper, reference, rng
@@ -117,7 +117,7 @@ def _device() -> str:
 
 def pytest_report_header(config: pytest.Config) -> str:
     s = config.stash[SETTINGS_KEY]
-    box = f" sandbox={probe() or 'unavailable'}" if s.sandbox else " sandbox=off"
+    box = f" sandbox={isolation_level(s.sandbox)}"
     return f"dlgrade: profile={s.profile} seed={s.seed} isolation={s.isolation} code={_whose_code(config)} device={_device()}{box}"
 
 
@@ -190,7 +190,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     book = item.config.stash[SCOREBOOK_KEY]
     if call.excinfo is not None and call.excinfo.errisinstance(StudentCodeError):
         message = str(call.excinfo.value)
-        report.longrepr = book.student_text(message, Path(item.path)) if Course.containing(Path(item.path)) else message
+        found = Course.containing(Path(item.path))
+        report.longrepr = book.student_text(message, *found) if found else message
     stubs.mark_stub(report, call)
     key = planned_key(item)
     if key is not None and report.failed and item.config.stash[PLAN_KEY][key].first_failure:

@@ -100,6 +100,12 @@ class Limits:
                 resource.setrlimit(which, (value, hard))
 
 
+def isolation_level(confined: bool) -> str:
+    """What a grading records as its isolation: the sandbox's level, ``unavailable`` when it
+    cannot start, ``off`` when student code runs unconfined."""
+    return (probe() or "unavailable") if confined else "off"
+
+
 @functools.cache
 def probe() -> Level | None:
     """The strongest isolation this machine gives (``None``: none, grading must not run)."""

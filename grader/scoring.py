@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from grader.course import Course
+from grader.formats.failures import assertion_message
 from grader.plan import strip_param_id
 from grader.results import AssignmentGrade, Report, TestResult, to_json
 
@@ -72,13 +73,12 @@ class Scorebook:
             result.outcome = "failed"
             result.message = _shorten(assertion_message(report.longreprtext) if result.hidden else report.longreprtext)
 
-    def student_text(self, text: str, test_file: Path) -> str:
+    def student_text(self, text: str, course: Course, assignment: str) -> str:
         """What student code said (its exception and traceback), cut to ``STUDENT_TEXT_LIMIT``
         characters, every line that quotes a hidden test of the assignment (a line found in no
         public file) removed: student code may put what it read into its messages."""
         text = text if len(text) <= STUDENT_TEXT_LIMIT else text[:STUDENT_TEXT_LIMIT] + "\n[... shortened ...]"
-        parts = test_file.resolve().parts
-        folder = Path(*parts[: len(parts) - parts[::-1].index("assignments") + 1])
+        folder = course.assignments_dir / assignment
         if folder not in self._hidden_lines:
             def lines(files: list[Path]) -> set[str]:
                 return {line.strip() for f in files for line in f.read_text(errors="replace").splitlines()}
@@ -111,13 +111,6 @@ class Scorebook:
         """The results file (``grader.results`` JSON); ``report`` as for ``Scorebook.report``."""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_json(self.report(**report)))
-
-
-def assertion_message(text: str) -> str:
-    """A failure's assertion message: pytest's ``E`` lines, without the test's source or paths
-    (a text without them, such as a student code error's, is already only a message)."""
-    picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in text.splitlines() if line.startswith("E ") or line == "E"]
-    return "\n".join(picked).strip() if picked else text
 
 
 def _shorten(text: str) -> str:

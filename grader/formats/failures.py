@@ -19,14 +19,21 @@ def number(x: float) -> str:
     return f"{x:g}"
 
 
+def assertion_message(text: str) -> str:
+    """A failure's assertion message: pytest's ``E`` lines, without the test's source or paths
+    (a text without them, such as a student code error's, is already only a message)."""
+    picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in text.splitlines() if line.startswith("E ") or line == "E"]
+    return "\n".join(picked).strip() if picked else text
+
+
 def failure_summary(message: str) -> str:
-    """The part of a failure a student needs: pytest's ``E`` lines (the assertion message and
-    hypothesis's smallest failing case), without the test's source (hidden tests stay hidden)."""
-    picked = [line[4:] if line.startswith("E   ") else line[1:].strip() for line in message.splitlines() if line.startswith("E ") or line == "E"]
+    """The part of a failure a student needs: its assertion message (with hypothesis's smallest
+    failing case), without the test's source (hidden tests stay hidden)."""
+    picked = assertion_message(message).strip().splitlines()
     explained = [i for i, line in enumerate(picked) if line.strip() == "Explanation:"]  # hypothesis's, about harness lines
     picked = picked[: explained[0]] if explained else picked
     picked = [line for line in picked if not _FIXTURE_ARGUMENT.fullmatch(line)]  # not inputs: the harness's fixtures
-    text = "\n".join(picked).strip() if picked else message.strip()
+    text = "\n".join(picked).strip()
     return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... shortened ...]"
 
 
