@@ -61,7 +61,6 @@ def batchnorm_forward(x):
 
 def batchnorm_backward(dout, cache):
     xhat, var = cache
-    n = dout.shape[0]
     return (dout - dout.mean(axis=0) - xhat * (dout * xhat).mean(axis=0)) / np.sqrt(var + 1e-5)
 
 

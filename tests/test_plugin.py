@@ -1,7 +1,5 @@
 """The pytest plugin, driven with pytester: points, score table, gpu skip, profiles, options."""
 
-import textwrap
-
 import pytest
 import torch  # noqa: F401  imported once here: pytester's inline runs must not re-import its C extension
 

@@ -1,0 +1,48 @@
+"""Fingerprints: a grade's inputs as content hashes, blind to what grading never reads."""
+
+import shutil
+
+from grader.course import PROJECT_ROOT, Course
+from grader.fingerprint import Fingerprint, submission_hash, tree_hash
+
+EXAMPLE = PROJECT_ROOT / "examples" / "submission"
+
+
+def test_tree_hash_follows_content_and_names_but_not_caches(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "f.py").write_text("x = 1\n")
+    before = tree_hash(tmp_path, ["a"])
+    (tmp_path / "a" / "__pycache__").mkdir()
+    (tmp_path / "a" / "__pycache__" / "f.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "a" / ".hidden").write_text("editor state")
+    assert tree_hash(tmp_path, ["a"]) == before
+    (tmp_path / "a" / "f.py").write_text("x = 2\n")
+    assert tree_hash(tmp_path, ["a"]) != before
+    (tmp_path / "a" / "f.py").rename(tmp_path / "a" / "g.py")
+    (tmp_path / "a" / "g.py").write_text("x = 1\n")
+    assert tree_hash(tmp_path, ["a"]) != before
+    assert tree_hash(tmp_path, ["missing"]) == tree_hash(tmp_path, [])
+
+
+def test_the_submission_hash_covers_only_what_grading_takes(tmp_path):
+    course = Course(PROJECT_ROOT)
+    copy = tmp_path / "submission"
+    shutil.copytree(EXAMPLE, copy)
+    chosen = ["a1_foundations"]
+    before = submission_hash(course, copy, chosen)
+    (copy / "notes.txt").write_text("not graded")
+    (copy / "assignments" / "a1_foundations" / "conftest.py").write_text("never read")
+    assert submission_hash(course, copy, chosen) == before
+    with open(copy / "assignments" / "a1_foundations" / "activations.py", "a") as file:
+        file.write("\n# changed\n")
+    assert submission_hash(course, copy, chosen) != before
+    assert submission_hash(course, tmp_path / "missing", chosen) is None
+
+
+def test_a_fingerstoredround_trips_and_a_broken_one_reads_as_none(tmp_path):
+    stored = Fingerprint(course="c", submission="s", assignments=("a1_foundations",), seed=0, sandbox="allowlist")
+    stored.write(tmp_path)
+    assert Fingerprint.read(tmp_path) == stored and stored.known
+    (tmp_path / "fingerprint.json").write_text("{not json")
+    assert Fingerprint.read(tmp_path) is None
+    assert not Fingerprint("c", None, (), 0, "off").known

@@ -1,0 +1,60 @@
+"""Loading a course file by path: a fresh module each time, siblings importable while it loads and
+never left behind to shadow another file's siblings."""
+
+import sys
+
+import pytest
+
+from grader.course import PROJECT_ROOT, Course
+from grader.loader import load_module_from_path, load_reference
+
+
+def _write(folder, name, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+    return folder / name
+
+
+def test_a_file_imports_its_siblings_and_they_do_not_leak(tmp_path):
+    student = _write(tmp_path / "student", "layers.py", "WHO = 'student'\n")
+    _write(tmp_path / "student", "mlp.py", "import layers\nWHO = layers.WHO\n")
+    _write(tmp_path / "oracle", "layers.py", "WHO = 'oracle'\n")
+    oracle = _write(tmp_path / "oracle", "mlp.py", "import layers\nWHO = layers.WHO\n")
+    path_before = list(sys.path)
+    assert load_module_from_path(student.parent / "mlp.py").WHO == "student"
+    assert load_module_from_path(oracle).WHO == "oracle"  # not the student's cached layers
+    assert "layers" not in sys.modules and sys.path == path_before
+
+
+def test_a_module_already_imported_under_a_siblings_name_is_restored(tmp_path):
+    _write(tmp_path, "json.py", "WHO = 'sibling'\n")
+    main = _write(tmp_path, "main.py", "import json\nWHO = json.WHO\n")
+    import json
+
+    assert load_module_from_path(main).WHO == "sibling"
+    assert sys.modules["json"] is json
+
+
+def test_each_load_is_a_fresh_module(tmp_path):
+    path = _write(tmp_path, "counter.py", "count = 0\n")
+    first = load_module_from_path(path)
+    first.count = 5
+    assert load_module_from_path(path).count == 0
+    assert load_module_from_path(path, name="chosen").__name__ == "chosen"
+
+
+def test_errors_while_loading_are_raised_as_they_are_and_clean_up(tmp_path):
+    _write(tmp_path, "helper.py", "X = 1\n")
+    path = _write(tmp_path, "broken.py", "import helper\nraise ValueError('at import')\n")
+    path_before = list(sys.path)
+    with pytest.raises(ValueError, match="at import"):
+        load_module_from_path(path)
+    assert sys.path == path_before and "helper" not in sys.modules
+    with pytest.raises(SyntaxError):
+        load_module_from_path(_write(tmp_path, "syntax.py", "def f(:\n"))
+
+
+def test_load_reference_loads_the_courses_oracle():
+    module = load_reference("a1_foundations", "activations.py")
+    assert module.__file__ == str(Course(PROJECT_ROOT).oracle("a1_foundations", "activations.py").resolve())
+    assert callable(module.relu_forward)
