@@ -1,24 +1,25 @@
 """The student's own notebook returned with feedback, as an HTML page.
 
-For each notebook a student submits (``Course.student_notebooks``) the graded notebook (the staged copy, read
-before any student code ran) gets a Markdown cell after each code cell that defines a graded
-function, and a first cell with the score. Under a function are the tests that name it
-(``Course.tests_naming``, the naming clause of the course's rule for the tests *of* a function: a
-test of several functions is listed under each, except a parametrized case whose id names some of
-them, ``test_x[kaiming_normal]``, listed under those only; a helper's bugs show under the tests of
-the functions that call it): passed or failed, points, and for a failure the same summary and hint as
-the Markdown feedback. Tests that name none of the notebook's functions are listed in the first
-cell. Hidden tests show their names and points; their details only as
-``grader.formats.disclosure`` allows. The notebook is not run again: the student's own outputs
-stay. nbconvert's ``HTMLExporter`` writes the page, with ``sanitize_html`` (a notebook's outputs
-and Markdown are the student's: no script of theirs runs in the reader's browser).
+For each notebook a student submits (``Course.student_notebooks``) the graded notebook (the
+staged copy, kept before any student code ran) gets a first cell with the score and a Markdown
+cell after the (last) code cell that defines each graded function. Under a function are the
+tests that name it (``Course.tests_naming``, the naming clause of the course's rule for the tests
+*of* a function): a test of several functions is listed under each, except a parametrized case
+whose id names some of them (``test_x[kaiming_normal]``: under those only); a helper's bugs show
+under the tests of the functions that call it. Each test: passed or failed, points, and for a
+failure the same summary and hint as the Markdown feedback. Tests that name none of the
+notebook's functions are listed in the first cell. Hidden tests show their names and points,
+their details only as ``grader.formats.disclosure`` allows. The notebook is not run again: the
+student's own outputs stay. nbconvert's ``HTMLExporter`` writes the page, with ``sanitize_html``
+(a notebook's outputs and Markdown are the student's: no script of theirs runs in the reader's
+browser). Math in the student's Markdown is typeset by MathJax, which the page loads from its CDN
+when online.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
-import html
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -121,8 +122,10 @@ def annotate(notebook: nbformat.NotebookNode, report: Report, assignment: str, c
             counted = [t for t in tests if t.outcome != "skipped"]
             passed = sum(t.outcome == "passed" for t in counted)
             first.append(f"| `{name}` | {passed}/{len(counted)} | {number(sum(t.earned for t in counted))} / {number(sum(t.points for t in counted))} |")
-        first += ["", "Under each function below are the tests that use it (a test of several functions is under each)."]
-    first += [""] + [f"> {note}" for note in report.notes] + [""]
+        first += ["", "Under each function below are the tests that call it (a test of several functions is under each)."]
+    first.append("")
+    for note in report.notes:
+        first += [f"> {note}", ""]
     if others:
         first += [f"## Other tests: {_verdict(others)}", ""]
         for test in others:
@@ -194,7 +197,7 @@ def render(notebook_path: Path, report: Report, assignment: str, course: Course,
         return to_html(annotate(read_notebook(notebook_path), report, assignment, course, hidden_visibility=hidden_visibility), title)
     except Exception as error:
         blank = nbformat.v4.new_notebook()
-        blank.cells = [nbformat.v4.new_markdown_cell(f"Your notebook could not be shown: {html.escape(f'{type(error).__name__}: {error}')}")]
+        blank.cells = [nbformat.v4.new_markdown_cell(f"Your notebook could not be shown:\n\n{fence(f'{type(error).__name__}: {error}')}")]
         return to_html(annotate(blank, report, assignment, course, hidden_visibility=hidden_visibility), title)
 
 
