@@ -7,7 +7,9 @@ progress bar. Written to ``OUT``:
 * ``gradebook.csv``: a row per student (name order), a column per assignment (points earned),
   ``total``, ``possible``, ``percent`` and ``status`` (``ok``, or why the grade is incomplete);
 * ``students/<name>/results.json`` (``grader.results`` JSON) and a file per format asked for
-  (``grader.formats``; by default ``gradescope.json`` and ``feedback.md``);
+  (``grader.formats``; by default ``gradescope.json`` and ``feedback.md``); with ``html``, also
+  ``<notebook stem>.feedback.html`` per graded notebook assignment: the student's notebook with
+  feedback (``grader.formats.notebook_feedback``);
 * ``summary.md`` and ``summary.html``: the score distribution (count, mean, median, min, max, a
   histogram) and the tests the fewest students pass, with the plots ``scores.png`` and
   ``pass-rates.png`` (``grader.plots``);
@@ -35,7 +37,7 @@ from grader import plots
 from grader.course import Course
 from grader.fingerprint import FILE_NAME as FINGERPRINT_FILE
 from grader.fingerprint import Fingerprint, course_hash, submission_hash
-from grader.formats import FORMATS, html, render
+from grader.formats import FORMATS, html, notebook_feedback, render
 from grader.grading import Options, expected_level
 from grader.results import Report, from_json
 from grader.shards import WHOLE_ROSTER, Shard
@@ -102,20 +104,28 @@ def grade_one(
     folder = out / "students" / submission.name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / FINGERPRINT_FILE).unlink(missing_ok=True)
+    for stale in folder.glob(f"*{notebook_feedback.SUFFIX}"):
+        stale.unlink()
     with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as private:
-        grade = _grade_in_subprocess(submission, Path(private) / "results.json", course=course, assignments=assignments, options=options)
-    if grade.report is not None:
+        notebooks = Path(private) / "notebooks"
+        grade = _grade_in_subprocess(submission, Path(private) / "results.json", notebooks, course=course, assignments=assignments, options=options)
+        if grade.report is None:
+            return grade
         if grade.report.sandbox != expected_level(options):  # one gradebook, one isolation level
             return StudentGrade(submission.name, None, f"graded at sandbox level {grade.report.sandbox}, the batch at {expected_level(options)}: grade it again")
         for name in dict.fromkeys(("json", *formats)):  # results.json always: resume and merge read it
             (folder / FORMATS[name].filename).write_text(render(grade.report, name, hidden_visibility=hidden_visibility))
+        if "html" in formats:
+            notebook_feedback.write_all(grade.report, notebooks, folder, course, hidden_visibility=hidden_visibility)
     return grade
 
 
-def _grade_in_subprocess(submission: Path, results: Path, *, course: Course, assignments: list[str] | None, options: Options) -> StudentGrade:
-    """Run ``python -m grader grade`` on one submission, its full JSON report written to ``results``."""
+def _grade_in_subprocess(submission: Path, results: Path, notebooks: Path, *, course: Course, assignments: list[str] | None, options: Options) -> StudentGrade:
+    """Run ``python -m grader grade`` on one submission, its full JSON report written to
+    ``results`` and its graded notebooks kept in ``notebooks``."""
     command = [
         sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
+        "--keep-notebooks", str(notebooks),
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
         "--sandbox", "on" if options.sandbox else "off",
     ]  # fmt: skip

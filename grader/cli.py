@@ -1,7 +1,11 @@
 """The ``dlgrade`` command (also ``python -m grader``): grade, batch, gradebook merge, roster fetch, package, release.
 
-``grade SUBMISSION [--assignment NAME ...] [--format gradescope|json|junit|markdown] [--out FILE]``
+``grade SUBMISSION [--assignment NAME ...] [--format NAME] [--out FILE] [--keep-notebooks DIR]``
     Grade one submission with the course's own tests (``grader.grading``) and write the result.
+    With ``--format html --out FILE``, also ``<notebook stem>.feedback.html`` beside FILE for
+    each graded notebook assignment: the student's notebook with feedback after each graded
+    function (``grader.formats.notebook_feedback``). ``--keep-notebooks DIR`` copies each graded
+    notebook as staged to ``DIR/<assignment>/`` (``batch`` writes the feedback from it).
     Exit status 0 whenever grading finished, whatever the score; 2 when the grader could not run
     (a bad argument, or an assignment it could not grade), with a message on stderr.
 ``batch ROSTER_DIR --out DIR [--jobs N] [--format NAME ...] [--shard K/N] [--resume]``
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from grader.batch import DEFAULT_FORMATS
 from grader.course import PROJECT_ROOT, Course, CourseError
-from grader.formats import FORMATS, VISIBILITIES, render
+from grader.formats import FORMATS, VISIBILITIES, notebook_feedback, render
 from grader.grading import GradingError, Options, grade
 from grader.sandbox import NOT_ROOT, UNAVAILABLE, probe
 from grader.settings import DEFAULT_TIMEOUT
@@ -68,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("submission", type=Path, help="a folder laid out like the template, or one .py/.ipynb file (with --assignment)")
     grade_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
     grade_parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
-    grade_parser.add_argument("--out", type=Path, help="write here instead of stdout")
+    grade_parser.add_argument("--out", type=Path, help="write here instead of stdout (with --format html, also each graded notebook with feedback beside it)")
+    grade_parser.add_argument("--keep-notebooks", type=Path, metavar="DIR", help="copy each graded notebook, as graded, to DIR/<assignment>/")
     _add_grading_options(grade_parser)
 
     batch_parser = commands.add_parser("batch", help="grade a roster: every subfolder is one student's submission")
@@ -124,14 +129,19 @@ def _options(args: argparse.Namespace) -> Options:
 def _grade(args: argparse.Namespace) -> int:
     if not args.submission.exists():
         raise GradingError(f"submission {str(args.submission)!r} does not exist")
-    with _progress_on_a_terminal() as progress:
-        report = grade(args.submission, course=Course(args.course.resolve()), assignments=args.assignment, options=_options(args), progress=progress)
-    text = render(report, args.format, hidden_visibility=args.hidden_visibility)
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    course = Course(args.course.resolve())
+    with tempfile.TemporaryDirectory(prefix="dlgrade-notebooks-") as scratch:
+        notebooks = args.keep_notebooks or Path(scratch)
+        with _progress_on_a_terminal() as progress:
+            report = grade(args.submission, course=course, assignments=args.assignment, options=_options(args), progress=progress, keep_notebooks=notebooks)
+        text = render(report, args.format, hidden_visibility=args.hidden_visibility)
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(text)
+            if args.format == "html":
+                notebook_feedback.write_all(report, notebooks, args.out.parent, course, hidden_visibility=args.hidden_visibility)
     for assignment in report.assignments:
         if assignment.error:
             print(f"dlgrade: could not grade {assignment.name}: {assignment.error}", file=sys.stderr)

@@ -8,16 +8,38 @@ What is public in an assignment (what a student release holds) is every regular 
 its folder: the handout ``README.md``, the student files, the public tests and the helper modules
 those tests need (``conftest.py`` included). Its subfolders (``hidden/``) never are. A student
 release is a course without ``reference/``.
+
+Which tests are *of* a function (what a planted variant is graded on, and what the feedback in a
+student's notebook lists under each function) is decided by one rule, ``Course.tests_of``. It is
+lexical, so anyone can check it by reading:
+
+* a *unit* of a student file is a top-level definition (a function, or a class with all its
+  methods: ``"Adam._update"`` belongs to the unit ``Adam``); what lies outside every definition
+  (an import, a module constant) is the unit ``MODULE``, which every test is of;
+* a unit *uses* another when the other's name occurs in its source (a call, a base class, a name
+  passed on), in the instructor's solution (``reference/``; in a student release, the stubs); the
+  *users* of a set of units are the units that use them, transitively;
+* a test *names* an identifier when it occurs (as a name, an attribute, or a string constant) in
+  the test function, its decorators, or any top-level definition of its test file or of the
+  assignment's ``conftest.py`` it refers to, transitively (its helpers, fixtures, strategies,
+  tables of cases);
+* the tests *of* a set of units are the tests (public and hidden) that name one of them or one of
+  their users.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The harness's own checkout: the default course."""
 _TEST_FILE_NAMES = ("conftest.py", "__init__.py")
+MODULE = "<module>"
+"""The unit of a student file's code outside every definition: every test is of it."""
 
 
 class CourseError(Exception):
@@ -113,6 +135,11 @@ class Course:
         released = {student.name for _, student in self.release_pairs() if student.parent == self.assignments_dir / assignment}
         return [name for name in listed if name in released] if released else listed
 
+    def student_notebooks(self, assignment: str) -> list[str]:
+        """The names of the notebooks a student submits in ``assignment`` (its student files
+        that are notebooks)."""
+        return [name for name in self.student_files(assignment) if name.endswith(".ipynb")]
+
     def _code_files(self, assignment: str) -> list[str]:
         """The ``.py`` and ``.ipynb`` files of ``assignment``'s folder that are not tests."""
         return sorted(
@@ -148,6 +175,36 @@ class Course:
                 found.setdefault(owner[0], []).append(name)
         return found
 
+    def test_functions(self, assignment: str) -> frozenset[str]:
+        """The names of ``assignment``'s test functions, public and hidden."""
+        return frozenset(_names_in_tests(self.assignments_dir / assignment))
+
+    def tests_naming(self, assignment: str, names: Iterable[str]) -> frozenset[str]:
+        """The tests of ``assignment`` that name one of ``names`` (see this module's docstring)."""
+        wanted = frozenset(names)
+        return frozenset(test for test, named in _names_in_tests(self.assignments_dir / assignment).items() if named & wanted)
+
+    def tests_of(self, assignment: str, units: Iterable[str]) -> frozenset[str]:
+        """The tests of ``units`` (top-level definitions of the assignment's student files, or
+        ``MODULE``) by the rule in this module's docstring: those that name them or their users."""
+        units = frozenset(units)
+        if MODULE in units:
+            return self.test_functions(assignment)
+        return self.tests_naming(assignment, _users(self._unit_identifiers(assignment), units))
+
+    def _unit_identifiers(self, assignment: str) -> dict[str, set[str]]:
+        """Each unit of the solution's student files (the stubs' in a student release) -> the
+        identifiers its source names."""
+        folder = self.assignments_dir / assignment if self.is_student_release else self.reference_dir / assignment
+        graph: dict[str, set[str]] = {}
+        for path in sorted(folder.glob("*.py")):
+            if path.name in _TEST_FILE_NAMES or _is_test_file(path):
+                continue
+            for node in ast.parse(path.read_bytes()).body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    graph.setdefault(node.name, set()).update(_identifiers(node) - {node.name})
+        return graph
+
     def ini_file(self, scratch: Path) -> Path:
         """The course's pytest configuration (its pyproject.toml or pytest.ini), else an empty one."""
         pyproject = self.root / "pyproject.toml"
@@ -162,3 +219,66 @@ class Course:
 
 def _is_test_file(path: Path) -> bool:
     return path.suffix == ".py" and (path.name.startswith("test_") or path.stem.endswith("_test"))
+
+
+def _identifiers(node: ast.AST) -> set[str]:
+    """The names, attributes, arguments and identifier-like string constants in ``node``."""
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            found.add(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            found.add(sub.attr)
+        elif isinstance(sub, ast.arg):
+            found.add(sub.arg)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.isidentifier():
+            found.add(sub.value)
+    return found
+
+
+def _top_level_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return []
+
+
+def _users(graph: dict[str, set[str]], units: frozenset[str]) -> frozenset[str]:
+    """``units`` and every unit of ``graph`` (unit -> identifiers it names) that uses one of them, transitively."""
+    found = set(units)
+    while more := {name for name, names in graph.items() if name not in found and names & found}:
+        found |= more
+    return frozenset(found)
+
+
+@functools.cache
+def _names_in_tests(folder: Path) -> dict[str, frozenset[str]]:
+    """Every test function of the assignment folder (public and hidden) -> the identifiers it
+    names, with those of the helpers it refers to (cached: a course's tests do not change while
+    it is graded)."""
+    shared: dict[str, set[str]] = {}
+    conftest = folder / "conftest.py"
+    if conftest.is_file():
+        for node in ast.parse(conftest.read_bytes()).body:
+            for name in _top_level_names(node):
+                shared.setdefault(name, set()).update(_identifiers(node))
+    tests: dict[str, frozenset[str]] = {}
+    for path in sorted([*folder.glob("test_*.py"), *folder.glob("hidden/test_*.py")]):
+        definitions = {k: set(v) for k, v in shared.items()}
+        nodes = ast.parse(path.read_bytes()).body
+        for node in nodes:
+            for name in _top_level_names(node):
+                definitions.setdefault(name, set()).update(_identifiers(node))
+        for node in nodes:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                named = _identifiers(node)
+                todo = list(named)
+                while todo:
+                    for more in definitions.get(todo.pop(), ()):  # what its helpers name
+                        if more not in named:
+                            named.add(more)
+                            todo.append(more)
+                tests[node.name] = frozenset(named)
+    return tests

@@ -285,9 +285,13 @@ def grade(
     assignments: list[str] | None = None,
     options: Options | None = None,
     progress: Callable[[str, float], None] | None = None,
+    keep_notebooks: Path | None = None,
 ) -> Report:
     """Grade ``submission`` (a folder laid out like the template, or one file with one assignment).
-    ``progress(assignment, fraction)`` hears which assignment is running and how far it is."""
+    ``progress(assignment, fraction)`` hears which assignment is running and how far it is.
+    ``keep_notebooks``: a folder where each graded notebook (``Course.student_notebooks``) is
+    copied as staged, before any student code ran, to ``<assignment>/<name>.ipynb`` (for the feedback in
+    the student's notebook, ``grader.formats.notebook_feedback``)."""
     course = course or Course(PROJECT_ROOT)
     options = options or Options()
     started = time.monotonic()
@@ -297,6 +301,9 @@ def grade(
         staged = scratch / "submission"
         (staged / "assignments").mkdir(parents=True)
         chosen, notes = stage(course, submission.resolve(), assignments, staged)
+        if keep_notebooks is not None:
+            for assignment in chosen:
+                copy_regular_files(staged / "assignments" / assignment, keep_notebooks / assignment, names=course.student_notebooks(assignment))
         runs = []
         for assignment in chosen:
             runs.append(run_assignment(course, assignment, staged, options, scratch, progress=functools.partial(progress, assignment) if progress else None))

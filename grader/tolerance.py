@@ -81,6 +81,7 @@ def assert_close(
     rtol: float = RTOL,
     atol: float = ATOL,
     scale: float = 0.0,
+    where: Any = None,
     what: str = "result",
 ) -> None:
     """Assert that ``actual`` equals ``expected`` (an array or a float) within tolerance.
@@ -88,7 +89,9 @@ def assert_close(
     Checks in order: the type (a plain ``np.ndarray``, never a subclass or a look-alike; a float,
     or an int of the right value, where ``expected`` is a scalar), the dtype (float64), the shape,
     finiteness, then closeness. The message names the worst entry, its expected and actual
-    values and how many entries miss.
+    values and how many entries miss. ``where``: a boolean mask (broadcast to the shape) of the
+    entries to compare, the others free (a subgradient at a kink); indices stay those of
+    ``actual``, which a comparison of ``actual[mask]`` would lose.
     """
     __tracebackhide__ = True
     expected_array = np.asarray(expected, dtype=np.float64)
@@ -97,19 +100,35 @@ def assert_close(
         got = np.asarray(check_scalar_type(actual, what=what))
     else:
         got = check_array_type(actual, expected_array.shape, what=what)
-    bad = ~np.isfinite(got)
+    compared = _mask(where, expected_array.shape)
+    bad = ~np.isfinite(got) & compared
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         _fail(f"{what}: contains {got[index] if index else got} at index {index} (expected {expected_array[index]:.10g}); NaN and inf are never correct")
     limit = max(atol, rtol * scale) + rtol * np.abs(expected_array)
-    error = np.abs(got - expected_array)
-    misses = error > limit
+    with np.errstate(invalid="ignore"):  # entries left out by ``where`` may be NaN or inf
+        error = np.abs(got - expected_array)
+        excess = np.where(compared, error - limit, -np.inf)
+    misses = excess > 0
     if misses.any():
-        worst = np.unravel_index(int(np.argmax(error - limit)), error.shape) if error.ndim else ()
+        worst = np.unravel_index(int(np.argmax(excess)), error.shape) if error.ndim else ()
         worst = tuple(int(i) for i in worst)
-        where = f" at index {worst}" if worst else ""
+        at = f" at index {worst}" if worst else ""
         _fail(
-            f"{what}: {int(misses.sum())} of {misses.size} entries differ; worst{where}: "
+            f"{what}: {int(misses.sum())} of {int(compared.sum())} entries differ; worst{at}: "
             f"expected {expected_array[worst]:.10g}, got {got[worst]:.10g} "
             f"(difference {error[worst]:.3g}, allowed {limit[worst]:.3g})"
         )
+
+
+def _mask(where: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``where`` as a boolean mask of ``shape`` (every entry when it is None)."""
+    if where is None:
+        return np.ones(shape, dtype=bool)
+    mask = np.asarray(where)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"where={where!r}: give a boolean mask (e.g. x != 0), not an array of {mask.dtype}")
+    try:
+        return np.broadcast_to(mask, shape)
+    except ValueError:
+        raise ValueError(f"where of shape {mask.shape} does not broadcast to the compared shape {shape}") from None

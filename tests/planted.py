@@ -9,25 +9,25 @@ A variant is data: edits applied to the reference oracle's source (the instructo
 an exact text replacement (``Edit``, the old text must occur exactly once) or a whole function or
 method replaced by another definition (``Rewrite``). Notebook assignments are submitted as a
 notebook, one code cell per top-level statement, so the notebook path is graded too. Which tests
-are "of" a function is decided by the rule stated below (``covering_tests``).
+are "of" a function is the course's rule (``grader.course.Course.tests_of``).
 """
 
 from __future__ import annotations
 
 import ast
-import functools
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from grader.course import Course
+from grader.course import MODULE, Course
 from grader.release import BEGIN, END
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
-NOTEBOOK_FILES = Course(ROOT).notebooks()  # the assignments submitted as a notebook
+COURSE = Course(ROOT)
+NOTEBOOK_FILES = COURSE.notebooks()  # the assignments submitted as a notebook
 
 
 @dataclass(frozen=True)
@@ -140,47 +140,9 @@ def build_submission(assignment: str, variant: Variant, destination: Path) -> Pa
     return destination
 
 
-# ----------------------------------------------------------------------------------------------
-# Which tests are "of" a function: the rule that selects what a variant is graded on and what
-# counts as catching a bug where it was planted. It is lexical, so anyone can check it by reading:
-#
-# * a *unit* of a student file is a top-level definition (a function, or a class with all its
-#   methods: ``"Adam._update"`` belongs to the unit ``Adam``); an edit outside every definition
-#   (an import, a module constant) changes the unit ``MODULE``, which every test is "of";
-# * a unit *uses* another when the other's name occurs in its source (a call, a base class, a
-#   name passed on); the *users* of a set of units are the units that use them, transitively;
-# * a test *names* an identifier when it occurs (as a name, an attribute, or a string constant)
-#   in the test function, its decorators, or any top-level definition of its test file or of the
-#   assignment's ``conftest.py`` it refers to, transitively (its helpers, fixtures, strategies,
-#   tables of cases);
-# * the tests *of* a set of units (``covering_tests``) are the tests that name one of them or one
-#   of their users.
-# ----------------------------------------------------------------------------------------------
-
-MODULE = "<module>"
-
-
-def _identifiers(node: ast.AST) -> set[str]:
-    found: set[str] = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name):
-            found.add(sub.id)
-        elif isinstance(sub, ast.Attribute):
-            found.add(sub.attr)
-        elif isinstance(sub, ast.arg):
-            found.add(sub.arg)
-        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value.isidentifier():
-            found.add(sub.value)
-    return found
-
-
-def _top_level_names(node: ast.stmt) -> list[str]:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    return []
+# Which tests are "of" a function (what a variant is graded on, and what counts as catching a bug
+# where it was planted) is the course's rule: ``Course.tests_of`` (stated in ``grader.course``).
+# Here: which units a variant's edits change.
 
 
 def reference_sources(assignment: str) -> dict[str, str]:
@@ -188,13 +150,12 @@ def reference_sources(assignment: str) -> dict[str, str]:
     return {p.name: _strip_markers(p.read_text()) for p in sorted((REFERENCE / assignment).glob("*.py")) if p.name != "__init__.py"}
 
 
-def _units(source: str) -> dict[str, tuple[int, int, set[str]]]:
-    """Top-level definitions of a student file: name -> (first line, last line, identifiers)."""
+def _unit_lines(source: str) -> dict[str, tuple[int, int]]:
+    """Top-level definitions of a student file: name -> (first line, last line)."""
     units = {}
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            units[node.name] = (start, node.end_lineno or node.lineno, _identifiers(node) - {node.name})
+            units[node.name] = (min([node.lineno, *(d.lineno for d in node.decorator_list)]), node.end_lineno or node.lineno)
     return units
 
 
@@ -213,59 +174,6 @@ def changed_units(assignment: str, variant: Variant) -> frozenset[str]:
         start = source.index(edit.old)
         first = source.count("\n", 0, start) + 1
         last = first + edit.old.count("\n")
-        inside = [name for name, (a, b, _) in _units(source).items() if a <= first and last <= b]
+        inside = [name for name, (a, b) in _unit_lines(source).items() if a <= first and last <= b]
         changed.add(inside[0] if inside else MODULE)
     return frozenset(changed)
-
-
-def users(assignment: str, units: frozenset[str]) -> frozenset[str]:
-    """``units`` and every unit of the assignment's student files that uses one of them, transitively."""
-    graph: dict[str, set[str]] = {}
-    for source in reference_sources(assignment).values():
-        for name, (_, _, names) in _units(source).items():
-            graph.setdefault(name, set()).update(names)
-    found = set(units)
-    while True:
-        more = {name for name, names in graph.items() if name not in found and names & found}
-        if not more:
-            return frozenset(found)
-        found |= more
-
-
-@functools.cache
-def names_in_tests(assignment: str) -> dict[str, frozenset[str]]:
-    """Every test function of the assignment (public and hidden) -> the identifiers it names."""
-    folder = ROOT / "assignments" / assignment
-    shared: dict[str, set[str]] = {}
-    conftest = folder / "conftest.py"
-    if conftest.is_file():
-        for node in ast.parse(conftest.read_text()).body:
-            for name in _top_level_names(node):
-                shared.setdefault(name, set()).update(_identifiers(node))
-    tests: dict[str, frozenset[str]] = {}
-    for path in sorted([*folder.glob("test_*.py"), *folder.glob("hidden/test_*.py")]):
-        definitions = {k: set(v) for k, v in shared.items()}
-        nodes = ast.parse(path.read_text()).body
-        for node in nodes:
-            for name in _top_level_names(node):
-                definitions.setdefault(name, set()).update(_identifiers(node))
-        for node in nodes:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                named = _identifiers(node)
-                todo = list(named)
-                while todo:
-                    for more in definitions.get(todo.pop(), ()):  # what its helpers name
-                        if more not in named:
-                            named.add(more)
-                            todo.append(more)
-                tests[node.name] = frozenset(named)
-    return tests
-
-
-def covering_tests(assignment: str, units: frozenset[str]) -> frozenset[str]:
-    """The tests of ``units`` (see the rule above); every test when ``MODULE`` is among them."""
-    everything = names_in_tests(assignment)
-    if MODULE in units:
-        return frozenset(everything)
-    wanted = users(assignment, units)
-    return frozenset(name for name, named in everything.items() if named & wanted)

@@ -104,3 +104,27 @@ def test_message_names_worst_entry():
     actual[0, 0] = 1e-3
     with pytest.raises(AssertionError, match=r"2 of 6 entries differ; worst at index \(1, 2\): expected 0, got 0.5"):
         assert_close(actual, expected)
+
+
+def test_where_keeps_the_index_of_the_students_array_that_a_masked_copy_loses():
+    """relu_backward's dx compared away from the kinks (x == 0): comparing ``dx[~kink]`` named an
+    entry of that 1-D copy; ``where=~kink`` names the entry of dx itself, and the kinks are free."""
+    x = np.array([[0.0, 1.0, -2.0], [3.0, 0.0, 4.0]])
+    dout = np.arange(1.0, 7.0).reshape(2, 3)
+    dx = np.where(x > 0, dout, 0.0)
+    dx[1, 2] = 0.0  # the bug: one entry of dx
+    dx[0, 0] = np.nan  # at a kink: any value is accepted there
+    kink = x == 0
+    want = np.where(x > 0, dout, 0.0)
+    with pytest.raises(AssertionError, match=r"1 of 4 entries differ; worst at index \(3,\): expected 6, got 0"):
+        assert_close(dx[~kink], want[~kink])  # before: index 3 of a copy the student never saw
+    with pytest.raises(AssertionError, match=r"1 of 4 entries differ; worst at index \(1, 2\): expected 6, got 0"):
+        assert_close(dx, want, where=~kink)  # after: dx[1, 2]
+    dx[1, 2] = 6.0
+    assert_close(dx, want, where=~kink)
+
+
+@pytest.mark.parametrize(("where", "error", "message"), [(np.ones(4, dtype=bool), ValueError, "does not broadcast"), (np.ones((2, 3)), TypeError, "boolean mask")])
+def test_where_must_be_a_mask_of_the_shape(where, error, message):
+    with pytest.raises(error, match=message):
+        assert_close(np.zeros((2, 3)), np.zeros((2, 3)), where=where)

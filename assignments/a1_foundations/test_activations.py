@@ -21,15 +21,27 @@ ALPHAS = st.sampled_from([0.01, 0.1, 0.2, 0.3]) | st.floats(0.001, 0.9)
 LARGE = 1e4  # the spec's "stable" range
 
 
-def assert_between(actual, a, b, *, what):
-    """Every entry of ``actual`` lies between ``a`` and ``b`` (in either order), up to rounding."""
+def assert_between(actual, a, b, *, where, what):
+    """Every entry of ``actual`` in the mask ``where`` lies between ``a`` and ``b`` (in either
+    order), up to rounding; the message names the entry by its index in ``actual``."""
     __tracebackhide__ = True
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     slack = 1e-9 + 1e-6 * np.abs(hi - lo)
-    bad = (actual < lo - slack) | (actual > hi + slack)
+    bad = ((actual < lo - slack) | (actual > hi + slack)) & where
     if bad.any():
         i = tuple(int(k) for k in np.argwhere(bad)[0])
         raise AssertionError(f"{what}: entry {list(i)} is {actual[i]:.10g}, expected a value between {lo[i]:.10g} and {hi[i]:.10g}")
+
+
+def assert_close_with_appended(actual, expected, x, appended, *, what):
+    """Compare the result of one call on ``x.ravel()`` followed by the values ``appended``, in two
+    parts whose indices a student can look up: the entries for ``x`` (the input shown) in ``x``'s
+    shape, then those for the appended values."""
+    __tracebackhide__ = True
+    n = x.size
+    actual = check_array_type(actual, (n + len(appended),), what=f"{what} (called on x.ravel() followed by {appended})")
+    assert_close(actual[:n].reshape(x.shape), expected[:n].reshape(x.shape), what=f"{what} for x (called on x.ravel() followed by {appended})")
+    assert_close(actual[n:], expected[n:], what=f"{what} for the values {appended} (appended to x.ravel() in the call)")
 
 
 def reference_sigmoid(x):
@@ -64,8 +76,8 @@ def test_relu_backward_accepts_any_subgradient_at_zero(student, x, seed):
     _, cache = act.relu_forward(x)
     dx = check_array_type(act.relu_backward(dout, cache), x.shape, what="relu_backward dx")
     kink = x == 0
-    assert_close(dx[~kink], np.where(x > 0, dout, 0.0)[~kink], what="relu_backward dx away from x == 0")
-    assert_between(dx[kink], 0.0 * dout[kink], dout[kink], what="relu_backward dx at x == 0 (any subgradient in [0, 1] times dout)")
+    assert_close(dx, np.where(x > 0, dout, 0.0), where=~kink, what="relu_backward dx away from x == 0")
+    assert_between(dx, 0.0 * dout, dout, where=kink, what="relu_backward dx at x == 0 (any subgradient in [0, 1] times dout)")
 
 
 # ---------------------------------------------------------------------------- leaky ReLU
@@ -107,8 +119,8 @@ def test_leaky_relu_backward_accepts_any_subgradient_at_zero(student, x, alpha, 
     _, cache = act.leaky_relu_forward(x, alpha=alpha)
     dx = check_array_type(act.leaky_relu_backward(dout, cache), x.shape, what="leaky_relu_backward dx")
     kink = x == 0
-    assert_close(dx[~kink], np.where(x > 0, dout, alpha * dout)[~kink], what=f"leaky_relu_backward dx away from 0 (alpha={alpha})")
-    assert_between(dx[kink], alpha * dout[kink], dout[kink], what="leaky_relu_backward dx at x == 0")
+    assert_close(dx, np.where(x > 0, dout, alpha * dout), where=~kink, what=f"leaky_relu_backward dx away from 0 (alpha={alpha})")
+    assert_between(dx, alpha * dout, dout, where=kink, what="leaky_relu_backward dx at x == 0")
 
 
 # ------------------------------------------------------------------------------- sigmoid
@@ -126,12 +138,13 @@ def test_sigmoid_forward_values(student, x):
 @given(x=dl.arrays(ANY_SHAPE, magnitude=LARGE))
 def test_sigmoid_is_stable_for_large_inputs(student, x):
     act = student("activations.py")
-    x = np.concatenate([x.ravel(), [-LARGE, -800.0, -40.0, 40.0, 800.0, LARGE]])
-    out, cache = act.sigmoid_forward(x)
-    s = reference_sigmoid(x)
-    assert_close(out, s, what="sigmoid_forward output at large |x|")
-    dout = np.linspace(-1.0, 1.0, x.size)
-    assert_close(act.sigmoid_backward(dout, cache), dout * s * (1 - s), what="sigmoid_backward dx at large |x|")
+    appended = [-LARGE, -800.0, -40.0, 40.0, 800.0, LARGE]
+    called = np.concatenate([x.ravel(), appended])
+    out, cache = act.sigmoid_forward(called)
+    s = reference_sigmoid(called)
+    assert_close_with_appended(out, s, x, appended, what="sigmoid_forward output at large |x|")
+    dout = np.linspace(-1.0, 1.0, called.size)
+    assert_close_with_appended(act.sigmoid_backward(dout, cache), dout * s * (1 - s), x, appended, what="sigmoid_backward dx at large |x| (dout = linspace(-1, 1))")
 
 
 @pytest.mark.points(2)
@@ -148,9 +161,10 @@ def test_sigmoid_backward_matches_numerical_gradient(student, x, seed):
 @given(x=dl.arrays(ANY_SHAPE, magnitude=LARGE))
 def test_tanh_forward_values_and_stability(student, x):
     act = student("activations.py")
-    x = np.concatenate([x.ravel(), [-LARGE, -400.0, 400.0, LARGE]])
-    out, _ = act.tanh_forward(x)
-    assert_close(out, np.tanh(x), what="tanh_forward output")
+    appended = [-LARGE, -400.0, 400.0, LARGE]
+    called = np.concatenate([x.ravel(), appended])
+    out, _ = act.tanh_forward(called)
+    assert_close_with_appended(out, np.tanh(called), x, appended, what="tanh_forward output")
 
 
 @pytest.mark.points(2)
@@ -184,8 +198,9 @@ def test_softmax_is_stable_for_large_inputs(student, x):
     act = student("activations.py")
     x = np.concatenate([x, np.full(x.shape[:-1] + (1,), LARGE)], axis=-1)
     p = act.softmax(x)
-    assert_close(p, act.softmax(x - LARGE), what="softmax(x) vs softmax(x - 1e4) (softmax ignores a shift)")
-    assert_close(p.sum(axis=-1, keepdims=True), np.ones(x.shape[:-1] + (1,)), what="softmax at |x| up to 1e4: sum over the last axis")
+    called = "x: the x shown with a last column of 1e4 appended"
+    assert_close(p, act.softmax(x - LARGE), what=f"softmax(x) vs softmax(x - 1e4) (softmax ignores a shift; {called})")
+    assert_close(p.sum(axis=-1, keepdims=True), np.ones(x.shape[:-1] + (1,)), what=f"softmax at |x| up to 1e4: sum over the last axis ({called})")
 
 
 @pytest.mark.points(2)

@@ -91,12 +91,14 @@ def test_bce_with_logits_is_stable_for_large_logits(student, case):
     import torch.nn.functional as F
 
     z, t = case
-    z = np.concatenate([z.ravel(), [LARGE, -LARGE, LARGE, -LARGE, 50.0, -50.0]])
-    t = np.concatenate([t.ravel(), [0.0, 1.0, 1.0, 0.0, 0.0, 1.0]])
-    loss, grad = student("losses.py").bce_with_logits_loss(z, t)
-    want_loss, want_grad = with_torch_grad(F.binary_cross_entropy_with_logits, z, t)
-    assert_close(loss, want_loss, what="bce_with_logits_loss value at |logits| up to 1e4")
-    assert_close(grad, want_grad, what="bce_with_logits_loss gradient at |logits| up to 1e4")
+    logits, targets = [LARGE, -LARGE, LARGE, -LARGE, 50.0, -50.0], [0.0, 1.0, 1.0, 0.0, 0.0, 1.0]
+    called = f"called on z.ravel() followed by the logits {logits}, t.ravel() followed by the targets {targets}"
+    loss, grad = student("losses.py").bce_with_logits_loss(np.concatenate([z.ravel(), logits]), np.concatenate([t.ravel(), targets]))
+    want_loss, want_grad = with_torch_grad(F.binary_cross_entropy_with_logits, np.concatenate([z.ravel(), logits]), np.concatenate([t.ravel(), targets]))
+    assert_close(loss, want_loss, what=f"bce_with_logits_loss value at |logits| up to 1e4 ({called})")
+    grad = check_array_type(grad, want_grad.shape, what=f"bce_with_logits_loss gradient ({called})")
+    assert_close(grad[: z.size].reshape(z.shape), want_grad[: z.size].reshape(z.shape), what=f"bce_with_logits_loss gradient for z ({called})")
+    assert_close(grad[z.size :], want_grad[z.size :], what=f"bce_with_logits_loss gradient for the appended logits {logits}")
 
 
 @pytest.mark.points(1)

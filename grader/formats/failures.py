@@ -19,6 +19,13 @@ def number(x: float) -> str:
     return f"{x:g}"
 
 
+def fence(text: str) -> str:
+    """``text`` as a fenced Markdown code block (a fence longer than any run of backticks in it)."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}text\n{text}\n{ticks}"
+
+
 def assertion_message(text: str) -> str:
     """A failure's assertion message: pytest's ``E`` lines, without the test's source or paths
     (a text without them, such as a student code error's, is already only a message)."""

@@ -6,17 +6,9 @@ expected and actual values, the smallest failing input) and a hint.
 
 from __future__ import annotations
 
-import re
-
 from grader.formats.disclosure import HIDDEN_DETAILS, isolation_line, shows_hidden_details
-from grader.formats.failures import failure_summary, file_failure, hint_for, number, public_first, what_was_checked
+from grader.formats.failures import failure_summary, fence, file_failure, hint_for, number, public_first, what_was_checked
 from grader.results import Report, TestResult
-
-
-def _fence(text: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
 
 
 def render(report: Report, *, hidden_visibility: str) -> str:
@@ -49,7 +41,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
         for message, tests in unloaded.items():  # one section per file that did not load
             file = message.split(" could not be loaded: ", 1)[0]
             cost = f"{len(tests)} test{'s' if len(tests) != 1 else ''}, {number(sum(t.points for t in tests))} points"
-            out += [f"### {file} could not be loaded ({cost})", "", "**What went wrong:**", "", _fence(message), ""]
+            out += [f"### {file} could not be loaded ({cost})", "", "**What went wrong:**", "", fence(message), ""]
             out += [f"**Hint:** {hint_for(tests[0])}", "", "**Tests it cost:** " + ", ".join(t.name for t in tests), ""]
         for test in (t for t in failed if file_failure(t) is None):
             title = f"### {test.name} ({number(test.points)} point{'s' if test.points != 1 else ''}{', hidden test' if test.hidden else ''})"
@@ -57,7 +49,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
             if test.hidden and not show_hidden:
                 out += [HIDDEN_DETAILS, ""]
                 continue
-            out += [f"**What was checked:** {what_was_checked(test)}", "", "**What went wrong:**", "", _fence(failure_summary(test.message)), ""]
+            out += [f"**What was checked:** {what_was_checked(test)}", "", "**What went wrong:**", "", fence(failure_summary(test.message)), ""]
             out += [f"**Hint:** {hint_for(test)}", ""]
     skipped = [t for t in report.tests() if t.outcome == "skipped"]
     if skipped:

@@ -6,8 +6,8 @@ pytest run by ``grader.grading.grade_assignment_many``: the same staging, course
 environment, time limits, grade profile and sandboxed worker as ``python -m grader grade``, with
 start-up paid once. Failing examples are not shrunk (``Options(shrink=False)``: same verdicts).
 
-What each is graded on, and what it must show (``tests.planted`` states the rule for "the tests
-of" a function):
+What each is graded on, and what it must show (``grader.course.Course.tests_of`` states the rule
+for "the tests of" a function):
 
 * the reference: every test; it must earn every point;
 * the stubs (the course's released files): every test; they must earn nothing, and every failure
@@ -32,7 +32,7 @@ from grader.grading import Options, Request, grade_assignment_many
 from grader.plugin import NOT_RUN
 from grader.results import AssignmentGrade
 from tests.assignments.test_a3_autodiff import MINIMAL_ENGINE, MINIMAL_ENGINE_LOSES
-from tests.planted import MODULE, ROOT, Edit, Rewrite, Variant, build_submission, changed_units, covering_tests, names_in_tests
+from tests.planted import COURSE, MODULE, ROOT, Edit, Rewrite, Variant, build_submission, changed_units
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir() and (ROOT / "reference" / p.name).is_dir())
 REFERENCE = Variant("reference")
@@ -56,7 +56,7 @@ def breaks(assignment: str, variant: Variant) -> frozenset[str]:
 @functools.cache
 def graded(assignment: str) -> dict[str, tuple[AssignmentGrade, frozenset[str]]]:
     """Grade everything planted for ``assignment`` in one run: name -> (grade, tests it ran on)."""
-    everything = frozenset(names_in_tests(assignment))
+    everything = COURSE.test_functions(assignment)
     buggy = table(assignment, "BUGGY") + (table(assignment, "GPU_BUGGY") if assignment == "a9_torch" and _cuda() else [])
     folder = Path(tempfile.mkdtemp(prefix=f"dlgrade-planted-{assignment}-"))
     try:
@@ -65,10 +65,10 @@ def graded(assignment: str) -> dict[str, tuple[AssignmentGrade, frozenset[str]]]
             "stubs": (Request(ROOT), everything),
         }
         for i, variant in enumerate(table(assignment, "CORRECT")):
-            tests = covering_tests(assignment, changed_units(assignment, variant))
+            tests = COURSE.tests_of(assignment, changed_units(assignment, variant))
             plan[f"correct:{variant}"] = (Request(build_submission(assignment, variant, folder / f"c{i}"), tests), tests)
         for i, variant in enumerate(buggy):
-            tests = covering_tests(assignment, breaks(assignment, variant))
+            tests = COURSE.tests_of(assignment, breaks(assignment, variant))
             plan[f"buggy:{variant}"] = (Request(build_submission(assignment, variant, folder / f"b{i}"), tests, first_failure=True), tests)
         grades = grade_assignment_many(assignment, [r for r, _ in plan.values()], options=Options(shrink=False))
         return {name: (grade, tests) for (name, (_, tests)), grade in zip(plan.items(), grades)}
@@ -133,7 +133,7 @@ def _check_caught(assignment: str, variant: Variant) -> None:
     grade, tests = graded(assignment)[f"buggy:{variant}"]
     assert not grade.error, grade.error
     broken = breaks(assignment, variant)
-    of_broken = covering_tests(assignment, broken)
+    of_broken = COURSE.tests_of(assignment, broken)
     assert of_broken, f"{variant} breaks {sorted(broken)}, which no test is of"
     failed = [t for t in grade.tests if t.outcome == "failed" and NOT_RUN not in t.message]
     assert failed, f"{variant} (breaks {sorted(broken)}) passed every test of it:\n{_show(grade)}"
@@ -159,20 +159,14 @@ def test_every_table_grades_something() -> None:
         assert table(a, "BUGGY") and table(a, "CORRECT"), a
         for v in table(a, "BUGGY") + table(a, "CORRECT") + table(a, "GPU_BUGGY"):
             assert changed_units(a, v), f"{a}/{v} changes nothing"
-            assert covering_tests(a, changed_units(a, v)), f"{a}/{v}: no test is of {sorted(changed_units(a, v))}"
+            assert COURSE.tests_of(a, changed_units(a, v)), f"{a}/{v}: no test is of {sorted(changed_units(a, v))}"
 
 
-def test_the_tests_of_a_function_follow_the_stated_rule() -> None:
-    """``covering_tests`` on a1: a function's own tests, its users' tests (softmax_cross_entropy_loss
-    calls log_softmax), nothing else; an edit outside every function is covered by every test."""
+def test_an_edit_outside_every_function_changes_the_module() -> None:
+    """An import added: every test is of it (``MODULE``)."""
     a1 = "a1_foundations"
-    of_relu_backward = covering_tests(a1, frozenset({"relu_backward"}))
-    assert {"test_relu_backward_matches_numerical_gradient", "test_relu_matches_reference"} <= of_relu_backward
-    assert not {"test_mse_loss_matches_torch", "test_sigmoid_forward_values"} & of_relu_backward
-    assert "test_softmax_cross_entropy_matches_torch" in covering_tests(a1, frozenset({"log_softmax"}))
-    assert "test_softmax_cross_entropy_matches_torch" not in covering_tests(a1, frozenset({"tanh_forward"}))
-    assert covering_tests(a1, frozenset({MODULE})) == frozenset(names_in_tests(a1))
     assert changed_units(a1, Variant("import", (Edit("losses.py", "import numpy as np\n", "import numpy as np\nimport math\n"),))) == {MODULE}
+    assert COURSE.tests_of(a1, {MODULE}) == COURSE.test_functions(a1)
 
 
 def test_a_minimal_engine_loses_only_the_tests_of_what_it_lacks(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import shlex
 import shutil
 
 from tests.grading.conftest import ROOT, dlgrade
-from tests.planted import Variant, build_submission, changed_units, covering_tests
+from tests.planted import COURSE, Variant, build_submission, changed_units
 
 A1, A5 = "a1_foundations", "a5_regularization"
 README = (ROOT / "README.md").read_text()
@@ -39,7 +39,7 @@ def test_readme_first_command_grades_the_example_as_documented() -> None:
     assert f"| {A1} | " in run.stdout and re.search(rf"\| {A1} \| \d+/\d+ \| {a1[0]} / {a1[1]} \|", run.stdout), run.stdout[:2000]
     assert re.search(rf"\| {A5} \| \d+/\d+ \| {a5[0]} / {a5[1]} \|", run.stdout), run.stdout[:2000]
     failed = dict.fromkeys(re.findall(r"^### (test_\w+)", run.stdout, re.M))
-    dropout = covering_tests(A5, frozenset({"dropout_forward", "dropout_backward"}))
+    dropout = COURSE.tests_of(A5, frozenset({"dropout_forward", "dropout_backward"}))
     assert failed and all("softmax" in name or name in dropout for name in failed), sorted(failed)
 
 
@@ -61,4 +61,4 @@ def test_batch_grades_a_roster_of_the_real_course(tmp_path) -> None:
     assert float(rows["stubs"]["total"]) == 0
     assert 0 < float(rows["buggy"]["total"]) < possible
     failed = [t["name"].split("[")[0] for t in json.loads((out / "students" / "buggy" / "results.json").read_text())["assignments"][A5]["tests"] if t["outcome"] == "failed"]
-    assert failed and set(failed) <= covering_tests(A5, changed_units(A5, bug))
+    assert failed and set(failed) <= COURSE.tests_of(A5, changed_units(A5, bug))

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
+import nbformat
 import pytest
 
 from grader.formats import render
@@ -229,3 +230,26 @@ def test_every_format_states_the_isolation_and_hidden_tests_show_their_assertion
 
     off = dlgrade("grade", buggy, "--course", course, "--assignment", "t1_ops", "--format", "markdown", "--sandbox", "off", *FAST)
     assert "Isolation: none (graded with --sandbox off" in off.stdout
+
+
+def test_html_feedback_comes_with_the_students_notebook_annotated_by_grade_and_batch(course, tmp_path):
+    """``grade --format html --out F`` writes ``calc.feedback.html`` beside F: the student's own
+    notebook (their output kept, not run again) with the tests of ``double`` after its cell;
+    ``batch --format html`` writes it per student, ``--format markdown`` alone does not."""
+    wrong = notebook("print('my own run')", "def double(x):\n    return 3 * x")
+    wrong.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="my own run\n")]
+    submission(tmp_path / "roster" / "bob", calc=wrong)
+    out = tmp_path / "out" / "feedback.html"
+    run = dlgrade("grade", tmp_path / "roster" / "bob", "--course", course, "--assignment", "t2_notebook", "--format", "html", "--out", out, *FAST)
+    assert run.returncode == 0, run.stderr
+    page = (out.parent / "calc.feedback.html").read_text()
+    assert "my own run" in page and "Feedback on t2_notebook: 0 / 1 points" in page
+    assert page.index('<span class="nf">double</span>') < page.index("Feedback on <code>double</code>") < page.index("test_double")
+    assert "double(1.25)" in page  # the failure's own message
+
+    markdown_only = dlgrade("grade", tmp_path / "roster" / "bob", "--course", course, "--assignment", "t2_notebook", "--format", "markdown", "--out", tmp_path / "md" / "f.md", *FAST)
+    assert markdown_only.returncode == 0 and sorted(p.name for p in (tmp_path / "md").iterdir()) == ["f.md"]
+
+    batch = dlgrade("batch", tmp_path / "roster", "--out", tmp_path / "batch", "--course", course, "--assignment", "t2_notebook", "--format", "html", "--no-progress", *FAST)
+    assert batch.returncode == 0, batch.stderr
+    assert "Feedback on <code>double</code>" in (tmp_path / "batch" / "students" / "bob" / "calc.feedback.html").read_text()
