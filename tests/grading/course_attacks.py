@@ -360,7 +360,7 @@ HELPER_ATTACK_TESTS = frozenset({
     "test_build_mlp_train_mode_drops_hidden_units",
     "test_train_epoch_runs_in_train_mode_on_the_device",
     "test_evaluate_runs_in_eval_mode_on_the_device",
-    "test_evaluate_builds_no_graph",
+    "test_evaluate_leaves_parameters_and_gradients_unchanged",  # was test_evaluate_builds_no_graph
     "test_mc_dropout_returns_n_by_c_tensors_on_x_device",
     "test_mc_dropout_restores_the_mode",
     "test_mc_dropout_builds_no_graph",
