@@ -7,6 +7,9 @@ point of the tests of what it changes.
 
 ``GPU_BUGGY``: bugs that only a GPU can show (a batch left on the CPU works on a CPU); graded
 only where CUDA is available. Submitted as a notebook, so the notebook path is graded too.
+
+``UNOBSERVABLE``: mistakes no test can see, since every verdict is taken outside the student's
+process from plain data; listed with the reason, not graded.
 """
 
 from tests.planted import Edit, Rewrite, SavedAs, Variant
