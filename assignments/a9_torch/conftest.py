@@ -120,6 +120,13 @@ class A9:
         """``model(x)`` for a model of this process (the oracle's), on the CPU."""
         return read_tensor(model(self.local.tensor(np.asarray(x, dtype=np.float64))), what).values
 
+    def check_dropout_as_built(self, model: Any, p: float) -> None:
+        """The course's MLP (``torch_inputs.mlp``) still has the dropout rate it was built with:
+        a submission that rebuilt or edited the inputs beside it does not get to pass them on."""
+        __tracebackhide__ = True
+        got = getattr(model, "2").p
+        assert got == p, f"the model given to your function has dropout p = {got!r}, but the test built it with p = {p!r}"
+
     def float64_model(self, model: Any, what: str) -> Any:
         """``model`` (what ``build_mlp`` returned) converted by its own ``double()``; plain data fails."""
         __tracebackhide__ = True

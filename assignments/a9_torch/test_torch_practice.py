@@ -364,6 +364,7 @@ def run_evaluate(a9, case: EvalCase, device: str):
     """``evaluate`` on an MLP with dropout that starts in TRAIN mode."""
     x, y, weights, logits = case.data()
     setting = a9.inputs.mlp_setting(*weights, case.p, device, True)
+    a9.check_dropout_as_built(setting["model"], case.p)
     result = a9.nb.evaluate(setting["model"], a9.inputs.batches(x, y, list(case.batch_sizes)), setting["device"])
     return result, y, logits
 

@@ -210,7 +210,8 @@ def attack_course(root: Path) -> Path:
 # and, from inside its own functions (by then the helper is loaded), finds every course module of
 # a9 through gc and rewrites it: measuring functions report what the tests want to see, and the
 # model builders leave dropout out. Graded on the real course; it must earn nothing on
-# HELPER_ATTACK_TESTS (each of which the wrong code fails when judged honestly).
+# HELPER_ATTACK_TESTS (each of which the wrong code fails when judged honestly, on the inputs the
+# test built).
 
 HELPER_ATTACK_NOTEBOOK = '''
 import gc
@@ -359,10 +360,12 @@ HELPER_ATTACK_TESTS = frozenset({
     "test_build_mlp_eval_mode_is_linear_relu_linear",
     "test_build_mlp_train_mode_drops_hidden_units",
     "test_train_epoch_runs_in_train_mode_on_the_device",
+    "test_evaluate_returns_accuracy_over_examples",  # dropout left on passes when the builder drops dropout
     "test_evaluate_runs_in_eval_mode_on_the_device",
     "test_evaluate_leaves_parameters_and_gradients_unchanged",  # was test_evaluate_builds_no_graph
     "test_mc_dropout_returns_n_by_c_tensors_on_x_device",
     "test_mc_dropout_restores_the_mode",
     "test_mc_dropout_builds_no_graph",
     "test_hidden_build_mlp_matches_reference",
+    "test_hidden_evaluate_matches_reference",
 })

@@ -141,6 +141,7 @@ def test_hidden_evaluate_matches_reference(a9, reference, seed, d, h, c, p, data
     y = np.where(rng.random(n) < 0.6, logits.argmax(axis=1), rng.integers(0, c, size=n))
     theirs = inputs.mlp_setting(*weights, p, "cpu", True)
     ours = local.mlp_setting(*weights, p, "cpu", True)
+    a9.check_dropout_as_built(theirs["model"], p)
     got = nb.evaluate(theirs["model"], inputs.batches(x, y, sizes), theirs["device"])
     expected = ref.evaluate(ours["model"], local.batches(x, y, sizes), ours["device"])
     assert isinstance(got, float), "evaluate must return a Python float"
