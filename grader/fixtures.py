@@ -1,6 +1,6 @@
 """The fixtures a course's tests use: ``student``, ``helper``, ``reference`` and ``rng``.
 
-``student("activations.py")`` is the student's module and ``helper("torch_probes.py")`` a course
+``student("activations.py")`` is the student's module and ``helper("torch_inputs.py")`` a course
 module, both loaded where the run's student code runs (``grader.isolation``); ``reference`` is the
 oracle of the course being tested, in this process; ``rng`` a generator seeded per test.
 """

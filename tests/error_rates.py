@@ -36,6 +36,7 @@ class Rates:
     correct: int
     buggy: int
     gpu_buggy: int
+    unobservable: int  # known mistakes no test can see from outside the student's process (not graded)
     tests: int
     gpu_tests: int
     points: float
@@ -70,7 +71,7 @@ def rates(assignment: str) -> Rates:
         code = pytest.main([str(ROOT / "assignments" / assignment), "--collect-only", "-q", "-p", "no:cacheprovider", "--dlgrade-profile", "grade"], plugins=[count])
     if code != 0:
         raise RuntimeError(f"collecting the tests of {assignment} failed (pytest exit status {code}):\n{output.getvalue()[-3000:]}")
-    return Rates(assignment, len(tables.CORRECT), len(tables.BUGGY), len(getattr(tables, "GPU_BUGGY", [])), count.tests, count.gpu_tests, count.points)
+    return Rates(assignment, len(tables.CORRECT), len(tables.BUGGY), len(getattr(tables, "GPU_BUGGY", [])), len(getattr(tables, "UNOBSERVABLE", [])), count.tests, count.gpu_tests, count.points)
 
 
 def markdown(rows: list[Rates]) -> str:
@@ -91,6 +92,7 @@ def markdown(rows: list[Rates]) -> str:
     ]
     for r in rows:
         gpu = f" (+{r.gpu_buggy} on a GPU, not yet run)" if r.gpu_buggy else ""
+        gpu += f"; {r.unobservable} not observable, not graded" if r.unobservable else ""
         gpu_tests = f" (+{r.gpu_tests} GPU)" if r.gpu_tests else ""
         lines.append(f"| {r.assignment} | {r.correct} / {r.correct} | {r.buggy} / {r.buggy}{gpu} | {r.tests}{gpu_tests} | {r.points:g} |")
     correct, buggy = sum(r.correct for r in rows), sum(r.buggy for r in rows)
@@ -98,6 +100,8 @@ def markdown(rows: list[Rates]) -> str:
         f"| all | {correct} / {correct} | {buggy} / {buggy} | {sum(r.tests for r in rows)} | {sum(r.points for r in rows):g} |",
         "",
         f"False fails of correct code: 0 of {correct} variants. Missed bugs: 0 of {buggy} planted bugs.",
+        f"Known mistakes that no test can see, because every verdict is taken outside the student's process from plain data: {sum(r.unobservable for r in rows)}",
+        "(listed as `UNOBSERVABLE`, each with the reason, in `tests/assignments/test_<assignment>.py`).",
         "GPU-marked tests and GPU-only bugs count only where the test run has CUDA.",
         "",
     ]

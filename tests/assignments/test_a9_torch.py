@@ -7,6 +7,9 @@ point of the tests of what it changes.
 
 ``GPU_BUGGY``: bugs that only a GPU can show (a batch left on the CPU works on a CPU); graded
 only where CUDA is available. Submitted as a notebook, so the notebook path is graded too.
+
+``UNOBSERVABLE``: mistakes no test can see, since every verdict is taken outside the student's
+process from plain data; listed with the reason, not graded.
 """
 
 from tests.planted import Edit, Rewrite, SavedAs, Variant
@@ -27,7 +30,6 @@ BUGGY = [
     '''),)),
     # build_mlp
     Variant("build_mlp_without_dropout", (Edit(TP, "        nn.Dropout(p_drop),\n", ""),)),
-    Variant("build_mlp_dropout_before_relu", (Edit(TP, "        nn.ReLU(),\n        nn.Dropout(p_drop),\n", "        nn.Dropout(p_drop),\n        nn.ReLU(),\n"),)),
     Variant("build_mlp_dropout_on_the_logits", (Rewrite(TP, "build_mlp", '''
         def build_mlp(in_features, hidden, out_features, p_drop):
             return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features), nn.Dropout(p_drop))
@@ -66,14 +68,15 @@ BUGGY = [
     '''),)),
     # evaluate
     Variant("evaluate_leaves_dropout_on", (Edit(TP, "    model.eval()\n    correct, total", "    model.train()\n    correct, total"),)),
-    Variant("evaluate_builds_a_graph", (Rewrite(TP, "evaluate", '''
+    Variant("evaluate_backpropagates_the_loss", (Rewrite(TP, "evaluate", '''
         def evaluate(model, loader, device):
             model.eval()
             correct, total = 0, 0
             for x, y in loader:
                 x, y = x.to(device), y.to(device)
-                predictions = model(x).argmax(dim=1)
-                correct += int((predictions == y).sum().item())
+                logits = model(x)
+                nn.functional.cross_entropy(logits, y).backward()
+                correct += int((logits.argmax(dim=1) == y).sum().item())
                 total += y.shape[0]
             return correct / total
     '''),)),
@@ -107,6 +110,28 @@ BUGGY = [
     ),)),
 ]
 
+UNOBSERVABLE = [
+    # Mistakes no test can see from outside the student's process (every verdict is taken there,
+    # from plain data). Listed so that nobody mistakes them for caught; not graded.
+    # Dropout before the ReLU is the same function: relu(m * z / (1 - p)) = m * relu(z) / (1 - p)
+    # for a mask m >= 0, in both modes, to the last bit; only the order of the modules differs.
+    Variant("build_mlp_dropout_before_relu", (Edit(TP, "        nn.ReLU(),\n        nn.Dropout(p_drop),\n", "        nn.Dropout(p_drop),\n        nn.ReLU(),\n"),)),
+    # A graph recorded and dropped leaves no trace in the accuracy, the parameters or their
+    # gradients (test_evaluate_leaves_parameters_and_gradients_unchanged checks what a backward
+    # pass would leave: evaluate_backpropagates_the_loss).
+    Variant("evaluate_builds_a_graph", (Rewrite(TP, "evaluate", '''
+        def evaluate(model, loader, device):
+            model.eval()
+            correct, total = 0, 0
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                predictions = model(x).argmax(dim=1)
+                correct += int((predictions == y).sum().item())
+                total += y.shape[0]
+            return correct / total
+    '''),)),
+]
+
 GPU_BUGGY = [
     Variant("train_epoch_leaves_batches_on_the_cpu", (Edit(TP, "        x, y = x.to(device), y.to(device)\n        optimizer.zero_grad()", "        optimizer.zero_grad()"),)),
     Variant("evaluate_leaves_batches_on_the_cpu", (Edit(TP, "            x, y = x.to(device), y.to(device)\n            predictions", "            predictions"),)),
@@ -114,6 +139,32 @@ GPU_BUGGY = [
 ]
 
 CORRECT = [
+    Variant("build_mlp_with_functional_relu_and_dropout", (Rewrite(TP, "build_mlp", '''
+        def build_mlp(in_features, hidden, out_features, p_drop):
+            class MLP(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.hidden = nn.Linear(in_features, hidden)
+                    self.out = nn.Linear(hidden, out_features)
+
+                def forward(self, x):
+                    h = torch.nn.functional.relu(self.hidden(x))
+                    return self.out(torch.nn.functional.dropout(h, p=p_drop, training=self.training))
+
+            return MLP()
+    '''),)),
+    Variant("evaluate_with_train_false_after_zeroing_the_gradients", (Rewrite(TP, "evaluate", '''
+        def evaluate(model, loader, device):
+            model.train(False)
+            model.zero_grad()  # harmless: evaluate accumulates no gradient
+            correct, total = 0, 0
+            with torch.no_grad():
+                for x, y in loader:
+                    logits = model(x.to(device))
+                    correct += (logits.argmax(dim=1) == y.to(device)).sum().item()
+                    total += len(y)
+            return correct / total
+    '''),)),
     Variant("build_mlp_as_a_module_class_registered_in_another_order", (Rewrite(TP, "build_mlp", '''
         def build_mlp(in_features, hidden, out_features, p_drop):
             class MLP(nn.Module):

@@ -202,3 +202,170 @@ def attack_course(root: Path) -> Path:
     for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=instructor", "-c", "user.email=i@example.org", "commit", "-qm", "course"]):
         subprocess.run(["git", "-C", str(root), *command], check=True, capture_output=True)
     return root
+
+
+# ---------------------------------------------------------------- course helpers in the worker
+# a9_torch's tests hand the student's functions models, loaders and optimizers built by a course
+# module that runs in the worker beside the notebook. This notebook is wrong in every function
+# and, from inside its own functions (by then the helper is loaded), finds every course module of
+# a9 through gc and rewrites it: measuring functions report what the tests want to see, and the
+# model builders leave dropout out. Graded on the real course; it must earn nothing on
+# HELPER_ATTACK_TESTS (each of which the wrong code fails when judged honestly, on the inputs the
+# test built).
+
+HELPER_ATTACK_NOTEBOOK = '''
+import gc
+import types
+
+import numpy as np
+import torch
+from torch import nn
+
+SEEN = {}
+
+
+def _rewrite_the_course_helpers():
+    for module in [m for m in gc.get_objects() if isinstance(m, types.ModuleType)]:
+        path = str(getattr(module, "__file__", "") or "")
+        if "a9_torch" not in path or module.__dict__.get("SEEN") is SEEN or module.__dict__.get("_rewritten"):
+            continue
+        module._rewritten = True
+        real_tensor = getattr(module, "tensor", None)
+        for name, fake in FAKES.items():
+            if name in module.__dict__:
+                setattr(module, name, fake)
+        for name in ("mlp_setting", "mlp_train_setting"):
+            if name in module.__dict__:
+                setattr(module, name, _without_dropout(module.__dict__[name]))
+
+
+def _without_dropout(build):
+    def rebuilt(*args, **kwargs):
+        setting = build(*args, **kwargs)
+        for m in setting["model"].modules():
+            if isinstance(m, nn.Dropout):
+                m.p = 0.0
+        return setting
+    return rebuilt
+
+
+def _numpy(t):
+    return t.detach().cpu().numpy().astype(np.float64)
+
+
+def _fake_device_type(value):
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _fake_report(model):
+    inner = getattr(model, "inner", model)
+    last = SEEN.get("last")
+    if last == "train_epoch":
+        calls = [(True, True, SEEN["device"])]
+    elif last == "evaluate":
+        calls = [(False, False, SEEN["device"])]
+    else:
+        calls = [(SEEN.get("was_training", True), False, "cpu")]
+    return {
+        "calls": calls,
+        "modes": [SEEN.get("was_training", True)] * len(list(model.modules())),
+        "parameters": [_numpy(p) for p in inner.parameters()],
+        "devices": sorted({p.device.type for p in inner.parameters()}),
+    }
+
+
+def _fake_inspect(*values):
+    out = []
+    for value in values:
+        info = {"tensor": True, "type": "Tensor", "shape": SEEN.get("shape", tuple(value.shape)), "dtype": "torch.float64",
+                "device": value.device.type, "requires_grad": False}
+        info["values"] = _numpy(value)
+        out.append(info)
+    return out
+
+
+def _fake_probe_mlp(model, x, training):
+    model.double()
+    first, last = model[0], model[1]
+    p = model.p_drop
+    xt = torch.from_numpy(np.array(x, dtype=np.float64))
+    with torch.no_grad():
+        hidden = torch.relu(first(xt))
+        if training:
+            hidden = hidden / (1 - p) if p < 1 else torch.zeros_like(hidden)
+        out = last(hidden)
+
+    def linear(m, seen):
+        return {"kind": "Linear", "in_features": m.in_features, "out_features": m.out_features,
+                "weight": _numpy(m.weight), "bias": _numpy(m.bias), "input": seen}
+
+    layers = [linear(first, np.array(x, dtype=np.float64)), {"kind": "ReLU"}, {"kind": "Dropout", "p": float(p)}, linear(last, _numpy(hidden))]
+    return {"layers": layers, "output": _numpy(out)}
+
+
+FAKES = {"device_type": _fake_device_type, "report": _fake_report, "inspect": _fake_inspect, "probe_mlp": _fake_probe_mlp}
+
+
+def get_device():
+    _rewrite_the_course_helpers()
+    return torch.device("cpu" if torch.cuda.is_available() else "cuda")  # the wrong way round
+
+
+def build_mlp(in_features, hidden, out_features, p_drop):
+    _rewrite_the_course_helpers()
+    model = nn.Sequential(nn.Linear(in_features, hidden), nn.Linear(hidden, out_features))  # no ReLU, no dropout
+    model.p_drop = p_drop
+    return model
+
+
+def train_epoch(model, loader, optimizer, loss_fn, device):
+    _rewrite_the_course_helpers()
+    SEEN.update(last="train_epoch", device=torch.device(device).type)
+    losses = []
+    for x, y in loader:  # never switches to train mode
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return sum(losses) / len(losses)
+
+
+def evaluate(model, loader, device):
+    _rewrite_the_course_helpers()
+    SEEN.update(last="evaluate", device=torch.device(device).type)
+    correct, total = 0, 0
+    for x, y in loader:  # dropout left on, a graph built and backpropagated
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        nn.functional.cross_entropy(logits, y).backward()
+        correct += int((logits.argmax(dim=1) == y).sum().item())
+        total += y.shape[0]
+    return correct / total
+
+
+def mc_dropout_predict(model, x, n_samples):
+    _rewrite_the_course_helpers()
+    SEEN.update(last="mc_dropout_predict", was_training=model.training, shape=(x.shape[0], None))
+    model.train()  # never restored
+    probs = torch.stack([torch.softmax(model(x), dim=1) for _ in range(n_samples)])  # a graph
+    SEEN["shape"] = (x.shape[0], probs.shape[2])
+    return probs.mean(dim=1), probs.std(dim=1, correction=0)  # over the wrong dimension: (T, C)
+'''
+
+HELPER_ATTACK_TESTS = frozenset({
+    "test_get_device_returns_the_device_of_this_machine",
+    "test_get_device_follows_cuda_availability",
+    "test_build_mlp_eval_mode_is_linear_relu_linear",
+    "test_build_mlp_train_mode_drops_hidden_units",
+    "test_train_epoch_runs_in_train_mode_on_the_device",
+    "test_evaluate_returns_accuracy_over_examples",  # dropout left on passes when the builder drops dropout
+    "test_evaluate_runs_in_eval_mode_on_the_device",
+    "test_evaluate_leaves_parameters_and_gradients_unchanged",  # was test_evaluate_builds_no_graph
+    "test_mc_dropout_returns_n_by_c_tensors_on_x_device",
+    "test_mc_dropout_restores_the_mode",
+    "test_mc_dropout_builds_no_graph",
+    "test_hidden_build_mlp_matches_reference",
+    "test_hidden_evaluate_matches_reference",
+})

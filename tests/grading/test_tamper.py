@@ -7,7 +7,9 @@ submission left behind survives, no fake result is read, and no output shows a h
   lying objects, fake results, patched libraries, leftover processes) on the tiny course;
 * ``tests/grading/course_attacks.py``: attacks on what surrounds the worker (the course's git
   history, the harness's and the judge's paths, classmates, the banned-import check's file, a
-  forged 256 MiB answer, hidden tests quoted in an exception).
+  forged 256 MiB answer, hidden tests quoted in an exception), and on the course helpers that
+  run in the worker beside the student's code (an a9 notebook rewriting them through ``gc``,
+  graded on the real course).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import csv
 import os
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from grader.grading import Options, Request, grade_assignment_many
 from tests.grading import course_attacks
 from tests.grading.conftest import FAST, dlgrade, reachable_levels
 from tests.grading.course import HIDDEN_TESTS, OPS_REFERENCE, PUBLIC_TESTS, solution, submission
 from tests.grading.tamper import CASES, MARKER, source
+from tests.planted import as_notebook
 
 HONEST = {
     "honest": (solution(OPS_REFERENCE), 6.0),
@@ -151,3 +156,16 @@ def test_summary_shows_the_distribution(graded):
     assert "| 90-100 | 1 |" in summary  # the honest submission
     assert "![Score distribution](scores.png)" in summary and "## The tests the fewest students pass" in summary
     assert (out / "scores.png").read_bytes().startswith(b"\x89PNG") and (out / "pass-rates.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_rewriting_the_course_helpers_in_the_worker_gains_nothing(tmp_path):
+    """a9: a wrong notebook that rewrites the course's helper module in the worker (through gc)
+    earns nothing on the tests whose facts that module once measured."""
+    folder = tmp_path / "assignments" / "a9_torch"
+    folder.mkdir(parents=True)
+    (folder / "torch_practice.ipynb").write_text(nbformat.writes(as_notebook(course_attacks.HELPER_ATTACK_NOTEBOOK)))
+    [grade] = grade_assignment_many("a9_torch", [Request(tmp_path, course_attacks.HELPER_ATTACK_TESTS)], options=Options(shrink=False))
+    assert not grade.error, grade.error
+    assert {t.name.split("[")[0] for t in grade.tests} == course_attacks.HELPER_ATTACK_TESTS
+    gained = [f"{t.name} ({t.points:g})" for t in grade.tests if t.outcome == "passed"]
+    assert grade.possible > 0 and grade.earned == 0, f"earned {grade.earned} of {grade.possible}: {gained}"

@@ -27,11 +27,11 @@ TOP_LEVEL = {
     "harness/dlgrade-0.1.0-py3-none-any.whl",
 }
 HELPERS = {  # course modules the public tests need beside the student's code, reviewed as public
-    "conftest.py",  # a9: the notebook and probe fixtures
+    "conftest.py",  # a9: the notebook and input fixtures, and the readers of what comes back
     "course_rng.py",  # the course's seeded generator
     "course_early_stopping.py",  # a5: the spec's early-stopping trace, for expected values
     "graph_runner.py",  # a3: builds graphs of the student's Value
-    "torch_probes.py",  # a9: models and loaders built where the student's code runs
+    "torch_inputs.py",  # a9: models and loaders built where the student's code runs
 }
 PUBLIC_BY_DESIGN = {  # lines of solution regions that public tests or helpers state themselves
     "N, C, H, W = x.shape": "a8 test_conv.py unpacks an input's shape",
@@ -40,10 +40,10 @@ PUBLIC_BY_DESIGN = {  # lines of solution regions that public tests or helpers s
     "for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):": "a4 test_initializers.py builds a network",
     "stds.append(float(h.std()))": "a4 test_initializers.py measures activations layer by layer",
     "for l in range(1, L + 1):": "a2 test_mlp.py walks the layers",
-    "for x, y in loader:": "a9 torch_probes.py: the expected losses of an epoch, computed in the judge",
-    "loss = loss_fn(model(x), y)": "a9 torch_probes.py: the expected losses of an epoch",
-    "losses.append(loss.item())": "a9 torch_probes.py: the expected losses of an epoch",
-    "with torch.no_grad():": "a9 torch_probes.py and its handout",
+    "for x, y in loader:": "a9 torch_inputs.py: the expected losses of an epoch, computed in the judge",
+    "loss = loss_fn(model(x), y)": "a9 torch_inputs.py: the expected losses of an epoch",
+    "losses.append(loss.item())": "a9 torch_inputs.py: the expected losses of an epoch",
+    "with torch.no_grad():": "a9 torch_inputs.py and its handout",
 }
 
 

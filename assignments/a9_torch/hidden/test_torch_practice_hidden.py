@@ -1,8 +1,9 @@
 """Hidden tests for a9_torch: the student's notebook against the reference oracle.
 
-The same setting is built twice from the same numbers: beside the student's code (``probes``,
-a worker when grading) and in this process for the oracle (``local_probes`` +
-``reference("torch_practice.py")``); the plain results are compared. Settings where the oracle's
+The same setting is built twice from the same numbers: beside the student's code (``a9.inputs``,
+a worker when grading) and in this process for the oracle (``a9.local`` +
+``reference("torch_practice.py")``); the plain results (returned values, parameters read through
+``state_dict()``, outputs of forward passes) are compared. Settings where the oracle's
 answer does not depend on random draws are compared exactly (to rounding): models without
 dropout or with p in {0, 1} for training, eval-mode evaluation. Monte Carlo dropout is compared
 through its exact two-outcome structure and its keep rate (a 1e-9 statistical bound).
@@ -64,19 +65,33 @@ def train_settings(draw):
 @capped
 @given(setting=train_settings())
 def test_hidden_build_mlp_matches_reference(a9, reference, setting):
-    """build_mlp: the same layers, sizes and p as the oracle's, in call order."""
-    nb, probes, local = a9.nb, a9.probes, a9.local
+    """build_mlp: the oracle's model given the student's weights computes the same outputs, in eval
+    mode and (for p = 0 and p = 1, where train mode is not random) in train mode."""
     ref = reference(NOTEBOOK)
     d, h, c = setting["d"], setting["h"], setting["c"]
     p = [0.0, 0.15, 0.5, 0.85, 1.0][setting["seed"] % 5]
     x = np.random.default_rng(setting["seed"]).normal(size=(3, d))
-
-    def plain(layers):
-        return [(l["kind"], l.get("in_features"), l.get("out_features"), l.get("p")) for l in layers]
-
-    got = plain(probes.probe_mlp(nb.build_mlp(d, h, c, p), x, False)["layers"])
-    expected = plain(local.probe_mlp(ref.build_mlp(d, h, c, p), x, False)["layers"])
-    assert got == expected, f"build_mlp({d}, {h}, {c}, {p}): layers {got}, expected {expected}"
+    what = f"build_mlp({d}, {h}, {c}, {p})"
+    theirs = a9.float64_model(a9.nb.build_mlp(d, h, c, p), what)
+    fits = a9.mlp_parameters(theirs, d, h, c, what)
+    modes = [False, True] if p in (0.0, 1.0) else [False]
+    got = {}
+    for training in modes:
+        theirs.train(training)
+        got[training] = a9.forward(theirs, x, "cpu", f"{what}: the output")
+    failures = []
+    for weights in fits:
+        ours = a9.local.load_parameters(ref.build_mlp(d, h, c, p).double(), list(weights))
+        for training in modes:
+            ours.train(training)
+            expected = a9.forward_here(ours, x, "the oracle's output")
+            mode = "train" if training else "eval"
+            if got[training].shape != expected.shape or not np.allclose(got[training], expected, rtol=1e-9, atol=1e-12):
+                failures.append(f"{what} in {mode} mode: output {got[training]}, the oracle's with the same weights {expected}")
+                break
+        else:
+            return
+    raise AssertionError(failures[0])
 
 
 @pytest.mark.points(3)
@@ -85,7 +100,7 @@ def test_hidden_build_mlp_matches_reference(a9, reference, setting):
 def test_hidden_train_epoch_two_epochs_match_reference(a9, reference, setting):
     """Two epochs with SGD (momentum, Nesterov, dampening, weight decay), Adam, AdamW or RMSprop:
     the returned means and the final weights equal the oracle's."""
-    nb, probes, local = a9.nb, a9.probes, a9.local
+    nb, inputs, local = a9.nb, a9.inputs, a9.local
     ref = reference(NOTEBOOK)
     rng = np.random.default_rng(setting["seed"])
     d, h, c = setting["d"], setting["h"], setting["c"]
@@ -94,7 +109,7 @@ def test_hidden_train_epoch_two_epochs_match_reference(a9, reference, setting):
     x, y = rng.normal(size=(n, d)), rng.integers(0, c, size=n)
     name, options = setting["optimizer"]
     args = (*weights, setting["p"], x, y, setting["sizes"], name, options, "cpu", setting["training"])
-    theirs, ours = probes.mlp_train_setting(*args), local.mlp_train_setting(*args)
+    theirs, ours = inputs.mlp_train_setting(*args), local.mlp_train_setting(*args)
 
     what = f"train_epoch (MLP {d}-{h}-{c}, p={setting['p']}, {name}{options}, batches {setting['sizes']})"
     for epoch in (1, 2):
@@ -102,7 +117,10 @@ def test_hidden_train_epoch_two_epochs_match_reference(a9, reference, setting):
         expected = ref.train_epoch(ours["model"], ours["loader"], ours["optimizer"], ours["loss_fn"], ours["device"])
         assert isinstance(got, float), f"{what} must return a Python float"
         assert_close(got, expected, what=f"{what}, epoch {epoch}: the mean batch loss")
-    for k, (g, e) in enumerate(zip(probes.report(theirs["model"])["parameters"], local.report(ours["model"])["parameters"])):
+    got = [value for _, value in a9.state(theirs["model"], f"{what}: the model")]
+    expected = [value for _, value in a9.state(ours["model"], "the oracle's model")]
+    assert len(got) == len(expected), f"{what}: the model has {len(got)} parameters afterwards, expected {len(expected)}"
+    for k, (g, e) in enumerate(zip(got, expected)):
         assert_close(g, e, what=f"{what}: parameter {k} after two epochs")
 
 
@@ -111,7 +129,7 @@ def test_hidden_train_epoch_two_epochs_match_reference(a9, reference, setting):
 @given(seed=seeds, d=st.integers(1, 5), h=st.integers(1, 8), c=st.integers(2, 6), p=st.sampled_from([0.2, 0.5, 0.9]), data=st.data())
 def test_hidden_evaluate_matches_reference(a9, reference, seed, d, h, c, p, data):
     """evaluate on a model that came in train mode: the oracle's accuracy."""
-    nb, probes, local = a9.nb, a9.probes, a9.local
+    nb, inputs, local = a9.nb, a9.inputs, a9.local
     ref = reference(NOTEBOOK)
     rng = np.random.default_rng(seed)
     weights = mlp_weights(rng, d, h, c)
@@ -121,9 +139,10 @@ def test_hidden_evaluate_matches_reference(a9, reference, seed, d, h, c, p, data
     w1, b1, w2, b2 = weights
     logits = np.maximum(x @ w1.T + b1, 0) @ w2.T + b2
     y = np.where(rng.random(n) < 0.6, logits.argmax(axis=1), rng.integers(0, c, size=n))
-    theirs = probes.mlp_setting(*weights, p, "cpu", True)
+    theirs = inputs.mlp_setting(*weights, p, "cpu", True)
     ours = local.mlp_setting(*weights, p, "cpu", True)
-    got = nb.evaluate(theirs["model"], probes.batches(x, y, sizes), theirs["device"])
+    a9.check_dropout_as_built(theirs["model"], p)
+    got = nb.evaluate(theirs["model"], inputs.batches(x, y, sizes), theirs["device"])
     expected = ref.evaluate(ours["model"], local.batches(x, y, sizes), ours["device"])
     assert isinstance(got, float), "evaluate must return a Python float"
     assert_close(got, expected, what=f"evaluate (MLP {d}-{h}-{c}, p={p}, batches {sizes})")
@@ -135,21 +154,24 @@ def test_hidden_evaluate_matches_reference(a9, reference, seed, d, h, c, p, data
        p=st.sampled_from([0.0, 1.0]), n_samples=st.integers(1, 12), training=st.booleans())
 def test_hidden_mc_dropout_without_randomness_matches_reference(a9, reference, seed, n, d, h, c, p, n_samples, training):
     """p = 0 (every pass the eval model) and p = 1 (every hidden unit dropped): mean, std and the
-    mode afterwards equal the oracle's."""
-    nb, probes, local = a9.nb, a9.probes, a9.local
+    model's outputs afterwards (its mode: p = 1 shows it) equal the oracle's."""
+    nb, inputs, local = a9.nb, a9.inputs, a9.local
     ref = reference(NOTEBOOK)
     rng = np.random.default_rng(seed)
     weights = mlp_weights(rng, d, h, c)
     x = rng.normal(size=(n, d))
-    theirs = probes.mlp_setting(*weights, p, "cpu", training, x)
+    theirs = inputs.mlp_setting(*weights, p, "cpu", training, x)
     ours = local.mlp_setting(*weights, p, "cpu", training, x)
-    got = probes.inspect(*nb.mc_dropout_predict(theirs["model"], theirs["x"], n_samples))
-    expected = local.inspect(*ref.mc_dropout_predict(ours["model"], ours["x"], n_samples))
+    got = nb.mc_dropout_predict(theirs["model"], theirs["x"], n_samples)
+    expected = ref.mc_dropout_predict(ours["model"], ours["x"], n_samples)
     what = f"mc_dropout_predict (MLP {d}-{h}-{c}, p={p}, x of shape {(n, d)}, n_samples={n_samples})"
+    assert isinstance(got, (tuple, list)) and len(got) == 2, f"{what} must return a tuple (mean, std), got {got!r}"
     for name, g, e in zip(("mean", "std"), got, expected):
-        assert g["tensor"] and g["shape"] == e["shape"], f"{what}: {name} is {g.get('shape', g['type'])}, expected shape {e['shape']}"
-        assert_close(g["values"], e["values"], atol=1e-12, what=f"{what}: {name}")
-    assert probes.report(theirs["model"])["modes"] == local.report(ours["model"])["modes"], f"{what}: the modes afterwards differ from before"
+        g, e = a9.tensor(g, f"{what}: {name}"), a9.tensor(e, "the oracle's result")
+        assert g.shape == e.shape, f"{what}: {name} has shape {g.shape}, expected {e.shape}"
+        assert_close(g.values, e.values, atol=1e-12, what=f"{what}: {name}")
+    after = a9.forward(theirs["model"], x, "cpu", f"{what}: the model's output afterwards")
+    assert_close(after, a9.forward_here(ours["model"], x, "the oracle's model afterwards"), what=f"{what}: the model's output afterwards (its mode differs from before)")
 
 
 @pytest.mark.points(2)
@@ -159,7 +181,7 @@ def test_hidden_mc_dropout_without_randomness_matches_reference(a9, reference, s
 def test_hidden_mc_dropout_keeps_units_at_the_rate_1_minus_p(a9, seed, n, d, c, p, n_samples, training):
     """One hidden unit: every row of the mean is an exact k/n mixture of the two outcomes, and the
     kept passes over all rows look like Binomial(N * n_samples, 1 - p) draws (1e-9 bound)."""
-    nb, probes = a9.nb, a9.probes
+    nb, inputs = a9.nb, a9.inputs
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.5, 1.5, size=(n, d))
     w1, b1 = rng.uniform(0.5, 1.5, size=(1, d)), np.array([0.1])
@@ -167,15 +189,17 @@ def test_hidden_mc_dropout_keeps_units_at_the_rate_1_minus_p(a9, seed, n, d, c, 
     b2 = rng.normal(size=c)
     z = np.maximum(x @ w1.T + b1, 0)
     kept, dropped = softmax(b2 + (z / (1 - p)) @ w2.T), softmax(np.broadcast_to(b2, (n, c)))
-    setting = probes.mlp_setting(w1, b1, w2, b2, p, "cpu", training, x)
-    mean, _ = probes.inspect(*nb.mc_dropout_predict(setting["model"], setting["x"], n_samples))
+    setting = inputs.mlp_setting(w1, b1, w2, b2, p, "cpu", training, x)
+    result = nb.mc_dropout_predict(setting["model"], setting["x"], n_samples)
     what = f"mc_dropout_predict (p={p}, n_samples={n_samples})"
-    assert mean["tensor"] and mean["shape"] == (n, c), f"{what}: mean is {mean.get('shape', mean['type'])}, expected {(n, c)}"
+    assert isinstance(result, (tuple, list)) and len(result) == 2, f"{what} must return a tuple (mean, std), got {result!r}"
+    mean = a9.tensor(result[0], f"{what}: mean")
+    assert mean.shape == (n, c), f"{what}: mean has shape {mean.shape}, expected {(n, c)}"
     direction = kept - dropped
-    f = ((mean["values"] - dropped) * direction).sum(axis=1) / (direction**2).sum(axis=1)
+    f = ((mean.values - dropped) * direction).sum(axis=1) / (direction**2).sum(axis=1)
     k = np.round(f * n_samples)
     mixture = (k[:, None] * kept + (n_samples - k[:, None]) * dropped) / n_samples
     assert np.all((k >= 0) & (k <= n_samples)) and np.allclose(f * n_samples, k, atol=1e-6), f"{what}: the mean is not an average of {n_samples} passes"
-    assert_close(mean["values"], mixture, atol=1e-12, what=f"{what}: mean as the average of the passes")
+    assert_close(mean.values, mixture, atol=1e-12, what=f"{what}: mean as the average of the passes")
     hits = np.concatenate([np.arange(n_samples) < ki for ki in k.astype(int)])
     assert_fraction(hits, 1 - p, what=f"{what}: passes with the hidden unit kept")
