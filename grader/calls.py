@@ -2,8 +2,9 @@
 
 ``grader.diagnosis`` needs, when a test fails, the inputs the student's function got and what it
 answered. Every call a test makes through the ``student`` fixture to a function of a student file
-(``act.softmax(x)``, in this process or in the worker) goes through a ``RecordedFunction`` that
-appends a ``Call`` to the test's ``CallLog``:
+(``act.softmax(x)``, in this process or in the worker), and through ``helper`` to a course helper
+beside it (``course_rng.generator(seed)``: what made an argument of a student function), goes
+through a ``RecordedFunction`` that appends a ``Call`` to the test's ``CallLog``:
 
 * the arguments are copied *before* the call (student code may change its inputs in place): arrays
   copied in the same kind of memory layout and numpy generators in the same state, lists, tuples and dicts walked, numbers and strings kept; any other
@@ -13,8 +14,14 @@ appends a ``Call`` to the test's ``CallLog``:
 * the log holds the calls of the current test only, and at most ``LIMIT`` of them: the last ones.
   Hypothesis replays the failing example last, so the last calls are the failing example's.
 
-Batched evaluations (``map_calls``: the central differences of a gradient check) are passed
-through unrecorded. Recording costs a copy of the arguments and result of each call.
+When student code runs in the worker, calls of methods of student objects and reads of their
+attributes are recorded too (``ObjectRecorder``: ``opt.step(grads)`` as a call of ``SGD.step``,
+``stopper.counter`` as one of ``EarlyStopping.counter`` without arguments, with the object as
+``Call.owner``), for objects that a recorded call returned; and the test's ``share`` and ``fetch`` (values put where
+student code runs, and read back) as calls named ``SHARE`` and ``FETCH``, so that a sequence of
+in-place updates can be replayed. Batched evaluations (``map_calls``: the central differences of
+a gradient check) are passed through unrecorded. Recording costs a copy of the arguments and
+result of each call.
 """
 
 from __future__ import annotations
@@ -28,9 +35,12 @@ from typing import Any
 import numpy as np
 
 from grader import wire
+from grader.remote import kind_of
 
 LIMIT = 64
 """Calls kept per test: more than any one hypothesis example of the course makes."""
+SHARE = "<share>"  # StudentFile.share(value): args (a copy of value,), returned: the shared object
+FETCH = "<fetch>"  # StudentFile.fetch(shared): passed (the shared object,), result: a copy of its value
 
 
 class Opaque:
@@ -81,6 +91,7 @@ class Call:
 
     ``passed`` is the objects the test passed, themselves (not copies), and ``returned`` the object
     it got back: how a backward call's ``cache`` is traced to the forward call that returned it.
+    ``owner``: for a method call, the object whose method it is.
     """
 
     assignment: str
@@ -92,6 +103,7 @@ class Call:
     raised: BaseException | None = None
     passed: tuple[Any, ...] = field(default=(), repr=False, compare=False)
     returned: Any = field(default=None, repr=False, compare=False)
+    owner: Any = field(default=None, repr=False, compare=False)
 
     @property
     def plain(self) -> bool:
@@ -118,6 +130,20 @@ class CallLog:
         return len(self._calls)
 
 
+def record(log: CallLog, where: tuple[str, str, str], run: Callable[[], Any], args: tuple[Any, ...], kwargs: dict[str, Any], owner: Any = None) -> Any:
+    """``run()`` (a call of ``where = (assignment, file, function)`` with ``args`` and ``kwargs``),
+    recorded in ``log``; its exception, if any, recorded and raised unchanged."""
+    __tracebackhide__ = True
+    copied_args, copied_kwargs = plain_copy(args), plain_copy(kwargs)
+    try:
+        result = run()
+    except BaseException as error:
+        log.append(Call(*where, copied_args, copied_kwargs, raised=error, passed=args, owner=owner))
+        raise
+    log.append(Call(*where, copied_args, copied_kwargs, result=plain_copy(result), passed=args, returned=result, owner=owner))
+    return result
+
+
 class RecordedFunction:
     """A student function that records each call in ``log``; otherwise it is the function itself
     (its attributes, ``map_calls`` included, are the function's)."""
@@ -136,15 +162,7 @@ class RecordedFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        assignment, file, name = self._where
-        copied_args, copied_kwargs = plain_copy(args), plain_copy(kwargs)
-        try:
-            result = self._function(*args, **kwargs)
-        except BaseException as error:
-            self._log.append(Call(assignment, file, name, copied_args, copied_kwargs, raised=error, passed=args))
-            raise
-        self._log.append(Call(assignment, file, name, copied_args, copied_kwargs, result=plain_copy(result), passed=args, returned=result))
-        return result
+        return record(self._log, self._where, lambda: self._function(*args, **kwargs), args, kwargs)
 
     def map_calls(self, calls: list[tuple[tuple[Any, ...], dict[str, Any]]], pick: int | None = None) -> list[Any]:
         """Many calls at once, unrecorded (``grader.gradcheck.call_many``): the worker's batch, or
@@ -154,3 +172,28 @@ class RecordedFunction:
             return batched(calls, pick)
         results = [self._function(*args, **kwargs) for args, kwargs in calls]
         return results if pick is None else [r[pick] for r in results]
+
+
+class ObjectRecorder:
+    """The worker's ``recorder`` (``grader.remote.Worker``): records ``owner.name(*args, **kwargs)``
+    as a call of ``Kind.name``, and a read of ``owner.name`` as a call of ``Kind.name`` without
+    arguments, when ``owner`` was returned by a recorded call (a constructor, or a recorded
+    method), in the file that call was of."""
+
+    def __init__(self, log: CallLog) -> None:
+        self._log = log
+
+    def _maker(self, owner: Any) -> Call | None:
+        return next((c for c in reversed(list(self._log)) if c.returned is owner), None)
+
+    def method(self, owner: Any, name: str, run: Callable[[], Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        __tracebackhide__ = True
+        made = self._maker(owner)
+        if made is None:
+            return run()
+        return record(self._log, (made.assignment, made.file, f"{kind_of(owner)}.{name}"), run, args, kwargs, owner=owner)
+
+    def attribute(self, owner: Any, name: str, value: Any) -> None:
+        made = self._maker(owner)
+        if made is not None:
+            self._log.append(Call(made.assignment, made.file, f"{kind_of(owner)}.{name}", (), {}, result=plain_copy(value), returned=value, owner=owner))

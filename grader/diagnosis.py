@@ -26,7 +26,16 @@ release, the wheel or the worker), defining ``MISTAKES``, a list of ``Mistake``:
 ``Function`` names its ``forward``: its ``wrong`` then takes ``(dout, *forward_args,
 **forward_kwargs)``, the upstream gradient and the inputs of the forward call that made the cache,
 and the oracle's answer is ``backward(dout, forward(*forward_args)[1])`` (a cache is the
-student's own object: only the forward's inputs can be replayed).
+student's own object: only the forward's inputs can be replayed). A call that needs more than its
+own arguments (a method of a stateful object, ``"SGD.step"``, recorded when student code runs in
+the worker, with the object's constructor call and the test's ``share``/``fetch`` calls: see
+``grader.calls``) gets a ``Function(view=..., oracle=...)``: ``view(calls, position)`` turns the
+recorded calls into a ``Problem`` (inputs and the student's answer), ``oracle(oracle_module,
+*inputs)`` gives the right answer, and ``wrong(*inputs)`` the mistaken one.
+
+A planted buggy variant declares the mistake it must be diagnosed as (``tests.planted.Variant``'s
+``mistake``, the ``Mistake.name``); ``pytest tests/assignments/test_planted.py -k <assignment>``
+checks it, and that nothing else is diagnosed.
 
 How a failed test is diagnosed (``Catalogue.diagnose``, on the calls ``grader.calls`` recorded):
 walk the test's calls to catalogued functions from the last one back (hypothesis replays the
@@ -75,21 +84,64 @@ def output(result: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """A recorded call as a problem with one right answer: the inputs the oracle and a mistake's
+    ``wrong`` take, and the student's answer to it (in graded form)."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    answer: Any
+
+
+View = Callable[[list[Call], int], "Problem | None"]
+"""How a call is turned into a ``Problem``: the test's calls, in order, and the position of the
+call judged; None when it cannot be (inputs that are not plain data, a call it needs missing)."""
+
+
+@dataclass(frozen=True)
 class Function:
     """A student function the catalogue knows mistakes of: ``name`` in ``file`` (``"activations.py"``).
 
     ``graded``: the part of a result that is judged. ``forward``: for a ``backward(dout, cache)``,
-    the forward function of the same file whose ``(out, cache)`` the cache came from.
+    the forward function of the same file whose ``(out, cache)`` the cache came from. For calls
+    that need more (a method of a stateful object, ``"SGD.step"``, judged by the parameters the
+    test fetched after it), ``view`` turns the recorded calls into a ``Problem`` and ``oracle``
+    computes its right answer as ``oracle(oracle_module, *problem.args, **problem.kwargs)``.
     """
 
     file: str
     name: str
     graded: Callable[[Any], Any] = whole
     forward: str | None = None
+    view: View | None = None
+    oracle: Callable[..., Any] | None = None
 
     @property
     def stem(self) -> str:
         return Path(self.file).stem
+
+    def problem(self, calls: list[Call], position: int) -> Problem | None:
+        """The problem the call at ``position`` solved: its own arguments, or for a backward the
+        upstream gradient and the inputs of the forward call that made its cache."""
+        if self.view is not None:
+            return self.view(calls, position)
+        call = calls[position]
+        if self.forward is None:
+            return Problem(call.args, call.kwargs, self.graded(call.result)) if call.plain else None
+        made = _forward_call(self.forward, call, calls[:position])
+        if made is None or not call.args or not is_plain(call.args[0]):
+            return None
+        return Problem((call.args[0], *made.args), made.kwargs, self.graded(call.result))
+
+    def right_answer(self, module: Any, problem: Problem) -> Any:
+        """The oracle's answer to ``problem`` (``module``: the oracle module of ``file``)."""
+        if self.oracle is not None:
+            return _quietly(lambda *a, **k: self.oracle(module, *a, **k), problem.args, problem.kwargs)  # type: ignore[misc]
+        if self.forward is None:
+            return self.graded(_quietly(getattr(module, self.name), problem.args, problem.kwargs))
+        dout, *inputs = problem.args
+        _, cache = _quietly(getattr(module, self.forward), inputs, problem.kwargs)
+        return self.graded(_quietly(getattr(module, self.name), (dout, cache), {}))
 
 
 @dataclass(frozen=True)
@@ -180,62 +232,41 @@ class Catalogue:
             if not mistakes or call.raised is not None:
                 continue
             function = mistakes[0].function
-            inputs = self._inputs(function, call, calls[:position])
-            if inputs is None:
-                continue
-            args, kwargs = inputs
             try:
-                right = self._right_answer(function, call, calls[:position])
-                student = function.graded(call.result)
-            except Exception:  # the student's result has another structure: not judged here
+                problem = function.problem(calls, position)
+                if problem is None:
+                    continue
+                right = function.right_answer(self._oracle_of(function.stem), problem)
+            except Exception:  # the student's result has another structure, or the inputs are out of the oracle's domain
                 continue
-            if agrees(student, right):
+            if agrees(problem.answer, right):
                 continue
-            return self._match(mistakes, args, kwargs, right, student)
+            return self._match(mistakes, problem, right)
         return None
 
-    def _inputs(self, function: Function, call: Call, earlier: list[Call]) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
-        """What ``wrong`` takes for ``call``: its arguments, or for a backward ``(dout, *forward
-        inputs)``; None when a backward's forward call is not recorded."""
-        if function.forward is None:
-            return (call.args, call.kwargs) if call.plain else None
-        made = _forward_call(function, call, earlier)
-        if made is None or not call.args or not is_plain(call.args[0]):
-            return None
-        return (call.args[0], *made.args), made.kwargs
-
-    def _right_answer(self, function: Function, call: Call, earlier: list[Call]) -> Any:
-        oracle = self._oracle_of(function.stem)
-        if function.forward is None:
-            return function.graded(_quietly(getattr(oracle, function.name), call.args, call.kwargs))
-        made = _forward_call(function, call, earlier)
-        assert made is not None
-        _, cache = _quietly(getattr(oracle, function.forward), made.args, made.kwargs)
-        return function.graded(_quietly(getattr(oracle, function.name), (call.args[0], cache), {}))
-
     @staticmethod
-    def _match(mistakes: list[Mistake], args: tuple[Any, ...], kwargs: dict[str, Any], right: Any, student: Any) -> Mistake | None:
+    def _match(mistakes: list[Mistake], problem: Problem, right: Any) -> Mistake | None:
         matches = []
         for mistake in mistakes:
             try:
-                wrong = _quietly(mistake.wrong, args, kwargs)
+                wrong = _quietly(mistake.wrong, problem.args, problem.kwargs)
             except Exception:  # a mistake that cannot be computed here does not match
                 continue
-            if not agrees(wrong, right) and agrees(student, wrong):
+            if not agrees(wrong, right) and agrees(problem.answer, wrong):
                 matches.append(mistake)
         if not matches or len({m.name for m in matches}) > 1:
             return None
         return matches[0]
 
 
-def _forward_call(function: Function, call: Call, earlier: list[Call]) -> Call | None:
-    """The recorded forward call whose ``(out, cache)`` gave ``call`` (a backward) its cache."""
+def _forward_call(forward: str, call: Call, earlier: list[Call]) -> Call | None:
+    """The recorded call of ``forward`` whose ``(out, cache)`` gave ``call`` (a backward) its cache."""
     if len(call.passed) < 2:
         return None
     cache = call.passed[1]
     for made in reversed(earlier):
         returned = made.returned
-        if made.function == function.forward and made.file == call.file and type(returned) is tuple and len(returned) == 2 and returned[1] is cache:
+        if made.function == forward and made.file == call.file and type(returned) is tuple and len(returned) == 2 and returned[1] is cache:
             return made if made.plain else None
     return None
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from grader import wire
-from grader.calls import CallLog, RecordedFunction
+from grader.calls import FETCH, SHARE, CallLog, ObjectRecorder, RecordedFunction, record
 from grader.course import Course
 from grader.imports import assert_no_banned_imports
 from grader.loader import load_module_from_path
@@ -142,11 +142,17 @@ class StudentFile:
 
     def share(self, value: Any) -> Any:
         """Put ``value`` where student code runs, so that in-place updates can be seen (``fetch``)."""
-        return self._loaded().share(value)
+        module = self._loaded()
+        if self._calls is None:
+            return module.share(value)
+        return record(self._calls, (*self._where, SHARE), lambda: module.share(value), (value,), {})
 
     def fetch(self, shared: Any) -> Any:
         """A plain copy of the current value of a shared object."""
-        return self._loaded().fetch(shared)
+        module = self._loaded()
+        if self._calls is None:
+            return module.fetch(shared)
+        return record(self._calls, (*self._where, FETCH), lambda: module.fetch(shared), (shared,), {})
 
     @property
     def cell_failures(self) -> list[str]:
@@ -202,6 +208,8 @@ class CodeLoader:
         self._unloadable: dict[Path, StudentFile] = {}  # a file that failed is not loaded again
         self.notes: list[str] = []  # for the student: what loading their files left out
         self.calls = calls  # where the student's functions record their calls (grader.calls), if anywhere
+        if calls is not None and isinstance(runner, Worker):
+            runner.recorder = ObjectRecorder(calls)
 
     def get(self, assignment: str, file: str) -> StudentFile:
         """The student's ``file``; its functions record their calls in ``calls``, named by the
@@ -209,8 +217,10 @@ class CodeLoader:
         return self._load(self.source.path_for(assignment, file), assignment, record=Path(file).stem)
 
     def helper(self, assignment: str, file: str) -> StudentFile:
-        """The course's helper module ``assignments/<assignment>/<file>``, where student code runs."""
-        return self._load(self.course_assignments / assignment / file, assignment)
+        """The course's helper module ``assignments/<assignment>/<file>``, where student code runs.
+        Its calls are recorded too: they made objects the student's functions were given (an
+        initializer, a generator), which a diagnosis may need to replay."""
+        return self._load(self.course_assignments / assignment / file, assignment, record=Path(file).stem)
 
     def _load(self, path: Path, assignment: str, record: str | None = None) -> StudentFile:
         label = f"{path.name} ({assignment})"

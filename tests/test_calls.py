@@ -1,9 +1,12 @@
 """Recording a test's calls to student functions: copies made before the call, a bounded log."""
 
+import types
+
 import numpy as np
 import pytest
 
-from grader.calls import LIMIT, Call, CallLog, Opaque, RecordedFunction, is_plain, plain_copy
+from grader.calls import FETCH, LIMIT, SHARE, Call, CallLog, Opaque, RecordedFunction, is_plain, plain_copy
+from grader.submission import LocalModule, StudentFile
 
 
 def test_plain_copy_copies_arrays_in_their_layout_and_walks_containers():
@@ -91,3 +94,35 @@ def test_the_log_keeps_the_last_calls_only_and_clears():
     assert [c.args[0] for c in log][-1] == LIMIT + 9 and [c.args[0] for c in log][0] == 10
     log.clear()
     assert len(log) == 0
+
+
+def test_share_and_fetch_through_a_student_file_are_recorded(tmp_path):
+    log = CallLog()
+    file = StudentFile("m.py (a0)", tmp_path / "m.py", LocalModule(types.ModuleType("m")), None, calls=log, assignment="a0", file="m")
+    params = [np.ones(2)]
+    shared = file.share(params)
+    shared[0] += 1.0  # as student code updates a shared value in place
+    assert np.array_equal(file.fetch(shared)[0], [2.0, 2.0])
+    share, fetch = list(log)
+    assert (share.function, fetch.function) == (SHARE, FETCH) and share.returned is shared and fetch.passed[0] is shared
+    assert np.array_equal(share.args[0][0], [1.0, 1.0]) and np.array_equal(fetch.result[0], [2.0, 2.0])
+
+
+def test_methods_and_attributes_of_an_object_a_recorded_call_made_are_recorded():
+    from grader import wire
+    from grader.calls import ObjectRecorder
+    from grader.remote import RemoteObject
+
+    worker = types.SimpleNamespace(incarnation=0, _release=lambda *a: None)
+    made, stray = RemoteObject(worker, wire.Handle(1, "SGD")), RemoteObject(worker, wire.Handle(2, "SGD"))
+    log = CallLog()
+    log.append(Call("a7", "optim", "SGD", (), {"lr": 0.1}, result=Opaque(made), returned=made))
+    recorder = ObjectRecorder(log)
+    grads = [np.ones(2)]
+    assert recorder.method(made, "step", lambda: None, (grads,), {}) is None
+    recorder.attribute(made, "lr", 0.1)
+    assert recorder.method(stray, "step", lambda: "not recorded", (grads,), {}) == "not recorded"
+    recorder.attribute(stray, "lr", 0.1)
+    _, step, lr = list(log)
+    assert (step.function, step.owner, lr.function, lr.result, lr.owner) == ("SGD.step", made, "SGD.lr", 0.1, made)
+    assert np.array_equal(step.args[0][0], [1.0, 1.0]) and step.args[0][0] is not grads[0]

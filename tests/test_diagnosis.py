@@ -162,6 +162,13 @@ def scale_forward(x, k=3.0):
 
 def scale_backward(dout, cache):
     return 3.0 * dout
+
+class Scaler:
+    def __init__(self, k):
+        self.k = k
+
+    def apply(self, x):
+        return 3.0 * x
 """
 
 REFERENCE = """
@@ -175,18 +182,36 @@ def scale_forward(x, k=3.0):
 
 def scale_backward(dout, cache):
     return cache[1] * dout
+
+class Scaler:
+    def __init__(self, k):
+        self.k = k
+
+    def apply(self, x):
+        return self.k * x
 """
 
 MISTAKES = '''
 import numpy as np
-from grader.diagnosis import Function, Mistake
+from grader.diagnosis import Function, Mistake, Problem
 
 double = Function("ops.py", "double")
 scale_backward = Function("ops.py", "scale_backward", forward="scale_forward")
 
+
+def applied(calls, position):
+    """Scaler(k).apply(x): the problem (k, x), from the call that made the object."""
+    call = calls[position]
+    made = next(c for c in calls[:position] if c.returned is call.owner)
+    return Problem((*made.args, *call.args), {}, call.result)
+
+
+apply = Function("ops.py", "Scaler.apply", view=applied, oracle=lambda ops, k, x: ops.Scaler(k).apply(x))
+
 MISTAKES = [
     Mistake(double, "tripled", "Double means times 2.", "Doubling", lambda x: 3.0 * x),
     Mistake(scale_backward, "fixed slope", "The slope is the k of the forward.", "Scaling", lambda dout, x, k=3.0: 3.0 * dout),
+    Mistake(apply, "fixed factor", "Scale by the k the Scaler was made with.", "Scaling", lambda k, x: 3.0 * x),
 ]
 '''
 
@@ -205,6 +230,10 @@ def test_scale_backward(student):
     x = np.array([1.0, 2.0])
     out, cache = ops.scale_forward(x, k=0.5)
     assert_close(ops.scale_backward(np.ones(2), cache), np.full(2, 0.5))
+
+def test_scaler(student):
+    scaler = student("ops.py").Scaler(0.5)
+    assert_close(scaler.apply(np.ones(2)), np.full(2, 0.5))
 
 def test_double_keeps_the_shape(student):
     assert student("ops.py").double(np.zeros(1)).shape == (2,)
@@ -229,15 +258,17 @@ def _course(pytester, with_catalogue=True):
 def test_a_failed_test_carries_its_diagnosis_into_the_results(pytester, isolation):
     _course(pytester)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--dlgrade-isolation={isolation}", "--dlgrade-sandbox=off", "--dlgrade-results=out.json")
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=4)
     tests = {t["name"]: t for a in json.loads((pytester.path / "out.json").read_text())["assignments"].values() for t in a["tests"]}
     assert tests["test_double"]["diagnosis"] == 'This looks like a known mistake in double: tripled. Double means times 2. See the handout, section "Doubling".'
     assert "fixed slope. The slope is the k of the forward." in tests["test_scale_backward"]["diagnosis"]
     assert tests["test_double_keeps_the_shape"]["diagnosis"] == ""  # its call's answer (0) is right: nothing to say
+    method = tests["test_scaler"]["diagnosis"]  # methods of student objects are recorded in the worker only
+    assert ("fixed factor. Scale by the k" in method) if isolation == "worker" else method == ""
 
 
 def test_without_a_catalogue_nothing_is_diagnosed(pytester):
     _course(pytester, with_catalogue=False)
-    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--dlgrade-results=out.json").assert_outcomes(failed=3)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--dlgrade-results=out.json").assert_outcomes(failed=4)
     tests = [t for a in json.loads((pytester.path / "out.json").read_text())["assignments"].values() for t in a["tests"]]
-    assert [t["diagnosis"] for t in tests] == ["", "", ""]
+    assert [t["diagnosis"] for t in tests] == ["", "", "", ""]
