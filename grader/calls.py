@@ -89,7 +89,8 @@ class Call:
     """One call of a student function: ``file``'s ``function`` in ``assignment`` got ``args`` and
     ``kwargs`` (copies made before the call) and returned ``result`` (a copy) or raised ``raised``.
 
-    ``passed`` is the objects the test passed, themselves (not copies), and ``returned`` the object
+    ``passed`` is the objects the test passed, themselves (not copies: the positional arguments,
+    then the keyword arguments' values), and ``returned`` the object
     it got back: how a backward call's ``cache`` is traced to the forward call that returned it.
     ``owner``: for a method call, the object whose method it is.
     """
@@ -135,12 +136,13 @@ def record(log: CallLog, where: tuple[str, str, str], run: Callable[[], Any], ar
     recorded in ``log``; its exception, if any, recorded and raised unchanged."""
     __tracebackhide__ = True
     copied_args, copied_kwargs = plain_copy(args), plain_copy(kwargs)
+    passed = (*args, *kwargs.values())
     try:
         result = run()
     except BaseException as error:
-        log.append(Call(*where, copied_args, copied_kwargs, raised=error, passed=args, owner=owner))
+        log.append(Call(*where, copied_args, copied_kwargs, raised=error, passed=passed, owner=owner))
         raise
-    log.append(Call(*where, copied_args, copied_kwargs, result=plain_copy(result), passed=args, returned=result, owner=owner))
+    log.append(Call(*where, copied_args, copied_kwargs, result=plain_copy(result), passed=passed, returned=result, owner=owner))
     return result
 
 

@@ -51,7 +51,7 @@ never speaks unless it matches.
 ``agrees`` is the course's tolerance (``grader.tolerance``: ``rtol = 1e-6`` and an absolute
 ``max(atol, rtol * scale)`` with ``scale`` the largest finite magnitude of the expected answer),
 entry by entry, over the same structure (tuples, lists, dicts, arrays of the same shape,
-numbers); an entry that is NaN or inf agrees only with an entry that is also NaN or inf. So a
+numbers; booleans and strings exactly); an entry that is NaN or inf agrees only with an entry that is also NaN or inf. So a
 mistake that overflows on large inputs (softmax without the shift) is recognised by its
 non-finite entries sitting where the student's are, and a student's NaN never agrees with a
 finite oracle.
@@ -67,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.calls import Call, is_plain, plain_copy
+from grader.calls import FETCH, SHARE, Call, is_plain, plain_copy
 from grader.course import Course
 from grader.loader import load_module_from_path
 from grader.tolerance import ATOL, RTOL
@@ -106,7 +106,9 @@ class Function:
     the forward function of the same file whose ``(out, cache)`` the cache came from. For calls
     that need more (a method of a stateful object, ``"SGD.step"``, judged by the parameters the
     test fetched after it), ``view`` turns the recorded calls into a ``Problem`` and ``oracle``
-    computes its right answer as ``oracle(oracle_module, *problem.args, **problem.kwargs)``.
+    computes its right answer as ``oracle(oracle_module, *problem.args, **problem.kwargs)``, the
+    module being the oracle of ``oracle_file`` (default ``file``; a course helper's calls, such as
+    ``course_early_stopping.trace(stopper, losses)``, are judged against the student file's oracle).
     """
 
     file: str
@@ -115,6 +117,7 @@ class Function:
     forward: str | None = None
     view: View | None = None
     oracle: Callable[..., Any] | None = None
+    oracle_file: str | None = None
 
     @property
     def stem(self) -> str:
@@ -167,7 +170,9 @@ def agrees(actual: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL
         return type(actual) in (tuple, list) and len(actual) == len(expected) and all(agrees(a, e, rtol=rtol, atol=atol) for a, e in zip(actual, expected))
     if type(expected) is dict:
         return type(actual) is dict and actual.keys() == expected.keys() and all(agrees(actual[k], expected[k], rtol=rtol, atol=atol) for k in expected)
-    if type(actual) in (tuple, list, dict) or isinstance(actual, (bool, str)) or isinstance(expected, (bool, str)):
+    if isinstance(expected, (bool, np.bool_, str)) or isinstance(actual, (bool, np.bool_, str)):  # compared exactly
+        return isinstance(actual, str) == isinstance(expected, str) and isinstance(actual, (bool, np.bool_)) == isinstance(expected, (bool, np.bool_)) and actual == expected
+    if type(actual) in (tuple, list, dict):
         return False
     try:
         got = np.asarray(actual, dtype=np.float64)
@@ -196,7 +201,7 @@ class Catalogue:
 
     def __init__(self, mistakes: list[Mistake], oracles: Callable[[str], Any]) -> None:
         self.mistakes = list(mistakes)
-        self._oracle_of = oracles  # file stem -> the oracle module
+        self.oracle_of = oracles  # file stem -> the oracle module
 
     @classmethod
     def load(cls, course: Course, assignment: str) -> Catalogue | None:
@@ -236,7 +241,7 @@ class Catalogue:
                 problem = function.problem(calls, position)
                 if problem is None:
                     continue
-                right = function.right_answer(self._oracle_of(function.stem), problem)
+                right = function.right_answer(self.oracle_of(Path(function.oracle_file or function.file).stem), problem)
             except Exception:  # the student's result has another structure, or the inputs are out of the oracle's domain
                 continue
             if agrees(problem.answer, right):
@@ -268,6 +273,34 @@ def _forward_call(forward: str, call: Call, earlier: list[Call]) -> Call | None:
         returned = made.returned
         if made.function == forward and made.file == call.file and type(returned) is tuple and len(returned) == 2 and returned[1] is cache:
             return made if made.plain else None
+    return None
+
+
+def _passes(call: Call, obj: Any) -> bool:
+    return any(p is obj for p in call.passed) or call.owner is obj
+
+
+def shared_value(calls: list[Call], position: int, obj: Any) -> Any:
+    """The value the shared object ``obj`` (``StudentFile.share``) held when it was passed to the
+    call at ``position``: a copy of what was shared, if no recorded call got it in between (one
+    might have changed it); None when that cannot be known."""
+    for i in range(position - 1, -1, -1):
+        call = calls[i]
+        if call.function == SHARE and call.returned is obj:
+            return call.args[0]
+        if call.function != FETCH and _passes(call, obj):
+            return None
+    return None
+
+
+def fetched_after(calls: list[Call], position: int, obj: Any) -> Any:
+    """The value of the shared object ``obj`` that the test fetched right after the call at
+    ``position`` (no other call got it in between); None when it did not."""
+    for call in calls[position + 1 :]:
+        if call.function == FETCH and call.passed and call.passed[0] is obj:
+            return call.result
+        if _passes(call, obj):
+            return None
     return None
 
 

@@ -9,13 +9,14 @@ and in a worker.
 import json
 import textwrap
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader.calls import Call, Opaque
+from grader.calls import FETCH, SHARE, Call, Opaque
 from grader.course import MISTAKES_FILE, Course
-from grader.diagnosis import Catalogue, Function, Mistake, agrees, handout_sections, output
+from grader.diagnosis import Catalogue, Function, Mistake, agrees, fetched_after, handout_sections, output, shared_value
 from tests.planted import ROOT, reference_sources
 
 pytest_plugins = ["pytester"]
@@ -30,8 +31,9 @@ def test_agrees_is_the_course_tolerance_over_the_same_structure():
     assert agrees(x + 1e-7, x) and not agrees(x + 1e-5, x)
     assert agrees((x, 2.0), (x, 2.0 + 1e-7)) and not agrees((x, 2.0), [x])
     assert agrees({"a": x}, {"a": x}) and not agrees({"a": x}, {"b": x})
-    assert not agrees(x[:2], x) and not agrees(x, (x,)) and not agrees("x", "x")
-    assert agrees(2, 2.0) and not agrees(True, 1.0) and not agrees(Opaque(object()), 1.0)
+    assert not agrees(x[:2], x) and not agrees(x, (x,)) and not agrees("1", 1.0)
+    assert agrees(2, 2.0) and not agrees(True, 1.0) and not agrees(1.0, True) and not agrees(Opaque(object()), 1.0)
+    assert agrees(True, True) and agrees(np.bool_(False), False) and not agrees(True, False) and agrees("a", "a") and not agrees("a", "b")
 
 
 def test_non_finite_entries_agree_only_where_both_are_non_finite():
@@ -117,6 +119,18 @@ def test_a_backward_is_judged_on_the_inputs_of_the_forward_that_made_its_cache()
     assert _catalogue(FIXED_K).diagnose([forward, another_cache]) is None
 
 
+def test_a_shared_value_is_known_until_another_call_gets_it_and_a_fetch_right_after_is_its_answer():
+    state, handle = {"mode": "train"}, Opaque(object())
+    share = Call("a0", "ops", SHARE, (state,), {}, passed=(state,), returned=handle)
+    first = Call("a0", "ops", "update", (Opaque(handle),), {}, result=1.0, passed=(handle,))
+    fetch = Call("a0", "ops", FETCH, (Opaque(handle),), {}, result={"mode": "train", "n": 1}, passed=(handle,))
+    second = Call("a0", "ops", "update", (Opaque(handle),), {}, result=2.0, passed=(handle,))
+    calls = [share, first, fetch, second]
+    assert shared_value(calls, 1, handle) == {"mode": "train"} and fetched_after(calls, 1, handle) == {"mode": "train", "n": 1}
+    assert shared_value(calls, 3, handle) is None  # the first update may have changed it
+    assert fetched_after(calls, 3, handle) is None and shared_value(calls, 1, object()) is None
+
+
 def test_output_judges_the_out_of_out_and_cache():
     assert output((1.0, "cache")) == 1.0
 
@@ -130,9 +144,10 @@ def test_every_catalogue_names_real_functions_and_handout_sections(assignment):
     explanations: dict[str, str] = {}
     for mistake in catalogue.mistakes:
         function = mistake.function
-        assert f"{function.stem}.py" in reference_sources(assignment) or COURSE.oracle(assignment, function.stem).is_file()
-        oracle = catalogue._oracle_of(function.stem)
-        assert callable(getattr(oracle, function.name)), f"{assignment}: no oracle {function.name}"
+        assert (COURSE.assignments_dir / assignment / function.file).is_file(), f"{assignment}: no file {function.file}"
+        oracle = catalogue.oracle_of(Path(function.oracle_file or function.file).stem)
+        if function.view is None:  # judged on the oracle's function of the same name
+            assert callable(getattr(oracle, function.name)), f"{assignment}: no oracle {function.name}"
         if function.forward is not None:
             assert callable(getattr(oracle, function.forward)), f"{assignment}: no oracle {function.forward}"
         assert mistake.section in sections, f"{assignment}: {mistake.name!r} names the section {mistake.section!r}, not a heading of its handout"
