@@ -40,7 +40,9 @@ checks it, and that nothing else is diagnosed.
 How a failed test is diagnosed (``Catalogue.diagnose``, on the calls ``grader.calls`` recorded):
 walk the test's calls to catalogued functions from the last one back (hypothesis replays the
 failing example last) and find the latest call whose answer is wrong: not ``agrees`` with the
-oracle's answer on copies of the same inputs. Calls that raised, or whose inputs are not plain
+oracle's answer on copies of the same inputs (where the oracle refuses the inputs with
+``ValueError``, as the handout says it must, the right answer is that refusal, ``Raises()``, and
+any value is wrong). Calls that raised, or whose inputs are not plain
 data (a handle, a shared value), or a backward whose forward call is not recorded, are skipped.
 On that call, a mistake matches when its wrong answer differs from the oracle's (a mistake that
 coincides with the right answer on this input says nothing) and the student's answer agrees
@@ -51,7 +53,7 @@ never speaks unless it matches.
 ``agrees`` is the course's tolerance (``grader.tolerance``: ``rtol = 1e-6`` and an absolute
 ``max(atol, rtol * scale)`` with ``scale`` the largest finite magnitude of the expected answer),
 entry by entry, over the same structure (tuples, lists, dicts, arrays of the same shape,
-numbers; booleans and strings exactly); an entry that is NaN or inf agrees only with an entry that is also NaN or inf. So a
+numbers; booleans and strings exactly; integer arrays never agree with float arrays); an entry that is NaN or inf agrees only with an entry that is also NaN or inf. So a
 mistake that overflows on large inputs (softmax without the shift) is recognised by its
 non-finite entries sitting where the student's are, and a student's NaN never agrees with a
 finite oracle.
@@ -118,6 +120,7 @@ class Function:
     view: View | None = None
     oracle: Callable[..., Any] | None = None
     oracle_file: str | None = None
+    shown: str = ""  # the name the student reads, when it is not ``name`` (a helper's call judges the student's ``EarlyStopping``)
 
     @property
     def stem(self) -> str:
@@ -161,11 +164,20 @@ class Mistake:
 
     def describe(self) -> str:
         """What the student reads in place of the generic hint."""
-        return f"This looks like a known mistake in {self.function.name}: {self.name}. {self.explanation} See the handout, section \"{self.section}\"."
+        return f"This looks like a known mistake in {self.function.shown or self.function.name}: {self.name}. {self.explanation} See the handout, section \"{self.section}\"."
+
+
+@dataclass(frozen=True)
+class Raises:
+    """The right answer of a call whose inputs the handout says are refused: ``ValueError``."""
+
+    error: str = "ValueError"
 
 
 def agrees(actual: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """``actual`` equals ``expected`` within the course's tolerance, entry by entry (see above)."""
+    if type(expected) is Raises or type(actual) is Raises:
+        return actual == expected
     if type(expected) in (tuple, list):
         return type(actual) in (tuple, list) and len(actual) == len(expected) and all(agrees(a, e, rtol=rtol, atol=atol) for a, e in zip(actual, expected))
     if type(expected) is dict:
@@ -174,6 +186,8 @@ def agrees(actual: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL
         return isinstance(actual, str) == isinstance(expected, str) and isinstance(actual, (bool, np.bool_)) == isinstance(expected, (bool, np.bool_)) and actual == expected
     if type(actual) in (tuple, list, dict):
         return False
+    if type(actual) is np.ndarray and type(expected) is np.ndarray and (actual.dtype.kind in "iub") != (expected.dtype.kind in "iub"):
+        return False  # integers where floats are due, or the other way round
     try:
         got = np.asarray(actual, dtype=np.float64)
         want = np.asarray(expected, dtype=np.float64)
@@ -187,6 +201,14 @@ def agrees(actual: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL
     scale = float(np.max(np.abs(want[finite]), initial=0.0))
     limit = max(atol, rtol * scale) + rtol * np.abs(want[finite])
     return bool(np.all(np.abs(got[finite] - want[finite]) <= limit))
+
+
+def _answer_or_refusal(function: Function, module: Any, problem: Problem) -> Any:
+    """The oracle's answer, or ``Raises()`` where it refuses the inputs with ``ValueError``."""
+    try:
+        return function.right_answer(module, problem)
+    except ValueError:
+        return Raises()
 
 
 def _quietly(function: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any]) -> Any:
@@ -241,7 +263,7 @@ class Catalogue:
                 problem = function.problem(calls, position)
                 if problem is None:
                     continue
-                right = function.right_answer(self.oracle_of(Path(function.oracle_file or function.file).stem), problem)
+                right = _answer_or_refusal(function, self.oracle_of(Path(function.oracle_file or function.file).stem), problem)
             except Exception:  # the student's result has another structure, or the inputs are out of the oracle's domain
                 continue
             if agrees(problem.answer, right):

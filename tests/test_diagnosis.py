@@ -16,7 +16,7 @@ import pytest
 
 from grader.calls import FETCH, SHARE, Call, Opaque
 from grader.course import MISTAKES_FILE, Course
-from grader.diagnosis import Catalogue, Function, Mistake, agrees, fetched_after, handout_sections, output, shared_value
+from grader.diagnosis import Catalogue, Function, Mistake, Raises, agrees, fetched_after, handout_sections, output, shared_value
 from tests.planted import ROOT, reference_sources
 
 pytest_plugins = ["pytester"]
@@ -34,6 +34,20 @@ def test_agrees_is_the_course_tolerance_over_the_same_structure():
     assert not agrees(x[:2], x) and not agrees(x, (x,)) and not agrees("1", 1.0)
     assert agrees(2, 2.0) and not agrees(True, 1.0) and not agrees(1.0, True) and not agrees(Opaque(object()), 1.0)
     assert agrees(True, True) and agrees(np.bool_(False), False) and not agrees(True, False) and agrees("a", "a") and not agrees("a", "b")
+
+
+def test_integer_arrays_never_agree_with_float_arrays_and_a_refusal_only_with_a_refusal():
+    assert not agrees(np.zeros(2, dtype=int), np.zeros(2)) and agrees(np.zeros(2), np.zeros(2)) and agrees(0, 0.0)
+    assert agrees(Raises(), Raises()) and not agrees(1.0, Raises()) and not agrees(Raises(), 1.0)
+
+
+def test_a_value_where_the_oracle_refuses_the_inputs_is_wrong():
+    refusing = types.SimpleNamespace(fans=lambda shape: (shape[0], shape[1]) if len(shape) == 2 else (_ for _ in ()).throw(ValueError("2-D only")))
+    fans = Function("ops.py", "fans")
+    torch_style = Mistake(fans, "any number of dimensions", "Only 2-D.", "Ops", lambda shape: (shape[1], shape[0]))
+    catalogue = Catalogue([torch_style], lambda stem: refusing)
+    assert catalogue.diagnose([_call("fans", (2, 3, 4), result=(3, 2))]) is torch_style
+    assert catalogue.diagnose([_call("fans", (2, 3, 4), result=(9, 9))]) is None and catalogue.diagnose([_call("fans", (2, 3), result=(2, 3))]) is None
 
 
 def test_non_finite_entries_agree_only_where_both_are_non_finite():
