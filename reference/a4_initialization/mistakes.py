@@ -17,6 +17,7 @@ from grader.diagnosis import Function, Mistake, Problem
 SPEC = "What to implement (the spec)"  # the handout's section
 
 compute_fans = Function("init.ipynb", "compute_fans")
+zeros_init = Function("init.ipynb", "zeros_init")
 lecun_normal = Function("init.ipynb", "lecun_normal")
 xavier_normal = Function("init.ipynb", "xavier_normal")
 xavier_uniform = Function("init.ipynb", "xavier_uniform")
@@ -67,6 +68,32 @@ def _fan(shape, mode):
     return _fans(shape)[0 if mode == "fan_in" else 1]
 
 
+def _torch_fans(shape):
+    """PyTorch's rule: any number of dimensions from 2 up, the ones after the second a receptive field."""
+    shape = tuple(int(s) for s in shape)
+    if len(shape) < 2:
+        raise ValueError(f"{len(shape)} dimensions")
+    if len(shape) == 2:
+        return shape
+    field = math.prod(shape[2:])
+    return shape[1] * field, shape[0] * field
+
+
+def _torch_fan(shape, mode):
+    return _torch_fans(shape)[0 if mode == "fan_in" else 1]
+
+
+TORCH_STYLE = {  # each function as the reference writes it, with PyTorch's fans
+    compute_fans: _torch_fans,
+    zeros_init: lambda shape: (_torch_fans(shape), np.zeros(tuple(shape)))[1],
+    lecun_normal: lambda shape, rng: rng.normal(0.0, math.sqrt(1.0 / _torch_fans(shape)[0]), size=tuple(shape)),
+    xavier_normal: lambda shape, rng, gain=1.0: rng.normal(0.0, gain * math.sqrt(2.0 / sum(_torch_fans(shape))), size=tuple(shape)),
+    xavier_uniform: lambda shape, rng, gain=1.0: rng.uniform(-gain * math.sqrt(6.0 / sum(_torch_fans(shape))), gain * math.sqrt(6.0 / sum(_torch_fans(shape))), size=tuple(shape)),
+    kaiming_normal: lambda shape, rng, mode="fan_in": rng.normal(0.0, math.sqrt(2.0 / _torch_fan(shape, mode)), size=tuple(shape)),
+    kaiming_uniform: lambda shape, rng, mode="fan_in": rng.uniform(-math.sqrt(6.0 / _torch_fan(shape, mode)), math.sqrt(6.0 / _torch_fan(shape, mode)), size=tuple(shape)),
+}
+
+
 def _stds(std, layer_sizes, x, rng, *, ddof=0, pre_relu=False, per_unit=False, own_rng=True):
     init_fn = _normal_weights(std)
     h = np.asarray(x, dtype=np.float64)
@@ -80,6 +107,19 @@ def _stds(std, layer_sizes, x, rng, *, ddof=0, pre_relu=False, per_unit=False, o
 
 
 MISTAKES = [
+    *(
+        Mistake(
+            function, "weights of any number of dimensions accepted",
+            "Only a linear (D, M) or a convolution (F, C, KH, KW) weight has fans here: any other number of dimensions raises ValueError, in every function.",
+            SPEC, wrong,
+        )
+        for function, wrong in TORCH_STYLE.items()
+    ),
+    Mistake(
+        zeros_init, "zeros as integers",
+        "Every initializer returns a float64 array: np.zeros(shape) (float64 by default), not an integer array.",
+        SPEC, lambda shape: (_fans(shape), np.zeros(tuple(shape), dtype=int))[1],
+    ),
     Mistake(
         compute_fans, "linear fans swapped",
         "A linear weight is (fan_in, fan_out) = (D, M): fan_in is shape[0], the number of inputs.",
