@@ -33,6 +33,10 @@ the worker, with the object's constructor call and the test's ``share``/``fetch`
 recorded calls into a ``Problem`` (inputs and the student's answer), ``oracle(oracle_module,
 *inputs)`` gives the right answer, and ``wrong(*inputs)`` the mistaken one.
 
+A function that must leave its arguments alone is judged on what it left in a shared one too:
+``Function(file, name, view=mutated(0), oracle=unchanged(0))``, its mistakes' ``wrong`` giving
+what the mistake writes into that argument (``dout`` masked in place).
+
 A planted buggy variant declares the mistake it must be diagnosed as (``tests.planted.Variant``'s
 ``mistake``, the ``Mistake.name``); ``pytest tests/assignments/test_planted.py -k <assignment>``
 checks it, and that nothing else is diagnosed.
@@ -252,27 +256,33 @@ class Catalogue:
 
     def diagnose(self, calls: list[Call]) -> Mistake | None:
         """The mistake the latest wrong call shows, if one (and only one name) matches; ``calls``
-        in the order they were made."""
+        in the order they were made. A function may be judged in several ways (its result, and
+        what it left in an argument: ``mutated``); a call is wrong when one of them finds it so."""
         for position in range(len(calls) - 1, -1, -1):
             call = calls[position]
             mistakes = self.of(Path(call.file).stem, call.function)
             if not mistakes or call.raised is not None:
                 continue
-            function = mistakes[0].function
-            try:
-                problem = function.problem(calls, position)
-                if problem is None:
+            matches: list[Mistake] = []
+            wrong = False
+            for function in dict.fromkeys(m.function for m in mistakes):  # each way of judging it, in catalogue order
+                try:
+                    problem = function.problem(calls, position)
+                    if problem is None:
+                        continue
+                    right = _answer_or_refusal(function, self.oracle_of(Path(function.oracle_file or function.file).stem), problem)
+                except Exception:  # the student's result has another structure, or the inputs are out of the oracle's domain
                     continue
-                right = _answer_or_refusal(function, self.oracle_of(Path(function.oracle_file or function.file).stem), problem)
-            except Exception:  # the student's result has another structure, or the inputs are out of the oracle's domain
-                continue
-            if agrees(problem.answer, right):
-                continue
-            return self._match(mistakes, problem, right)
+                if not agrees(problem.answer, right):
+                    wrong = True
+                    matches += self._matches([m for m in mistakes if m.function == function], problem, right)
+            if wrong:
+                return matches[0] if matches and len({m.name for m in matches}) == 1 else None
         return None
 
     @staticmethod
-    def _match(mistakes: list[Mistake], problem: Problem, right: Any) -> Mistake | None:
+    def _matches(mistakes: list[Mistake], problem: Problem, right: Any) -> list[Mistake]:
+        """The mistakes whose answer differs from the right one and is the student's."""
         matches = []
         for mistake in mistakes:
             try:
@@ -281,9 +291,7 @@ class Catalogue:
                 continue
             if not agrees(wrong, right) and agrees(problem.answer, wrong):
                 matches.append(mistake)
-        if not matches or len({m.name for m in matches}) > 1:
-            return None
-        return matches[0]
+        return matches
 
 
 def _forward_call(forward: str, call: Call, earlier: list[Call]) -> Call | None:
@@ -296,6 +304,30 @@ def _forward_call(forward: str, call: Call, earlier: list[Call]) -> Call | None:
         if made.function == forward and made.file == call.file and type(returned) is tuple and len(returned) == 2 and returned[1] is cache:
             return made if made.plain else None
     return None
+
+
+def mutated(argument: int) -> View:
+    """A view judging what a call left in its shared argument number ``argument``: the problem's
+    inputs are the call's arguments (shared ones as the values they held, ``shared_value``), its
+    answer the value the test fetched from that argument right after (``fetched_after``). Its
+    right answer is ``unchanged(argument)``; a mistake's ``wrong`` gives what the mistake writes there."""
+
+    def view(calls: list[Call], position: int) -> Problem | None:
+        call = calls[position]
+        if argument >= len(call.args) or call.kwargs and not is_plain(call.kwargs):
+            return None
+        values = [value if is_plain(value) else shared_value(calls, position, passed) for value, passed in zip(call.args, call.passed)]
+        after = fetched_after(calls, position, call.passed[argument])
+        if any(v is None for v in values) or after is None:
+            return None
+        return Problem(tuple(values), call.kwargs, after)
+
+    return view
+
+
+def unchanged(argument: int) -> Callable[..., Any]:
+    """The right answer of a ``mutated(argument)`` view: the argument as it was."""
+    return lambda module, *args, **kwargs: args[argument]
 
 
 def _passes(call: Call, obj: Any) -> bool:

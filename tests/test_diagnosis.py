@@ -16,7 +16,7 @@ import pytest
 
 from grader.calls import FETCH, SHARE, Call, Opaque
 from grader.course import MISTAKES_FILE, Course
-from grader.diagnosis import Catalogue, Function, Mistake, Raises, agrees, fetched_after, handout_sections, output, shared_value
+from grader.diagnosis import Catalogue, Function, Mistake, Raises, agrees, fetched_after, handout_sections, mutated, output, shared_value, unchanged
 from tests.planted import ROOT, reference_sources
 
 pytest_plugins = ["pytester"]
@@ -143,6 +143,24 @@ def test_a_shared_value_is_known_until_another_call_gets_it_and_a_fetch_right_af
     assert shared_value(calls, 1, handle) == {"mode": "train"} and fetched_after(calls, 1, handle) == {"mode": "train", "n": 1}
     assert shared_value(calls, 3, handle) is None  # the first update may have changed it
     assert fetched_after(calls, 3, handle) is None and shared_value(calls, 1, object()) is None
+
+
+def test_what_a_call_left_in_a_shared_argument_is_judged_with_mutated():
+    x, handle = np.array([-1.0, 2.0]), Opaque(object())
+    in_place = Function("ops.py", "relu", view=mutated(0), oracle=unchanged(0))
+    overwrites = Mistake(in_place, "x overwritten", "Leave x alone.", "Ops", lambda x: np.maximum(x, 0.0))
+    catalogue = Catalogue([overwrites], lambda stem: ORACLE)
+
+    def calls(after):
+        return [
+            Call("a0", "ops", SHARE, (x,), {}, passed=(x,), returned=handle),
+            Call("a0", "ops", "relu", (Opaque(handle),), {}, result=np.maximum(x, 0.0), passed=(handle,)),
+            Call("a0", "ops", FETCH, (Opaque(handle),), {}, result=after, passed=(handle,)),
+        ]
+
+    assert catalogue.diagnose(calls(np.array([0.0, 2.0]))) is overwrites
+    assert catalogue.diagnose(calls(x.copy())) is None  # left alone: right
+    assert catalogue.diagnose(calls(np.array([5.0, 5.0]))) is None  # changed, but not by a known mistake
 
 
 def test_output_judges_the_out_of_out_and_cache():
