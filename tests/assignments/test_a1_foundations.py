@@ -16,7 +16,7 @@ BUGGY = [
         def relu_backward(dout, cache):
             dout[cache <= 0] = 0.0
             return dout
-    '''),)),
+    '''),), mistake="dout modified in place"),
     Variant("relu_backward_masks_by_the_sign_of_dout", (Edit(ACT, "return np.where(x > 0, np.asarray(dout, dtype=np.float64), 0.0)", "return np.where(dout > 0, np.asarray(dout, dtype=np.float64), 0.0)"),), mistake="ReLU gradient masked by the sign of dout"),
     Variant("leaky_relu_backward_ignores_alpha", (Edit(ACT, "return np.where(x > 0, dout, alpha * dout)", "return np.where(x > 0, dout, 0.01 * dout)"),), mistake="leaky ReLU gradient with a fixed slope 0.01"),
     Variant("sigmoid_naive_overflow", (Rewrite(ACT, "sigmoid_forward", '''
