@@ -40,6 +40,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TEST_FILE_NAMES = ("conftest.py", "__init__.py")
 MODULE = "<module>"
 """The unit of a student file's code outside every definition: every test is of it."""
+MISTAKES_FILE = "mistakes.py"
+"""``reference/<assignment>/mistakes.py``: the catalogue of known mistakes, never a student file."""
 
 
 class CourseError(Exception):
@@ -89,6 +91,11 @@ class Course:
         suffix for ``.py``): a notebook assignment's oracle is the ``.py`` of the same name."""
         return self.reference_dir / assignment / f"{Path(file).stem}.py"
 
+    def mistakes(self, assignment: str) -> Path:
+        """The catalogue of known mistakes of ``assignment`` (``grader.diagnosis``): judge-only,
+        beside the oracles."""
+        return self.reference_dir / assignment / MISTAKES_FILE
+
     def is_hidden(self, path: Path) -> bool:
         """A hidden test: a file below ``assignments/<name>/hidden/``."""
         relative = Path(path).resolve().relative_to(self.assignments_dir.resolve())
@@ -113,7 +120,7 @@ class Course:
 
         pairs = []
         for source in sorted(self.reference_dir.glob("*/*")):
-            if source.suffix not in (".py", ".ipynb") or source.name == "__init__.py":
+            if source.suffix not in (".py", ".ipynb") or source.name in ("__init__.py", MISTAKES_FILE):
                 continue
             if source.suffix == ".py" and (not has_solutions(source.read_text()) or source.with_suffix(".ipynb").is_file()):
                 continue  # no solution regions, or the oracle module of a notebook assignment

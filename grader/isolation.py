@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from grader.calls import CallLog
 from grader.course import Course
 from grader.plan import Planned
 from grader.remote import Worker
@@ -23,6 +24,7 @@ LOADER_KEY = pytest.StashKey[dict[Any, CodeLoader]]()  # by planned submission k
 SANDBOX_KEY = pytest.StashKey[dict[Any, Sandbox]]()
 LEVEL_KEY = pytest.StashKey[str]()  # the sandbox level student code ran at (grader.sandbox)
 PLAN_KEY = pytest.StashKey[dict[str, Planned]]()
+CALLS_KEY = pytest.StashKey[CallLog]()  # the current test's calls to student functions (grader.calls)
 
 
 def loader(config: pytest.Config, course: Course, key: str | None = None) -> CodeLoader:
@@ -48,7 +50,8 @@ def loader(config: pytest.Config, course: Course, key: str | None = None) -> Cod
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
             # never ends is stopped by the worker and named in the message, and not run again.
             runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
-        loaders[key] = CodeLoader(source, runner, course.assignments_dir, copies)
+        calls = None if course.is_student_release else config.stash[CALLS_KEY]  # a release has no catalogue to diagnose with
+        loaders[key] = CodeLoader(source, runner, course.assignments_dir, copies, calls)
     return loaders[key]
 
 

@@ -9,7 +9,10 @@ Registered through the ``pytest11`` entry point, so ``pytest assignments/`` load
   ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results``, ``--dlgrade-sandbox`` (see
   ``grader.settings``; the sandbox is ``grader.sandbox``);
 * a report header with the profile, seed, isolation, whose code and device, and a score table
-  per assignment at the end of the run (optionally also written as JSON).
+  per assignment at the end of the run (optionally also written as JSON);
+* for a failed test, the known mistake it shows, when the course's catalogue recognises one
+  (``grader.calls`` records the test's calls to student functions, ``grader.diagnosis`` judges
+  them).
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from typing import Any, Iterator
 import pytest
 
 from grader import scoring, settings as settings_module, stubs
+from grader.calls import CallLog
 from grader.course import Course
+from grader.diagnosis import Catalogue
 from grader.fixtures import STUDENT_RELEASE, SUBMISSION_FIXTURE
-from grader.isolation import LOADER_KEY, PLAN_KEY, SANDBOX_KEY, close, level
+from grader.isolation import CALLS_KEY, LOADER_KEY, PLAN_KEY, SANDBOX_KEY, close, level
 from grader.plan import param_id, read_plan
 from grader.remote import StudentCodeError
 from grader.sandbox import isolation_level
@@ -32,6 +37,7 @@ pytest_plugins = ["grader.fixtures"]  # student, helper, reference, rng
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
 TESTS_TO_RUN = "dlgrade: tests to run: "
 FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test
+CATALOGUES_KEY = pytest.StashKey[dict[tuple[Path, str], Catalogue | None]]()  # (course root, assignment) -> its mistakes
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[LOADER_KEY] = {}
     config.stash[SANDBOX_KEY] = {}
     config.stash[FAILED_KEY] = set()
+    config.stash[CALLS_KEY] = CallLog()
+    config.stash[CATALOGUES_KEY] = {}
     if settings.plan is not None:
         try:
             config.stash[PLAN_KEY] = read_plan(settings.plan)
@@ -178,6 +186,7 @@ NOT_RUN = "not run: this planned submission already failed a test (first_failure
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[CALLS_KEY].clear()  # each test's calls are its own
     key = planned_key(item)
     if key is not None and key in item.config.stash[FAILED_KEY]:
         pytest.skip(NOT_RUN)
@@ -196,7 +205,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     key = planned_key(item)
     if key is not None and report.failed and item.config.stash[PLAN_KEY][key].first_failure:
         item.config.stash[FAILED_KEY].add(key)
-    book.record(item, report, submission=key)
+    diagnosis = diagnosis_of(item) if report.failed and call.when == "call" else ""
+    book.record(item, report, submission=key, diagnosis=diagnosis)
+
+
+def diagnosis_of(item: pytest.Item) -> str:
+    """The known mistake the failed ``item`` shows (``grader.diagnosis``), or "": judged on the
+    calls it made to its own assignment's student functions, by that assignment's catalogue."""
+    found = Course.containing(Path(item.path))
+    if found is None:
+        return ""
+    course, assignment = found
+    catalogues = item.config.stash[CATALOGUES_KEY]
+    if (course.root, assignment) not in catalogues:
+        catalogues[course.root, assignment] = Catalogue.load(course, assignment)
+    catalogue = catalogues[course.root, assignment]
+    if catalogue is None:
+        return ""
+    calls = [c for c in item.config.stash[CALLS_KEY] if c.assignment == assignment]
+    try:
+        mistake = catalogue.diagnose(calls)
+    except Exception:  # a diagnosis is advice: it never costs a grade or stops a run
+        return ""
+    return mistake.describe() if mistake is not None else ""
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

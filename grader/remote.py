@@ -92,6 +92,10 @@ class Worker:
         self._modules: dict[str, RemoteModule] = {}
         self._released: list[int] = []
         self._doomed: dict[str, str] = {}  # requests that hung or ended the process -> why
+        # set by whoever records calls (grader.calls.ObjectRecorder): sees every method call and
+        # attribute read on a handle, as recorder.method(obj, name, run, args, kwargs) and
+        # recorder.attribute(obj, name, value)
+        self.recorder: Any = None
         self._log = tempfile.TemporaryFile()
 
     # -- process lifecycle -------------------------------------------------------------------
@@ -308,12 +312,13 @@ def _write_all(fd: int, data: bytes) -> None:
 class RemoteObject:
     """A handle to an object living in the worker; attributes, calls and arithmetic go there."""
 
-    __slots__ = ("_worker", "_handle", "_incarnation", "__weakref__")
+    __slots__ = ("_worker", "_handle", "_incarnation", "_origin", "__weakref__")
 
     def __init__(self, worker: Worker, handle: wire.Handle) -> None:
         object.__setattr__(self, "_worker", worker)
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_incarnation", worker.incarnation)
+        object.__setattr__(self, "_origin", None)  # (the object, the name) of a method got as its attribute
 
     def _own_handle(self, worker: Worker) -> wire.Handle:
         if worker is not self._worker or self._incarnation != worker.incarnation:
@@ -332,13 +337,25 @@ class RemoteObject:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return self._worker.request({"op": "getattr", "target": self, "attr": name}, what=f"{self._handle.kind}.{name}")
+        value = self._worker.request({"op": "getattr", "target": self, "attr": name}, what=f"{self._handle.kind}.{name}")
+        if type(value) is RemoteObject:
+            object.__setattr__(value, "_origin", (self, name))
+        elif self._worker.recorder is not None:
+            self._worker.recorder.attribute(self, name, value)
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("student objects are read-only from the judge")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._worker.request({"op": "call", "target": self, "args": list(args), "kwargs": kwargs}, what=self._handle.kind)
+        def call() -> Any:
+            return self._worker.request({"op": "call", "target": self, "args": list(args), "kwargs": kwargs}, what=self._handle.kind)
+
+        recorder = self._worker.recorder
+        if recorder is None or self._origin is None:
+            return call()
+        owner, name = self._origin
+        return recorder.method(owner, name, call, args, kwargs)
 
     def __bool__(self) -> bool:
         raise TypeError(f"expected a plain value (bool, number or array), got a student {self._handle.kind} object")
@@ -380,6 +397,11 @@ class RemoteObject:
 
     def __neg__(self) -> Any:
         return self._operator("neg", self)
+
+
+def kind_of(value: RemoteObject) -> str:
+    """The type name of the worker object a handle stands for (``"SGD"``)."""
+    return value._handle.kind
 
 
 class RemoteFunction:

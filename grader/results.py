@@ -33,6 +33,7 @@ class TestResult:
     duration: float = 0.0
     doc: str = ""  # the test's docstring: what it checks, for feedback
     submission: str | None = None  # in a run of several submissions, the planned one's key (grader.plan)
+    diagnosis: str = ""  # the known mistake the failure shows (grader.diagnosis), or ""
 
     @property
     def earned(self) -> float:

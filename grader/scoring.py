@@ -43,7 +43,9 @@ class Scorebook:
         self.results: dict[str, TestResult] = {}
         self._hidden_lines: dict[Path, list[str]] = {}
 
-    def record(self, item: pytest.Item, report: pytest.TestReport, *, submission: str | None = None) -> None:
+    def record(self, item: pytest.Item, report: pytest.TestReport, *, submission: str | None = None, diagnosis: str = "") -> None:
+        """Add ``report`` (one phase of ``item``) to its test's result; ``diagnosis``: the known
+        mistake a failed call phase shows (``grader.diagnosis``)."""
         found = Course.containing(Path(item.path))
         if found is None:
             return
@@ -72,6 +74,7 @@ class Scorebook:
         elif report.failed and result.outcome != "failed":
             result.outcome = "failed"
             result.message = _shorten(assertion_message(report.longreprtext) if result.hidden else report.longreprtext)
+            result.diagnosis = diagnosis
 
     def student_text(self, text: str, course: Course, assignment: str) -> str:
         """What student code said (its exception and traceback), cut to ``STUDENT_TEXT_LIMIT``

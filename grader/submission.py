@@ -11,6 +11,7 @@ saying what is missing, and no other test.
 from __future__ import annotations
 
 import copy
+import inspect
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,11 @@ import numpy as np
 import pytest
 
 from grader import wire
+from grader.calls import FETCH, SHARE, CallLog, ObjectRecorder, RecordedFunction, record
 from grader.course import Course
 from grader.imports import assert_no_banned_imports
 from grader.loader import load_module_from_path
-from grader.remote import RemoteModule, StudentCodeError, Worker
+from grader.remote import RemoteFunction, RemoteModule, StudentCodeError, Worker
 from grader.worker import error_summary
 
 
@@ -85,13 +87,29 @@ class LocalModule:
 
 
 class StudentFile:
-    """What a test gets for one student file: attributes fail the test clearly when missing."""
+    """What a test gets for one student file: attributes fail the test clearly when missing.
 
-    def __init__(self, label: str, path: Path, module: LocalModule | RemoteModule | None, load_error: str | None) -> None:
+    With a ``CallLog`` (``calls``, and the ``assignment`` and ``file`` the test asked for), its
+    functions record every call there (``grader.calls``).
+    """
+
+    def __init__(
+        self,
+        label: str,
+        path: Path,
+        module: LocalModule | RemoteModule | None,
+        load_error: str | None,
+        *,
+        calls: CallLog | None = None,
+        assignment: str = "",
+        file: str = "",
+    ) -> None:
         self._label = label
         self.path = path
         self._module = module
         self._load_error = load_error
+        self._calls = calls
+        self._where = (assignment, file)
 
     def _loaded(self) -> LocalModule | RemoteModule:
         __tracebackhide__ = True
@@ -110,7 +128,10 @@ class StudentFile:
         if name not in module:
             failures = "".join(f"\n  ({f})" for f in module.cell_failures)
             pytest.fail(f"{self._label} does not define {name}{failures}", pytrace=False)
-        return getattr(module, name)
+        value = getattr(module, name)
+        if self._calls is not None and (type(value) is RemoteFunction or inspect.isfunction(value)):
+            return RecordedFunction(value, self._calls, *self._where, name)
+        return value
 
     def assert_no_banned_imports(self) -> None:
         """Fail when the file imports a library the numpy assignments forbid (``grader.imports``)."""
@@ -121,11 +142,17 @@ class StudentFile:
 
     def share(self, value: Any) -> Any:
         """Put ``value`` where student code runs, so that in-place updates can be seen (``fetch``)."""
-        return self._loaded().share(value)
+        module = self._loaded()
+        if self._calls is None:
+            return module.share(value)
+        return record(self._calls, (*self._where, SHARE), lambda: module.share(value), (value,), {})
 
     def fetch(self, shared: Any) -> Any:
         """A plain copy of the current value of a shared object."""
-        return self._loaded().fetch(shared)
+        module = self._loaded()
+        if self._calls is None:
+            return module.fetch(shared)
+        return record(self._calls, (*self._where, FETCH), lambda: module.fetch(shared), (shared,), {})
 
     @property
     def cell_failures(self) -> list[str]:
@@ -166,29 +193,45 @@ class CodeLoader:
     course, never from the submission, and like student code they run where it runs.
     """
 
-    def __init__(self, source: CodeSource, runner: Runner, course_assignments: Path, copies: dict[Path, Path] | None = None) -> None:
+    def __init__(
+        self,
+        source: CodeSource,
+        runner: Runner,
+        course_assignments: Path,
+        copies: dict[Path, Path] | None = None,
+        calls: CallLog | None = None,
+    ) -> None:
         self.source = source
         self.runner = runner
         self.course_assignments = course_assignments
         self.copies = copies or {}  # a folder of the judge's -> the worker's read-only copy of it
         self._unloadable: dict[Path, StudentFile] = {}  # a file that failed is not loaded again
         self.notes: list[str] = []  # for the student: what loading their files left out
+        self.calls = calls  # where the student's functions record their calls (grader.calls), if anywhere
+        if calls is not None and isinstance(runner, Worker):
+            runner.recorder = ObjectRecorder(calls)
 
     def get(self, assignment: str, file: str) -> StudentFile:
-        return self._load(self.source.path_for(assignment, file), assignment)
+        """The student's ``file``; its functions record their calls in ``calls``, named by the
+        file's stem (``"activations"``, ``"init"`` for ``init.ipynb``)."""
+        return self._load(self.source.path_for(assignment, file), assignment, record=Path(file).stem)
 
     def helper(self, assignment: str, file: str) -> StudentFile:
-        """The course's helper module ``assignments/<assignment>/<file>``, where student code runs."""
-        return self._load(self.course_assignments / assignment / file, assignment)
+        """The course's helper module ``assignments/<assignment>/<file>``, where student code runs.
+        Its calls are recorded too: they made objects the student's functions were given (an
+        initializer, a generator), which a diagnosis may need to replay."""
+        return self._load(self.course_assignments / assignment / file, assignment, record=Path(file).stem)
 
-    def _load(self, path: Path, assignment: str) -> StudentFile:
+    def _load(self, path: Path, assignment: str, record: str | None = None) -> StudentFile:
         label = f"{path.name} ({assignment})"
         if not path.is_file():
             return StudentFile(label, path, None, f"the file {self._shown(path)} is missing")
         if path in self._unloadable:
             return self._unloadable[path]
+        calls = self.calls if record is not None else None
         try:  # the runner keeps what it loaded (a worker reloads after a crash)
-            return self._noted(StudentFile(label, path, self.runner.load(self._worker_path(path), label=label), None))
+            module = self.runner.load(self._worker_path(path), label=label)
+            return self._noted(StudentFile(label, path, module, None, calls=calls, assignment=assignment, file=record or ""))
         except StudentCodeError as error:
             self._unloadable[path] = StudentFile(label, path, None, str(error))
             return self._unloadable[path]

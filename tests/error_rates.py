@@ -1,9 +1,11 @@
 """The course's published error rates: how often its tests fail correct code, how often they miss bugs.
 
 Per assignment: the correct variants that score full marks, the planted bugs that lose points,
-the number of tests and the points. The variants are the tables of ``tests/assignments/``; that
-every correct variant scores full marks and every planted bug loses points is what those tests
-assert, so a table that is current (``--check``, run by ``tests/test_error_rates.py``) on a green
+the planted bugs whose first failure names the known mistake they are (``grader.diagnosis``), the
+number of tests and the points. The variants are the tables of ``tests/assignments/``; that
+every correct variant scores full marks, every planted bug loses points, and every bug that
+declares its mistake (``Variant.mistake``) is diagnosed as exactly that one and no bug as another
+is what those tests assert, so a table that is current (``--check``, run by ``tests/test_error_rates.py``) on a green
 test run states measured rates. Tests and points are counted by collecting the assignment's
 public and hidden tests under the grade profile.
 
@@ -35,6 +37,7 @@ class Rates:
     assignment: str
     correct: int
     buggy: int
+    diagnosed: int  # buggy variants that declare the mistake their first failure is diagnosed as
     gpu_buggy: int
     unobservable: int  # known mistakes no test can see from outside the student's process (not graded)
     tests: int
@@ -71,7 +74,10 @@ def rates(assignment: str) -> Rates:
         code = pytest.main([str(ROOT / "assignments" / assignment), "--collect-only", "-q", "-p", "no:cacheprovider", "--dlgrade-profile", "grade"], plugins=[count])
     if code != 0:
         raise RuntimeError(f"collecting the tests of {assignment} failed (pytest exit status {code}):\n{output.getvalue()[-3000:]}")
-    return Rates(assignment, len(tables.CORRECT), len(tables.BUGGY), len(getattr(tables, "GPU_BUGGY", [])), len(getattr(tables, "UNOBSERVABLE", [])), count.tests, count.gpu_tests, count.points)
+    diagnosed = sum(1 for v in tables.BUGGY if v.mistake)
+    return Rates(
+        assignment, len(tables.CORRECT), len(tables.BUGGY), diagnosed, len(getattr(tables, "GPU_BUGGY", [])), len(getattr(tables, "UNOBSERVABLE", [])), count.tests, count.gpu_tests, count.points
+    )
 
 
 def markdown(rows: list[Rates]) -> str:
@@ -85,23 +91,26 @@ def markdown(rows: list[Rates]) -> str:
         "marks and every planted bug loses points; `tests/test_error_rates.py` fails unless this",
         "page lists the variants that run grades. Correct variants are other correct ways to write",
         "the code (other formulas, caches, layouts, file encodings); planted bugs are realistic",
-        "single mistakes.",
+        "single mistakes. A bug is diagnosed when its first failing test names the known mistake it",
+        "is (the judge's catalogue of mistakes, `reference/<assignment>/mistakes.py`), and the same",
+        "run fails if any correct variant or bug gets a diagnosis it should not.",
         "",
-        "| assignment | correct variants graded full | planted bugs caught | tests | points |",
-        "|---|---|---|---|---|",
+        "| assignment | correct variants graded full | planted bugs caught | planted bugs diagnosed | tests | points |",
+        "|---|---|---|---|---|---|",
     ]
     for r in rows:
         gpu = f" (+{r.gpu_buggy} on a GPU, not yet run)" if r.gpu_buggy else ""
         gpu += f"; {r.unobservable} not observable, not graded" if r.unobservable else ""
         gpu_tests = f" (+{r.gpu_tests} GPU)" if r.gpu_tests else ""
-        lines.append(f"| {r.assignment} | {r.correct} / {r.correct} | {r.buggy} / {r.buggy}{gpu} | {r.tests}{gpu_tests} | {r.points:g} |")
-    correct, buggy = sum(r.correct for r in rows), sum(r.buggy for r in rows)
+        lines.append(f"| {r.assignment} | {r.correct} / {r.correct} | {r.buggy} / {r.buggy}{gpu} | {r.diagnosed} / {r.buggy} | {r.tests}{gpu_tests} | {r.points:g} |")
+    correct, buggy, diagnosed = sum(r.correct for r in rows), sum(r.buggy for r in rows), sum(r.diagnosed for r in rows)
     lines += [
-        f"| all | {correct} / {correct} | {buggy} / {buggy} | {sum(r.tests for r in rows)} | {sum(r.points for r in rows):g} |",
+        f"| all | {correct} / {correct} | {buggy} / {buggy} | {diagnosed} / {buggy} | {sum(r.tests for r in rows)} | {sum(r.points for r in rows):g} |",
         "",
         f"False fails of correct code: 0 of {correct} variants. Missed bugs: 0 of {buggy} planted bugs.",
         f"Known mistakes that no test can see, because every verdict is taken outside the student's process from plain data: {sum(r.unobservable for r in rows)}",
         "(listed as `UNOBSERVABLE`, each with the reason, in `tests/assignments/test_<assignment>.py`).",
+        f"Diagnosed: {diagnosed} of {buggy} planted bugs ({100 * diagnosed / buggy:.0f} %) named as the known mistake they are; wrong diagnoses: 0.",
         "GPU-marked tests and GPU-only bugs count only where the test run has CUDA.",
         "",
     ]

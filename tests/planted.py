@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import MODULE, Course
+from grader.course import MISTAKES_FILE, MODULE, Course
 from grader.release import BEGIN, END
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,10 +66,13 @@ class SavedAs:
 
 @dataclass(frozen=True)
 class Variant:
-    """A planted submission: a name a test id can show, and its edits."""
+    """A planted submission: a name a test id can show, and its edits. ``mistake``: for a buggy
+    variant, the name of the known mistake (``reference/<assignment>/mistakes.py``) its first
+    failing test must be diagnosed as; "" when it must get no diagnosis."""
 
     name: str
     edits: tuple[Edit | Rewrite | SavedAs, ...] = field(default_factory=tuple)
+    mistake: str = ""
 
     def __str__(self) -> str:
         return self.name
@@ -123,7 +126,7 @@ def build_submission(assignment: str, variant: Variant, destination: Path) -> Pa
     """Write ``destination/assignments/<assignment>/`` from the reference with ``variant``'s edits."""
     folder = destination / "assignments" / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    sources = {p.name: _strip_markers(p.read_text()) for p in sorted((REFERENCE / assignment).glob("*.py")) if p.name != "__init__.py"}
+    sources = {p.name: _strip_markers(p.read_text()) for p in sorted((REFERENCE / assignment).glob("*.py")) if p.name not in ("__init__.py", MISTAKES_FILE)}
     saved = {e.file: e for e in variant.edits if isinstance(e, SavedAs)}
     for edit in variant.edits:
         if edit.file not in sources:
@@ -147,7 +150,7 @@ def build_submission(assignment: str, variant: Variant, destination: Path) -> Pa
 
 def reference_sources(assignment: str) -> dict[str, str]:
     """The reference's student files (``.py``, markers stripped): what variants edit."""
-    return {p.name: _strip_markers(p.read_text()) for p in sorted((REFERENCE / assignment).glob("*.py")) if p.name != "__init__.py"}
+    return {p.name: _strip_markers(p.read_text()) for p in sorted((REFERENCE / assignment).glob("*.py")) if p.name not in ("__init__.py", MISTAKES_FILE)}
 
 
 def _unit_lines(source: str) -> dict[str, tuple[int, int]]:

@@ -84,3 +84,26 @@ def test_the_failing_case_shows_inputs_not_the_harness_fixtures():
     test = TestResult("assignments/a0/test_x.py::test_softmax", "a0", "test_softmax", 1.0, "failed", False, message=message)
     text = render(Report("bob", (AssignmentGrade("a0", (test,)),)), "markdown")
     assert "x=array([0., 0.])," in text and "=get" not in text
+
+
+DIAGNOSIS = "This looks like a known mistake in softmax: softmax without the max shift. Subtract the maximum."
+
+
+def _diagnosed_report() -> Report:
+    public = TestResult("assignments/a0/test_x.py::test_s", "a0", "test_s", 1.0, "failed", False, message="E   AssertionError: softmax: contains nan", diagnosis=DIAGNOSIS)
+    hidden = TestResult("assignments/a0/hidden/test_y.py::test_h", "a0", "test_h", 1.0, "failed", True, message="E   AssertionError: x", diagnosis=DIAGNOSIS + " (hidden)")
+    return Report("alice", (AssignmentGrade("a0", (public, hidden)),), sandbox="allowlist")
+
+
+@pytest.mark.parametrize("name", ["markdown", "html", "gradescope", "classroom"])
+def test_a_diagnosis_replaces_the_generic_hint_in_every_student_format(name):
+    text = render(_diagnosed_report(), name, hidden_visibility="hidden")
+    assert DIAGNOSIS in text
+    assert "use the numerically stable formulation" not in text  # the generic hint for a NaN
+
+
+@pytest.mark.parametrize("name", ["markdown", "html", "json", "junit", "classroom"])
+def test_a_hidden_tests_diagnosis_is_a_hidden_detail(name):
+    assert DIAGNOSIS + " (hidden)" not in render(_diagnosed_report(), name, hidden_visibility="hidden")
+    if name in ("markdown", "html", "json"):  # Classroom shows public tests only; JUnit no hints
+        assert DIAGNOSIS + " (hidden)" in render(_diagnosed_report(), name, hidden_visibility="visible")

@@ -1,7 +1,7 @@
 """What every format discloses about how a submission was graded, and what it keeps back.
 
 Every format states the isolation level the student's code ran at (``grader.sandbox``). Hidden
-tests' details (their messages, docstrings and file names) are shown only where the instructor's
+tests' details (their messages, docstrings, file names and diagnoses) are shown only where the instructor's
 ``hidden_visibility`` allows: Gradescope by each test's own visibility, every other format only
 when it is ``visible``.
 """
@@ -28,13 +28,13 @@ def shows_hidden_details(hidden_visibility: str) -> bool:
 
 
 def without_hidden_details(report: Report) -> Report:
-    """``report`` with hidden tests' messages, docstrings and file names removed (their names and
-    scores stay)."""
+    """``report`` with hidden tests' messages, docstrings, file names and diagnoses removed (their
+    names and scores stay)."""
 
     def strip(test: TestResult) -> TestResult:
         if not test.hidden:
             return test
         message = HIDDEN_DETAILS if test.message else ""
-        return replace(test, message=message, doc="", nodeid=f"assignments/{test.assignment}/hidden::{test.name}")
+        return replace(test, message=message, doc="", diagnosis="", nodeid=f"assignments/{test.assignment}/hidden::{test.name}")
 
     return replace(report, assignments=tuple(replace(a, tests=tuple(strip(t) for t in a.tests)) for a in report.assignments))

@@ -63,9 +63,12 @@ _RESULT_HINTS = [  # what was wrong with the result
 
 
 def hint_for(test: TestResult) -> str:
-    """A hint for a failed test: first what went wrong around the code (time, exits, missing
-    files), then the docstring's ``Hint:`` line if the author wrote one, then one chosen from
-    what the failure message says about the result."""
+    """A hint for a failed test: the known mistake it shows (``grader.diagnosis``) when the judge
+    recognised one; else what went wrong around the code (time, exits, missing files), then the
+    docstring's ``Hint:`` line if the author wrote one, then one chosen from what the failure
+    message says about the result."""
+    if test.diagnosis:
+        return test.diagnosis
     for pattern, hint in _PROCESS_HINTS:
         if re.search(pattern, test.message):
             return hint

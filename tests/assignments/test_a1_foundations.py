@@ -16,48 +16,48 @@ BUGGY = [
         def relu_backward(dout, cache):
             dout[cache <= 0] = 0.0
             return dout
-    '''),)),
-    Variant("relu_backward_masks_by_the_sign_of_dout", (Edit(ACT, "return np.where(x > 0, np.asarray(dout, dtype=np.float64), 0.0)", "return np.where(dout > 0, np.asarray(dout, dtype=np.float64), 0.0)"),)),
-    Variant("leaky_relu_backward_ignores_alpha", (Edit(ACT, "return np.where(x > 0, dout, alpha * dout)", "return np.where(x > 0, dout, 0.01 * dout)"),)),
+    '''),), mistake="dout modified in place"),
+    Variant("relu_backward_masks_by_the_sign_of_dout", (Edit(ACT, "return np.where(x > 0, np.asarray(dout, dtype=np.float64), 0.0)", "return np.where(dout > 0, np.asarray(dout, dtype=np.float64), 0.0)"),), mistake="ReLU gradient masked by the sign of dout"),
+    Variant("leaky_relu_backward_ignores_alpha", (Edit(ACT, "return np.where(x > 0, dout, alpha * dout)", "return np.where(x > 0, dout, 0.01 * dout)"),), mistake="leaky ReLU gradient with a fixed slope 0.01"),
     Variant("sigmoid_naive_overflow", (Rewrite(ACT, "sigmoid_forward", '''
         def sigmoid_forward(x):
             e = np.exp(x)
             out = e / (1.0 + e)
             return out, out
-    '''),)),
+    '''),), mistake="sigmoid as exp(x) / (1 + exp(x))"),
     Variant("sigmoid_backward_uses_the_input", (Rewrite(ACT, "sigmoid_forward", '''
         def sigmoid_forward(x):
             x = np.asarray(x, dtype=np.float64)
             z = np.exp(-np.abs(x))
             return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)), x
-    '''),)),
+    '''),), mistake="sigmoid derivative computed from x instead of sigmoid(x)"),
     Variant("tanh_backward_uses_the_input", (Rewrite(ACT, "tanh_forward", '''
         def tanh_forward(x):
             return np.tanh(x), x
-    '''),)),
+    '''),), mistake="tanh derivative computed from x instead of tanh(x)"),
     Variant("tanh_naive_exponentials", (Rewrite(ACT, "tanh_forward", '''
         def tanh_forward(x):
             out = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
             return out, out
-    '''),)),
+    '''),), mistake="tanh from exponentials"),
     Variant("softmax_without_max_shift", (Rewrite(ACT, "softmax", '''
         def softmax(x):
             e = np.exp(x)
             return e / np.sum(e, axis=-1, keepdims=True)
-    '''),)),
+    '''),), mistake="softmax without the max shift"),
     Variant("softmax_over_axis_0", (Rewrite(ACT, "softmax", '''
         def softmax(x):
             e = np.exp(x - np.max(x, axis=0, keepdims=True))
             return e / np.sum(e, axis=0, keepdims=True)
-    '''),)),
-    Variant("softmax_normalised_over_the_whole_array", (Edit(ACT, "return e / np.sum(e, axis=-1, keepdims=True)", "return e / np.sum(e)"),)),
+    '''),), mistake="softmax over the first axis"),
+    Variant("softmax_normalised_over_the_whole_array", (Edit(ACT, "return e / np.sum(e, axis=-1, keepdims=True)", "return e / np.sum(e)"),), mistake="softmax normalised over the whole array"),
     Variant("log_softmax_as_log_of_softmax", (Rewrite(ACT, "log_softmax", '''
         def log_softmax(x):
             e = np.exp(x - np.max(x, axis=-1, keepdims=True))
             return np.log(e / np.sum(e, axis=-1, keepdims=True))
-    '''),)),
-    Variant("mse_sum_instead_of_mean", (Edit(LOSS, "return float(np.mean(diff * diff)), 2.0 * diff / diff.size", "return float(np.sum(diff * diff)), 2.0 * diff"),)),
-    Variant("mse_gradient_missing_factor_2", (Edit(LOSS, "return float(np.mean(diff * diff)), 2.0 * diff / diff.size", "return float(np.mean(diff * diff)), diff / diff.size"),)),
+    '''),), mistake="log_softmax as the log of softmax"),
+    Variant("mse_sum_instead_of_mean", (Edit(LOSS, "return float(np.mean(diff * diff)), 2.0 * diff / diff.size", "return float(np.sum(diff * diff)), 2.0 * diff"),), mistake="squared error summed instead of averaged"),
+    Variant("mse_gradient_missing_factor_2", (Edit(LOSS, "return float(np.mean(diff * diff)), 2.0 * diff / diff.size", "return float(np.mean(diff * diff)), diff / diff.size"),), mistake="MSE gradient without the factor 2"),
     Variant("bce_via_log_of_sigmoid", (Rewrite(LOSS, "bce_with_logits_loss", '''
         def bce_with_logits_loss(logits, target):
             z = np.asarray(logits, dtype=np.float64)
@@ -65,21 +65,21 @@ BUGGY = [
             s = 1.0 / (1.0 + np.exp(-z))
             loss = -np.mean(t * np.log(s) + (1.0 - t) * np.log(1.0 - s))
             return float(loss), (s - t) / z.size
-    '''),)),
-    Variant("bce_gradient_not_divided_by_n", (Edit(LOSS, "return float(loss), (sigmoid - t) / z.size", "return float(loss), sigmoid - t"),)),
+    '''),), mistake="binary cross-entropy through log(sigmoid(z))"),
+    Variant("bce_gradient_not_divided_by_n", (Edit(LOSS, "return float(loss), (sigmoid - t) / z.size", "return float(loss), sigmoid - t"),), mistake="binary cross-entropy gradient not divided by n"),
     Variant("cross_entropy_sum_instead_of_mean", (
         Edit(LOSS, "loss = -np.mean(logp[rows, labels])", "loss = -np.sum(logp[rows, labels])"),
         Edit(LOSS, "return float(loss), grad / n", "return float(loss), grad"),
-    )),
-    Variant("cross_entropy_gradient_missing_1_over_N", (Edit(LOSS, "return float(loss), grad / n", "return float(loss), grad"),)),
-    Variant("cross_entropy_labels_indexed_as_columns", (Edit(LOSS, "loss = -np.mean(logp[rows, labels])", "loss = -np.mean(logp[:, labels])"),)),
+    ), mistake="cross-entropy summed over the batch instead of averaged"),
+    Variant("cross_entropy_gradient_missing_1_over_N", (Edit(LOSS, "return float(loss), grad / n", "return float(loss), grad"),), mistake="cross-entropy gradient not divided by N"),
+    Variant("cross_entropy_labels_indexed_as_columns", (Edit(LOSS, "loss = -np.mean(logp[rows, labels])", "loss = -np.mean(logp[:, labels])"),), mistake="cross-entropy picks the label columns of every row"),
     Variant("relu_forward_writes_through_ravel_of_a_layout_keeping_copy", (Rewrite(ACT, "relu_forward", '''
         def relu_forward(x):
             out = np.copy(x)  # keeps x's memory order
             flat = out.ravel()  # a view of out only when out is C-contiguous
             flat[flat < 0] = 0.0
             return out, x
-    '''),)),
+    '''),), mistake="writing through ravel() of a copy that keeps the memory order"),
 ]
 
 CORRECT = [

@@ -16,38 +16,38 @@ BACKWARD = "return dout @ W.T, x.T @ dout, dout.sum(axis=0)"
 SGD_STEP = "params = {k: params[k] - lr * grads[k] for k in params}"
 
 BUGGY = [
-    Variant("linear_dW_transposed", (Edit(LAYERS, BACKWARD, "return dout @ W.T, dout.T @ x, dout.sum(axis=0)"),)),
-    Variant("linear_db_summed_over_all_axes", (Edit(LAYERS, BACKWARD, "return dout @ W.T, x.T @ dout, dout.sum()"),)),
-    Variant("linear_db_mean_over_the_batch", (Edit(LAYERS, BACKWARD, "return dout @ W.T, x.T @ dout, dout.mean(axis=0)"),)),
-    Variant("init_scale_sqrt_1_over_fan_in", (Edit(MLP, "* np.sqrt(2.0 / fan_in)", "* np.sqrt(1.0 / fan_in)"),)),
-    Variant("init_scale_uses_fan_out", (Edit(MLP, "* np.sqrt(2.0 / fan_in)", "* np.sqrt(2.0 / fan_out)"),)),
-    Variant("relu_after_the_last_layer_too", (Edit(MLP, "h = np.maximum(a, 0.0) if l < L else a", "h = np.maximum(a, 0.0)"),)),
-    Variant("backward_skips_the_relu_mask", (Edit(MLP, "dh = np.where(a > 0, dh, 0.0)", "pass"),)),
+    Variant("linear_dW_transposed", (Edit(LAYERS, BACKWARD, "return dout @ W.T, dout.T @ x, dout.sum(axis=0)"),), mistake="dW transposed"),
+    Variant("linear_db_summed_over_all_axes", (Edit(LAYERS, BACKWARD, "return dout @ W.T, x.T @ dout, dout.sum()"),), mistake="db summed over every axis"),
+    Variant("linear_db_mean_over_the_batch", (Edit(LAYERS, BACKWARD, "return dout @ W.T, x.T @ dout, dout.mean(axis=0)"),), mistake="db averaged over the batch"),
+    Variant("init_scale_sqrt_1_over_fan_in", (Edit(MLP, "* np.sqrt(2.0 / fan_in)", "* np.sqrt(1.0 / fan_in)"),), mistake="weights initialised with std sqrt(1 / fan_in)"),
+    Variant("init_scale_uses_fan_out", (Edit(MLP, "* np.sqrt(2.0 / fan_in)", "* np.sqrt(2.0 / fan_out)"),), mistake="weights initialised with fan_out"),
+    Variant("relu_after_the_last_layer_too", (Edit(MLP, "h = np.maximum(a, 0.0) if l < L else a", "h = np.maximum(a, 0.0)"),), mistake="ReLU after the last layer"),
+    Variant("backward_skips_the_relu_mask", (Edit(MLP, "dh = np.where(a > 0, dh, 0.0)", "pass"),), mistake="backward pass skips the ReLU"),
     Variant("loss_summed_over_the_batch", (
         Edit(MLP, "return -np.mean(logp[rows, y]), dscores / n", "return -np.sum(logp[rows, y]), dscores"),
-    )),
-    Variant("reg_gradient_factor_2", (Edit(MLP, 'grads[f"W{l}"] = dW + reg * params[f"W{l}"]', 'grads[f"W{l}"] = dW + 2 * reg * params[f"W{l}"]'),)),
+    ), mistake="loss summed over the batch"),
+    Variant("reg_gradient_factor_2", (Edit(MLP, 'grads[f"W{l}"] = dW + reg * params[f"W{l}"]', 'grads[f"W{l}"] = dW + 2 * reg * params[f"W{l}"]'),), mistake="penalty gradient 2 reg W"),
     Variant("reg_penalty_missing_one_half", (
         Edit(MLP, 'penalty = 0.5 * reg * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))', 'penalty = reg * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))'),
-    )),
+    ), mistake="penalty without the one half"),
     Variant("reg_applied_to_the_biases", (
         Edit(MLP, 'penalty = 0.5 * reg * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))', "penalty = 0.5 * reg * sum(np.sum(p ** 2) for p in params.values())"),
         Edit(MLP, 'grads[f"b{l}"] = db', 'grads[f"b{l}"] = db + reg * params[f"b{l}"]'),
-    )),
-    Variant("train_drops_the_final_partial_batch", (Edit(MLP, "for start in range(0, n, batch_size):", "for start in range(0, n - batch_size + 1, batch_size):"),)),
+    ), mistake="biases penalised"),
+    Variant("train_drops_the_final_partial_batch", (Edit(MLP, "for start in range(0, n, batch_size):", "for start in range(0, n - batch_size + 1, batch_size):"),), mistake="final partial batch dropped"),
     Variant("train_shuffles_only_once", (
         Edit(MLP, "    for _ in range(epochs):\n        order = rng.permutation(n)\n", "    order = rng.permutation(n)\n    for _ in range(epochs):\n"),
-    )),
-    Variant("train_never_shuffles", (Edit(MLP, "order = rng.permutation(n)", "order = np.arange(n)"),)),
+    ), mistake="training set shuffled once"),
+    Variant("train_never_shuffles", (Edit(MLP, "order = rng.permutation(n)", "order = np.arange(n)"),), mistake="training set never shuffled"),
     Variant("train_shuffles_with_global_np_random", (Edit(MLP, "order = rng.permutation(n)", "order = np.random.permutation(n)"),)),
     Variant("train_shuffles_x_and_y_separately_in_place", (
         Edit(MLP, "        order = rng.permutation(n)\n", "        rng.shuffle(x_train)\n        rng.shuffle(y_train)\n        order = np.arange(n)\n"),
-    )),
-    Variant("train_records_the_last_batch_loss", (Edit(MLP, 'history["train_loss"].append(float(np.mean(batch_losses)))', 'history["train_loss"].append(float(batch_losses[-1]))'),)),
-    Variant("train_records_accuracy_on_the_training_set", (Edit(MLP, 'history["val_acc"].append(accuracy(params, x_val, y_val))', 'history["val_acc"].append(accuracy(params, x_train, y_train))'),)),
+    ), mistake="x and y shuffled separately"),
+    Variant("train_records_the_last_batch_loss", (Edit(MLP, 'history["train_loss"].append(float(np.mean(batch_losses)))', 'history["train_loss"].append(float(batch_losses[-1]))'),), mistake="epoch loss from the last batch only"),
+    Variant("train_records_accuracy_on_the_training_set", (Edit(MLP, 'history["val_acc"].append(accuracy(params, x_val, y_val))', 'history["val_acc"].append(accuracy(params, x_train, y_train))'),), mistake="accuracy measured on the training set"),
     Variant("train_weights_the_epoch_loss_by_batch_size", (
         Edit(MLP, "batch_losses.append(loss)", "batch_losses.extend([loss] * len(batch))"),
-    )),
+    ), mistake="epoch loss weighted by batch size"),
     Variant("layers_in_the_sorted_order_of_their_names", (Rewrite("mlp.py", "_forward", '''
         def _forward(params, x):
             h = np.asarray(x, dtype=np.float64)

@@ -53,22 +53,22 @@ def activation_stds(init_fn, layer_sizes, x, rng):
 '''
 
 BUGGY = [
-    Variant("linear fans swapped", (Edit(F, "fan_in, fan_out = shape\n", "fan_out, fan_in = shape\n"),)),
-    Variant("conv fan ignores the kernel", (Edit(F, "return c * receptive_field, f * receptive_field", "return c, f"),)),
-    Variant("conv fans swapped", (Edit(F, "return c * receptive_field, f * receptive_field", "return f * receptive_field, c * receptive_field"),)),
-    Variant("lecun_normal uses fan_out", (Edit(F, "fan_in, _ = compute_fans(shape)\n    std = math.sqrt(1.0 / fan_in)", "_, fan_in = compute_fans(shape)\n    std = math.sqrt(1.0 / fan_in)"),)),
-    Variant("xavier_normal ignores gain", (Edit(F, "std = gain * math.sqrt(2.0 / (fan_in + fan_out))", "std = math.sqrt(2.0 / (fan_in + fan_out))"),)),
-    Variant("xavier_uniform uses the std formula as its bound", (Edit(F, "a = gain * math.sqrt(6.0 / (fan_in + fan_out))", "a = gain * math.sqrt(2.0 / (fan_in + fan_out))"),)),
-    Variant("kaiming_uniform bound without sqrt(3)", (Edit(F, "a = math.sqrt(6.0 / _fan(shape, mode))", "a = math.sqrt(2.0 / _fan(shape, mode))"),)),
-    Variant("kaiming_uniform draws a normal", (Rewrite(F, "kaiming_uniform", NORMAL_NOT_UNIFORM),)),
-    Variant("kaiming_normal ignores mode", (Edit(F, "std = math.sqrt(2.0 / _fan(shape, mode))", "std = math.sqrt(2.0 / compute_fans(shape)[0])"),)),
+    Variant("linear fans swapped", (Edit(F, "fan_in, fan_out = shape\n", "fan_out, fan_in = shape\n"),), mistake="linear fans swapped"),
+    Variant("conv fan ignores the kernel", (Edit(F, "return c * receptive_field, f * receptive_field", "return c, f"),), mistake="convolution fans without the kernel size"),
+    Variant("conv fans swapped", (Edit(F, "return c * receptive_field, f * receptive_field", "return f * receptive_field, c * receptive_field"),), mistake="convolution fans swapped"),
+    Variant("lecun_normal uses fan_out", (Edit(F, "fan_in, _ = compute_fans(shape)\n    std = math.sqrt(1.0 / fan_in)", "_, fan_in = compute_fans(shape)\n    std = math.sqrt(1.0 / fan_in)"),), mistake="LeCun normal scaled by fan_out"),
+    Variant("xavier_normal ignores gain", (Edit(F, "std = gain * math.sqrt(2.0 / (fan_in + fan_out))", "std = math.sqrt(2.0 / (fan_in + fan_out))"),), mistake="Xavier normal without the gain"),
+    Variant("xavier_uniform uses the std formula as its bound", (Edit(F, "a = gain * math.sqrt(6.0 / (fan_in + fan_out))", "a = gain * math.sqrt(2.0 / (fan_in + fan_out))"),), mistake="Xavier uniform bound from the std formula"),
+    Variant("kaiming_uniform bound without sqrt(3)", (Edit(F, "a = math.sqrt(6.0 / _fan(shape, mode))", "a = math.sqrt(2.0 / _fan(shape, mode))"),), mistake="Kaiming uniform bound without sqrt(3)"),
+    Variant("kaiming_uniform draws a normal", (Rewrite(F, "kaiming_uniform", NORMAL_NOT_UNIFORM),), mistake="Kaiming uniform drawn from a normal"),
+    Variant("kaiming_normal ignores mode", (Edit(F, "std = math.sqrt(2.0 / _fan(shape, mode))", "std = math.sqrt(2.0 / compute_fans(shape)[0])"),), mistake="Kaiming normal ignores mode"),
     Variant("lecun_normal draws from np.random", (Rewrite(F, "lecun_normal", GLOBAL_RANDOM_LECUN),)),
-    Variant("zeros_init returns ints", (Edit(F, "np.zeros(tuple(shape), dtype=np.float64)", "np.zeros(tuple(shape), dtype=int)"),)),
-    Variant("compute_fans accepts 3-D and 5-D (torch style)", (Rewrite(F, "compute_fans", TORCH_STYLE_FANS),)),
-    Variant("activation_stds with ddof=1", (Edit(F, "stds.append(float(h.std()))", "stds.append(float(h.std(ddof=1)))"),)),
-    Variant("activation_stds of the pre-ReLU values", (Rewrite(F, "activation_stds", PRE_RELU_STDS),)),
-    Variant("activation_stds: per-unit std averaged", (Edit(F, "stds.append(float(h.std()))", "stds.append(float(h.std(axis=0).mean()))"),)),
-    Variant("activation_stds ignores its rng", (Edit(F, "w = init_fn((fan_in, fan_out), rng)", "w = init_fn((fan_in, fan_out), np.random.default_rng(0))"),)),
+    Variant("zeros_init returns ints", (Edit(F, "np.zeros(tuple(shape), dtype=np.float64)", "np.zeros(tuple(shape), dtype=int)"),), mistake="zeros as integers"),
+    Variant("compute_fans accepts 3-D and 5-D (torch style)", (Rewrite(F, "compute_fans", TORCH_STYLE_FANS),), mistake="weights of any number of dimensions accepted"),
+    Variant("activation_stds with ddof=1", (Edit(F, "stds.append(float(h.std()))", "stds.append(float(h.std(ddof=1)))"),), mistake="activation std with ddof=1"),
+    Variant("activation_stds of the pre-ReLU values", (Rewrite(F, "activation_stds", PRE_RELU_STDS),), mistake="activation std before the ReLU"),
+    Variant("activation_stds: per-unit std averaged", (Edit(F, "stds.append(float(h.std()))", "stds.append(float(h.std(axis=0).mean()))"),), mistake="activation std per unit, averaged"),
+    Variant("activation_stds ignores its rng", (Edit(F, "w = init_fn((fan_in, fan_out), rng)", "w = init_fn((fan_in, fan_out), np.random.default_rng(0))"),), mistake="weights not drawn from the rng argument"),
 ]
 
 NUMPY_STYLE = (

@@ -19,17 +19,17 @@ IMPROVES = "if val_loss < self.best_loss - self.min_delta:  # False for NaN"
 
 BUGGY = [
     # ------------------------------------------------------------------ dropout
-    Variant("dropout-p-is-the-keep-probability", (Edit(D, MASK, "keep = rng.random(x.shape) < p"),)),
-    Variant("dropout-no-inverted-scale", (Edit(D, "scale = 1.0 / (1.0 - p)", "scale = 1.0"),)),
-    Variant("dropout-scale-one-over-p", (Edit(D, "scale = 1.0 / (1.0 - p)", "scale = 1.0 / p"),)),
-    Variant("dropout-randn-mask", (Edit(D, MASK, "keep = rng.standard_normal(x.shape) >= p"),)),
-    Variant("dropout-active-in-eval", (Edit(D, "    if not train:\n", "    if False:  # train ignored\n"),)),
+    Variant("dropout-p-is-the-keep-probability", (Edit(D, MASK, "keep = rng.random(x.shape) < p"),), mistake="p taken as the keep probability"),
+    Variant("dropout-no-inverted-scale", (Edit(D, "scale = 1.0 / (1.0 - p)", "scale = 1.0"),), mistake="dropout without the inverted scale"),
+    Variant("dropout-scale-one-over-p", (Edit(D, "scale = 1.0 / (1.0 - p)", "scale = 1.0 / p"),), mistake="dropout survivors scaled by 1 / p"),
+    Variant("dropout-randn-mask", (Edit(D, MASK, "keep = rng.standard_normal(x.shape) >= p"),), mistake="dropout mask from a normal draw"),
+    Variant("dropout-active-in-eval", (Edit(D, "    if not train:\n", "    if False:  # train ignored\n"),), mistake="dropout active in eval mode"),
     Variant("dropout-p-one-gives-nan", (
         Rewrite(D, "_through_mask", '''
             def _through_mask(a, keep, p):
                 return a * keep / (1.0 - p)
         '''),
-    )),
+    ), mistake="dropout divides by 1 - p"),
     Variant("dropout-backward-draws-a-new-mask", (
         Edit(D, "    return _through_mask(x, keep, p), (keep, p)\n", "    return _through_mask(x, keep, p), (keep, p, rng)\n"),
         Edit(D, "        return x, (keep, 0.0)", "        return x, (keep, 0.0, rng)"),
@@ -40,18 +40,18 @@ BUGGY = [
                     keep = rng.random(dout.shape) >= p
                 return _through_mask(np.asarray(dout, dtype=np.float64), keep, p)
         '''),
-    )),
+    ), mistake="dropout backward draws a new mask"),
     Variant("dropout-backward-ignores-the-scale", (
         Edit(D, "    return _through_mask(np.asarray(dout, dtype=np.float64), keep, p)",
              "    return np.where(keep, dout, 0.0)"),
-    )),
+    ), mistake="dropout backward without the scale"),
     Variant("dropout-global-numpy-random", (Edit(D, MASK, "keep = np.random.random(x.shape) >= p"),)),
-    Variant("dropout-one-coin-per-row", (Edit(D, MASK, "keep = rng.random((x.shape[0], 1)) >= p"),)),
-    Variant("dropout-eval-backward-scaled", (Edit(D, "        return x, (keep, 0.0)", "        return x, (keep, p)"),)),
+    Variant("dropout-one-coin-per-row", (Edit(D, MASK, "keep = rng.random((x.shape[0], 1)) >= p"),), mistake="one dropout coin per row"),
+    Variant("dropout-eval-backward-scaled", (Edit(D, "        return x, (keep, 0.0)", "        return x, (keep, p)"),), mistake="eval-mode backward scaled"),
     Variant("dropout-forward-writes-into-x", (
         Edit(D, "    return _through_mask(x, keep, p), (keep, p)\n",
              "    x[...] = _through_mask(x, keep, p)\n    return x, (keep, p)\n"),
-    )),
+    ), mistake="x overwritten with the output"),
     Variant("dropout-backward-uses-the-latest-mask", (
         Edit(D, "    return _through_mask(x, keep, p), (keep, p)\n",
              "    _LAST.update(keep=keep)\n    return _through_mask(x, keep, p), (keep, p)\n"),
@@ -60,18 +60,18 @@ BUGGY = [
     )),
     # ------------------------------------------------------------------ early stopping
     Variant("es-equal-loss-improves", (Edit(E, IMPROVES, "if val_loss <= self.best_loss - self.min_delta:"),)),
-    Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),)),
-    Variant("es-min-delta-relative", (Edit(E, IMPROVES, "if val_loss < self.best_loss * (1 - self.min_delta):"),)),
-    Variant("es-nan-improves", (Edit(E, IMPROVES, "if not val_loss >= self.best_loss - self.min_delta:"),)),
-    Variant("es-first-loss-always-best", (Edit(E, IMPROVES, "if self.best_step is None or val_loss < self.best_loss - self.min_delta:"),)),
-    Variant("es-counter-not-reset", (Edit(E, "            self.counter = 0\n", ""),)),
+    Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),), mistake="min_delta added instead of subtracted"),
+    Variant("es-min-delta-relative", (Edit(E, IMPROVES, "if val_loss < self.best_loss * (1 - self.min_delta):"),), mistake="min_delta taken as relative"),
+    Variant("es-nan-improves", (Edit(E, IMPROVES, "if not val_loss >= self.best_loss - self.min_delta:"),), mistake="a NaN loss counted as an improvement"),
+    Variant("es-first-loss-always-best", (Edit(E, IMPROVES, "if self.best_step is None or val_loss < self.best_loss - self.min_delta:"),), mistake="the first loss always taken as the best"),
+    Variant("es-counter-not-reset", (Edit(E, "            self.counter = 0\n", ""),), mistake="counter not reset on an improvement"),
     Variant("es-patience-off-by-one", (
         Edit(E, "return self.counter > 0 and self.counter >= self.patience", "return self.counter > self.patience"),
-    )),
+    ), mistake="patience off by one"),
     Variant("es-patience-zero-stops-on-improvement", (
         Edit(E, "return self.counter > 0 and self.counter >= self.patience", "return self.counter >= self.patience"),
-    )),
-    Variant("es-best-step-from-one", (Edit(E, "self.best_step = self._steps_taken\n", "self.best_step = self._steps_taken + 1\n"),)),
+    ), mistake="patience 0 stops on an improvement"),
+    Variant("es-best-step-from-one", (Edit(E, "self.best_step = self._steps_taken\n", "self.best_step = self._steps_taken + 1\n"),), mistake="best_step counted from 1"),
     Variant("es-stop-is-sticky", (
         Edit(E, "        return self.counter > 0 and self.counter >= self.patience",
              "        self.stopped = getattr(self, 'stopped', False) or (self.counter > 0 and self.counter >= self.patience)\n"
@@ -79,7 +79,7 @@ BUGGY = [
     )),
     Variant("es-best-loss-tracks-any-smaller-loss", (
         Edit(E, "            self.counter += 1\n", "            self.counter += 1\n            self.best_loss = min(self.best_loss, val_loss)\n"),
-    )),
+    ), mistake="best_loss follows any smaller loss"),
     Variant("es-history-shared-between-instances", (
         Rewrite(E, "EarlyStopping.step", '''
             history = []

@@ -16,6 +16,11 @@ for "the tests of" a function):
   function that calls them); it must earn every point of them;
 * a buggy variant: the tests of the functions it breaks, stopping at its first failure; it is
   caught only if a test of a function it breaks fails, and not because the file failed to load.
+
+Diagnoses (``grader.diagnosis``, the assignment's ``reference/<a>/mistakes.py``): neither the
+reference, the stubs nor a correct variant gets any; a buggy variant that declares a mistake
+(``Variant.mistake``) gets exactly that one on its first failing test, and one that declares none
+gets none.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.course import Course
+from grader.diagnosis import Catalogue
 from grader.grading import Options, Request, grade_assignment_many
 from grader.plugin import NOT_RUN
 from grader.results import AssignmentGrade
@@ -80,6 +87,15 @@ def _function(test_name: str) -> str:
     return test_name.split("[")[0]
 
 
+@functools.cache
+def catalogue(assignment: str) -> Catalogue | None:
+    return Catalogue.load(Course(ROOT), assignment)
+
+
+def _diagnosed(grade: AssignmentGrade) -> list[str]:
+    return [f"{t.name}: {t.diagnosis}" for t in grade.tests if t.diagnosis]
+
+
 def _show(grade: AssignmentGrade) -> str:
     if grade.error:
         return grade.error
@@ -107,6 +123,7 @@ def test_reference_earns_every_point(assignment: str) -> None:
     assert not grade.error, grade.error
     assert {_function(t.name) for t in grade.tests} == set(tests), "the reference was not graded on every test"
     assert grade.possible > 0 and grade.earned == grade.possible, f"the reference lost points:\n{_show(grade)}"
+    assert not _diagnosed(grade), f"the reference got diagnoses: {_diagnosed(grade)}"
 
 
 @pytest.mark.parametrize("assignment", _per_assignment())
@@ -119,6 +136,7 @@ def test_stubs_earn_nothing_and_every_failure_says_what_to_implement(assignment:
     assert grade.possible > 0 and grade.earned == 0, f"the stubs earned {grade.earned}:\n{_show(grade)}"
     silent = [t.name for t in counted if "NotImplementedError" not in t.message]
     assert not silent, f"failures that do not say what to implement (NotImplementedError): {silent}"
+    assert not _diagnosed(grade), f"the stubs got diagnoses: {_diagnosed(grade)}"
 
 
 @pytest.mark.parametrize(("assignment", "variant"), _cases("CORRECT"))
@@ -127,6 +145,7 @@ def test_correct_variant_earns_every_point(assignment: str, variant: Variant) ->
     assert not grade.error, grade.error
     assert tests and {_function(t.name) for t in grade.tests} == set(tests), "not graded on the tests of what it changes"
     assert grade.earned == grade.possible > 0, f"{variant} lost points:\n{_show(grade)}"
+    assert not _diagnosed(grade), f"{variant} is correct but got diagnoses: {_diagnosed(grade)}"
 
 
 def _check_caught(assignment: str, variant: Variant) -> None:
@@ -141,6 +160,22 @@ def _check_caught(assignment: str, variant: Variant) -> None:
     assert not loading, f"{variant} failed only because its file did not load:\n{_show(grade)}"
     where = [t.name for t in failed if _function(t.name) in of_broken]
     assert where, f"{variant} failed {[t.name for t in failed]}, none of them a test of {sorted(broken)}"
+    _check_diagnosis(assignment, variant, grade)
+
+
+def _check_diagnosis(assignment: str, variant: Variant, grade: AssignmentGrade) -> None:
+    """The declared mistake on the first failing test, and no other diagnosis anywhere."""
+    failed = [t for t in grade.tests if t.outcome == "failed" and NOT_RUN not in t.message]
+    if not variant.mistake:
+        assert not _diagnosed(grade), f"{variant} declares no mistake but got diagnoses: {_diagnosed(grade)}"
+        return
+    known = catalogue(assignment)
+    assert known is not None, f"{variant} declares the mistake {variant.mistake!r}, but {assignment} has no catalogue"
+    expected = known.named(variant.mistake).describe()
+    first = failed[0]
+    assert first.diagnosis == expected, f"{variant}: {first.name} was diagnosed as {first.diagnosis!r}, expected {expected!r}"
+    others = [f"{t.name}: {t.diagnosis}" for t in grade.tests if t.diagnosis and t.diagnosis != expected]
+    assert not others, f"{variant} got other diagnoses: {others}"
 
 
 @pytest.mark.parametrize(("assignment", "variant"), _cases("BUGGY"))
@@ -160,6 +195,12 @@ def test_every_table_grades_something() -> None:
         for v in table(a, "BUGGY") + table(a, "CORRECT") + table(a, "GPU_BUGGY"):
             assert changed_units(a, v), f"{a}/{v} changes nothing"
             assert COURSE.tests_of(a, changed_units(a, v)), f"{a}/{v}: no test is of {sorted(changed_units(a, v))}"
+        for v in table(a, "CORRECT"):
+            assert not v.mistake, f"{a}/{v} is correct but declares a mistake"
+        for v in table(a, "BUGGY") + table(a, "GPU_BUGGY"):
+            known = catalogue(a)
+            if v.mistake:
+                assert known is not None and known.named(v.mistake), f"{a}/{v}: no mistake {v.mistake!r} in the catalogue"
 
 
 def test_an_edit_outside_every_function_changes_the_module() -> None:

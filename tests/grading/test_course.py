@@ -41,6 +41,8 @@ def test_readme_first_command_grades_the_example_as_documented() -> None:
     failed = dict.fromkeys(re.findall(r"^### (test_\w+)", run.stdout, re.M))
     dropout = COURSE.tests_of(A5, frozenset({"dropout_forward", "dropout_backward"}))
     assert failed and all("softmax" in name or name in dropout for name in failed), sorted(failed)
+    for mistake in ("softmax without the max shift", "dropout without the inverted scale"):  # README.md names them
+        assert f": {mistake}. " in run.stdout, f"the feedback does not name the mistake {mistake!r}:\n{run.stdout[:3000]}"
 
 
 def test_batch_grades_a_roster_of_the_real_course(tmp_path) -> None:
