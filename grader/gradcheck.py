@@ -13,8 +13,9 @@ functions on O(1) inputs. Inputs must stay at least ``10 h`` away from kinks (se
 ``grader.strategies``).
 
 Cost: two evaluations of ``f`` per checked entry; inputs with more than ``max_entries`` entries
-are checked on a random sample of that many. Every evaluation of one check is sent as a single
-batch, so a student function running in a worker process costs one round trip per check.
+are checked on a random sample of that many. Every evaluation of one check, the unperturbed one
+included, is sent as a single batch, so a student function running in a worker process costs one
+round trip per check.
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ def check_gradient(
                 calls.append((tuple(args), kwargs))
             plan.append((name, index, step))
 
-    outputs = call_many(func, calls, pick)
+    unperturbed, *outputs = call_many(func, [(tuple(base), kwargs), *calls], pick)
+    objective = _scalar_objective(unperturbed, dout, what)
     values = [_scalar_objective(out, dout, what) for out in outputs]
-    objective = _scalar_objective(call_many(func, [(tuple(base), kwargs)], pick)[0], dout, what)
     atol = atol_scale * (1.0 + abs(objective))
 
     errors = []

@@ -9,9 +9,11 @@ Profiles:
   usual random seed and example database (so a failure replays next run); student code runs in
   this process so ``print`` and ``breakpoint()`` work; the seed of the ``rng`` fixture changes
   each run unless given.
-* ``grade``: thorough and deterministic. 100 examples per test, derandomized, no database, no
+* ``grade``: thorough and deterministic. 30 examples per test, derandomized, no database, no
   deadline; seed 0; student code in a sandboxed worker process (``grader.sandbox``); each test
-  limited to ``timeout`` seconds.
+  limited to ``timeout`` seconds. Thirty is three times what the course's tests need: every
+  planted bug (``tests/assignments/``) is already caught with 10 examples per test, since the
+  tests put their examples where bugs show (edge values, uneven shapes, explicit cases).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class ProfileDefaults:
 
 PROFILES: dict[Profile, ProfileDefaults] = {
     "student": ProfileDefaults(max_examples=25, deterministic=False, isolation="inprocess", sandbox=False),
-    "grade": ProfileDefaults(max_examples=100, deterministic=True, isolation="worker", sandbox=True),
+    "grade": ProfileDefaults(max_examples=30, deterministic=True, isolation="worker", sandbox=True),
 }
 
 

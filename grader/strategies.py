@@ -34,6 +34,21 @@ def _strategy(value: Any) -> SearchStrategy[Any]:
     return value if isinstance(value, SearchStrategy) else st.just(value)
 
 
+def _integers_except(low: int, high: int, excluded: int) -> SearchStrategy[int]:
+    """An integer in ``[low, high]`` other than ``excluded``, drawn without filtering (rejection
+    sampling costs examples): ``[low, high - 1]`` with the values from ``excluded`` up moved one up."""
+    if not low <= excluded <= high or low == high:
+        return st.integers(low, high)
+    return st.integers(low, high - 1).map(lambda v: v + 1 if v >= excluded else v)
+
+
+def _floats_avoiding(low: float, high: float, centre: float, radius: float) -> SearchStrategy[float]:
+    """A float in ``[low, high]`` farther than ``radius`` from ``centre``, without filtering."""
+    below = st.floats(low, centre - radius, exclude_max=True) if low < centre - radius else st.nothing()
+    above = st.floats(centre + radius, high, exclude_min=True) if centre + radius < high else st.nothing()
+    return below | above
+
+
 @st.composite
 def shapes(draw: Any, ndim: int | SearchStrategy[int] = 2, *, min_side: int = 1, max_side: int = 6, min_batch: int = 2, square: bool = False) -> tuple[int, ...]:
     """A shape of ``ndim`` sides in ``[min_side, max_side]``, the first (batch) at least ``min_batch``.
@@ -79,7 +94,7 @@ def layer_sizes(draw: Any, *, max_layers: int = 3, max_width: int = 7, deep_laye
     low, high = deep_widths if deep else (2, max_width)
     sizes = [draw(st.integers(1, max_width - 1))]
     for _ in range(depth):
-        sizes.append(draw(st.integers(low, high).filter(lambda s, previous=sizes[-1]: s != previous)))
+        sizes.append(draw(_integers_except(low, high, sizes[-1])))
     return sizes
 
 
@@ -152,7 +167,7 @@ def labels(draw: Any, n: int | SearchStrategy[int], num_classes: int | SearchStr
 def logits_and_labels(draw: Any, *, magnitude: float = 10.0, max_batch: int = 6, max_classes: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Logits ``(N, C)`` with ``N != C``, ``N >= 2``, ``C >= 2``, and labels ``(N,)``."""
     n = draw(st.integers(2, max_batch))
-    c = draw(st.integers(2, max_classes).filter(lambda c: c != n))
+    c = draw(_integers_except(2, max_classes, n))
     logits = draw(arrays((n, c), magnitude=magnitude))
     return logits, draw(labels(n, c))
 
@@ -179,9 +194,9 @@ def conv_cases(draw: Any, *, max_batch: int = 3, max_channels: int = 3, max_filt
     """A convolution geometry whose kernel fits the padded input; ``H != W`` and ``C != F`` by default."""
     n = draw(st.integers(2, max_batch))
     c = draw(st.integers(1, max_channels))
-    f = draw(st.integers(1, max_filters).filter(lambda f: f != c or max_filters == 1))
+    f = draw(_integers_except(1, max_filters, c))
     h = draw(st.integers(2, max_size))
-    w = draw(st.integers(2, max_size).filter(lambda w: w != h))
+    w = draw(_integers_except(2, max_size, h))
     padding = draw(st.integers(0, max_padding))
     kh = draw(st.integers(1, min(max_kernel, h + 2 * padding)))
     kw = draw(st.integers(1, min(max_kernel, w + 2 * padding)))
@@ -216,7 +231,7 @@ def pool_cases(draw: Any, *, max_batch: int = 3, max_channels: int = 3, max_size
     c = draw(st.integers(1, max_channels))
     k = draw(st.integers(2 if overlapping else 1, max_kernel))
     h = draw(st.integers(k, max_size))
-    w = draw(st.integers(k, max_size).filter(lambda w: w != h))
+    w = draw(_integers_except(k, max_size, h))
     if overlapping is True:
         stride: int | None = draw(st.integers(1, k - 1))
     elif overlapping is False:
@@ -228,8 +243,7 @@ def pool_cases(draw: Any, *, max_batch: int = 3, max_channels: int = 3, max_size
 
 def probabilities(*, min_value: float = 0.05, max_value: float = 0.95, avoid_half: bool = True) -> SearchStrategy[float]:
     """A probability in ``[min_value, max_value]``; not 0.5 by default (a keep/drop swap hides there)."""
-    p = st.floats(min_value, max_value)
-    return p.filter(lambda v: abs(v - 0.5) > 0.05) if avoid_half else p
+    return _floats_avoiding(min_value, max_value, 0.5, 0.05) if avoid_half else st.floats(min_value, max_value)
 
 
 def learning_rates(min_value: float = 1e-4, max_value: float = 0.5) -> SearchStrategy[float]:
@@ -239,7 +253,7 @@ def learning_rates(min_value: float = 1e-4, max_value: float = 0.5) -> SearchStr
 
 def momenta(min_value: float = 0.1, max_value: float = 0.95) -> SearchStrategy[float]:
     """A momentum coefficient (SGD momentum, RMSprop alpha), not 0.5 by default range."""
-    return st.floats(min_value, max_value).filter(lambda v: abs(v - 0.5) > 0.02)
+    return _floats_avoiding(min_value, max_value, 0.5, 0.02)
 
 
 def betas() -> SearchStrategy[tuple[float, float]]:

@@ -57,7 +57,7 @@ def test_logits_and_labels(case):
 def test_conv_cases_are_consistent(case):
     n, c, h, w = case.x_shape
     f, c2, kh, kw = case.w_shape
-    assert c == c2 and h != w and n >= 2
+    assert c == c2 and h != w and n >= 2 and f != c
     assert kh <= h + 2 * case.padding and kw <= w + 2 * case.padding
     assert all(side >= 1 for side in case.out_shape)
 
@@ -65,7 +65,7 @@ def test_conv_cases_are_consistent(case):
 @given(dl.pool_cases(overlapping=True))
 def test_overlapping_pool_cases(case):
     n, c, h, w = case.x_shape
-    assert case.stride is not None and case.stride < case.kernel_size <= min(h, w)
+    assert case.stride is not None and case.stride < case.kernel_size <= min(h, w) and h != w
     assert all(side >= 1 for side in case.out_shape)
 
 

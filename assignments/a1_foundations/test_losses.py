@@ -23,13 +23,19 @@ LARGE = 1e4
 
 
 def with_torch_grad(loss_fn, first, *rest):
-    """PyTorch's loss and its gradient with respect to ``first`` (float64)."""
+    """PyTorch's loss and its gradient with respect to ``first`` (float64), on one thread: the
+    tensors are tiny, and waking a thread pool on a busy machine costs more than the computation."""
     import torch
 
-    z = torch.tensor(first, dtype=torch.float64, requires_grad=True)
-    loss = loss_fn(z, *(torch.as_tensor(r) for r in rest))
-    loss.backward()
-    return float(loss.detach()), z.grad.numpy()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        z = torch.tensor(first, dtype=torch.float64, requires_grad=True)
+        loss = loss_fn(z, *(torch.as_tensor(r) for r in rest))
+        loss.backward()
+        return float(loss.detach()), z.grad.numpy()
+    finally:
+        torch.set_num_threads(threads)
 
 
 @st.composite

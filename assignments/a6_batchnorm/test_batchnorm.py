@@ -193,10 +193,15 @@ def test_matches_torch_batch_norm_and_autograd(student, shape, seed, eps, moment
     grads = bn.batchnorm_backward(dout, cache)
     state = bn.fetch(shared)
 
-    tx, tg, tb = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
-    t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
-    t_out = F.batch_norm(tx, t_rm, t_rv, tg, tb, training=mode == "train", momentum=momentum, eps=eps)
-    t_out.backward(torch.tensor(dout))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: a thread pool on a busy machine costs more than it saves
+    try:
+        tx, tg, tb = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+        t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
+        t_out = F.batch_norm(tx, t_rm, t_rv, tg, tb, training=mode == "train", momentum=momentum, eps=eps)
+        t_out.backward(torch.tensor(dout))
+    finally:
+        torch.set_num_threads(threads)
 
     where = f"({mode}, N={shape[0]}, momentum={momentum}, eps={eps:g})"
     assert_close(out, t_out.detach().numpy(), what=f"batchnorm_forward output {where}")

@@ -37,7 +37,7 @@ seeds = st.integers(0, 2**32 - 1)
 # to share between the examples of one test (hypothesis would otherwise refuse it)
 shared_fixtures = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
 # each example runs an optimizer for several steps, two calls into the grading worker per step:
-# at most 50 examples per test (the grade profile's 100 would cost seconds per test)
+# at most 50 examples per test (more would cost seconds per test)
 capped = settings(shared_fixtures, max_examples=min(settings.default.max_examples, 50))
 zero_or = lambda strategy: st.one_of(st.just(0.0), strategy)  # noqa: E731
 

@@ -27,7 +27,7 @@ NAMES = ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW")
 
 shared_fixtures = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
 # each example runs an optimizer for several steps, two calls into the grading worker per step:
-# at most 40 examples per test (the grade profile's 100 would cost seconds per test)
+# at most 40 examples per test (more would cost seconds per test)
 capped = settings(shared_fixtures, max_examples=min(settings.default.max_examples, 40))
 param_shapes = st.one_of(
     st.lists(dl.shapes(st.integers(1, 3), min_batch=1, max_side=4), min_size=2, max_size=3),
