@@ -22,7 +22,7 @@ import pytest
 from grader import scoring, settings as settings_module, stubs
 from grader.course import Course
 from grader.fixtures import STUDENT_RELEASE, SUBMISSION_FIXTURE
-from grader.isolation import LOADER_KEY, PLAN_KEY, SANDBOX_KEY, close, level
+from grader.isolation import LOADER_KEY, NOTES_KEY, PLAN_KEY, SANDBOX_KEY, close, close_assignment, level, notes as run_notes
 from grader.plan import param_id, read_plan
 from grader.remote import StudentCodeError
 from grader.sandbox import isolation_level
@@ -48,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
     config.stash[LOADER_KEY] = {}
     config.stash[SANDBOX_KEY] = {}
+    config.stash[NOTES_KEY] = []
     config.stash[FAILED_KEY] = set()
     if settings.plan is not None:
         try:
@@ -203,8 +204,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     book = config.stash[SCOREBOOK_KEY]
     if book.results:
         scoring.print_table(book, terminalreporter)
-    loader = config.stash[LOADER_KEY].get(None)  # the run's loader (a plan's close with their submission)
-    notes = tuple(loader.notes) if loader is not None else ()
+    notes = run_notes(config)
     for note in notes:
         terminalreporter.write_line(f"dlgrade: {note}")
     s = config.stash[SETTINGS_KEY]
@@ -212,6 +212,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=level(config), notes=notes)
 
 
+@pytest.hookimpl(trylast=True)  # after the test's own teardown
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """When the run moves on to another assignment (or ends), stop this assignment's worker."""
+    found = Course.containing(Path(item.path))
+    if found is not None and (nextitem is None or Course.containing(Path(nextitem.path)) != found):
+        close_assignment(item.config, planned_key(item), found[1])
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for key in list(config.stash.get(LOADER_KEY, {})) + list(config.stash.get(SANDBOX_KEY, {})):
+    for key in {k for k, _ in config.stash.get(LOADER_KEY, {})} | set(config.stash.get(SANDBOX_KEY, {})):
         close(config, key)
