@@ -117,7 +117,7 @@ def _grade_in_subprocess(submission: Path, results: Path, *, course: Course, ass
     command = [
         sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
-        "--sandbox", "on" if options.sandbox else "off",
+        "--sandbox", "on" if options.sandbox else "off", "--jobs", str(options.jobs),
     ]  # fmt: skip
     for name in assignments or []:
         command += ["--assignment", name]

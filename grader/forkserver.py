@@ -259,19 +259,46 @@ def serve(argv: list[str]) -> None:
 
 
 def _kill(pid: int, sweep: bool) -> None:
+    """Kill incarnation ``pid``'s session; with ``sweep`` also every other process of this user,
+    until none is left (they may be starting more while they are killed)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     if not sweep:
         return
+    deadline = time.monotonic() + 5.0
+    while (left := [p for p in _others() if p != pid]) and time.monotonic() < deadline:
+        for other in left:
+            try:
+                os.kill(other, signal.SIGKILL)
+            except OSError:
+                pass
+        _collect_orphans(pid)
+        time.sleep(0.001)
+
+
+def _others() -> list[int]:
+    """The processes of this user but this one (zombies included: they still hold their pid)."""
     me, uid = os.getpid(), os.getuid()
+    found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != me:
             try:
                 if os.stat(f"/proc/{entry}").st_uid == uid:
-                    os.kill(int(entry), signal.SIGKILL)
+                    found.append(int(entry))
             except OSError:
+                pass
+    return found
+
+
+def _collect_orphans(incarnation: int) -> None:
+    """Reap ended children that are not incarnations (orphans this subreaper adopted)."""
+    for other in _others():
+        if other != incarnation:
+            try:
+                os.waitpid(other, os.WNOHANG)
+            except ChildProcessError:
                 pass
 
 

@@ -25,6 +25,7 @@ from grader.fixtures import STUDENT_RELEASE, SUBMISSION_FIXTURE
 from grader.isolation import LOADER_KEY, NOTES_KEY, PLAN_KEY, SANDBOX_KEY, close, close_assignment, level, notes as run_notes
 from grader.plan import param_id, read_plan
 from grader.remote import StudentCodeError
+from grader.results import finished_results
 from grader.sandbox import isolation_level
 from grader.settings import SETTINGS_KEY, Settings
 
@@ -204,20 +205,29 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     book = config.stash[SCOREBOOK_KEY]
     if book.results:
         scoring.print_table(book, terminalreporter)
-    notes = run_notes(config)
-    for note in notes:
+    for note in run_notes(config):
         terminalreporter.write_line(f"dlgrade: {note}")
-    s = config.stash[SETTINGS_KEY]
-    if s.results_file is not None:
-        book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=level(config), notes=notes)
+    if config.stash[SETTINGS_KEY].results_file is not None:
+        _write_results(config, config.stash[SETTINGS_KEY].results_file)
 
 
-@pytest.hookimpl(trylast=True)  # after the test's own teardown
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """When the run moves on to another assignment (or ends), stop this assignment's worker."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """When the run moves on to another assignment (or ends), stop this assignment's worker and,
+    when grading, record what the run has finished (``grader.results.finished_results``)."""
+    yield
     found = Course.containing(Path(item.path))
-    if found is not None and (nextitem is None or Course.containing(Path(nextitem.path)) != found):
-        close_assignment(item.config, planned_key(item), found[1])
+    if found is None or (nextitem is not None and Course.containing(Path(nextitem.path)) == found):
+        return
+    close_assignment(item.config, planned_key(item), found[1])
+    s = item.config.stash[SETTINGS_KEY]
+    if s.results_file is not None:
+        _write_results(item.config, finished_results(s.results_file))
+
+
+def _write_results(config: pytest.Config, path: Path) -> None:
+    s = config.stash[SETTINGS_KEY]
+    config.stash[SCOREBOOK_KEY].write_json(path, submission=_whose_code(config), seed=s.seed, sandbox=level(config), notes=run_notes(config))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
