@@ -303,7 +303,7 @@ def expected_cost(course: Course, assignment: str) -> int:
 def spread(costs: dict[str, int], jobs: int) -> list[list[str]]:
     """The assignments (``costs``: each one's expected cost) in at most ``jobs`` groups of about
     equal total cost: each assignment, most costly first, joins the group that costs least so
-    far. Each group keeps the order of ``costs``."""
+    far. The groups and each group keep the order of ``costs``."""
     groups: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(costs))))]
     totals = [0] * len(groups)
     for name in sorted(costs, key=lambda a: -costs[a]):
@@ -311,7 +311,7 @@ def spread(costs: dict[str, int], jobs: int) -> list[list[str]]:
         groups[cheapest].append(name)
         totals[cheapest] += costs[name]
     order = list(costs)
-    return [sorted(g, key=order.index) for g in groups if g]
+    return sorted((sorted(g, key=order.index) for g in groups if g), key=lambda g: order.index(g[0]))
 
 
 @dataclass(frozen=True)
