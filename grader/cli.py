@@ -1,11 +1,11 @@
 """The ``dlgrade`` command (also ``python -m grader``): grade, batch, gradebook merge, roster fetch, package, release.
 
-``grade SUBMISSION [--assignment NAME ...] [--format NAME] [--out FILE] [--keep-notebooks DIR]``
-    Grade one submission with the course's own tests (``grader.grading``) and write the result.
-    With ``--format html --out FILE``, also ``<notebook stem>.feedback.html`` beside FILE for
-    each graded notebook assignment: the student's notebook with feedback after each graded
-    function (``grader.formats.notebook_feedback``). ``--keep-notebooks DIR`` copies each graded
-    notebook as staged to ``DIR/<assignment>/`` (``batch`` writes the feedback from it).
+``grade SUBMISSION [--assignment NAME ...] [--format NAME] [--out FILE] [--jobs N] [--keep-notebooks DIR]``
+    Grade one submission with the course's own tests (``grader.grading``, up to N judges at once)
+    and write the result. With ``--format html --out FILE``, also ``<notebook stem>.feedback.html``
+    beside FILE for each graded notebook assignment: the student's notebook with feedback after
+    each graded function (``grader.formats.notebook_feedback``). ``--keep-notebooks DIR`` copies
+    each graded notebook as staged to ``DIR/<assignment>/`` (``batch`` writes the feedback from it).
     Exit status 0 whenever grading finished, whatever the score; 2 when the grader could not run
     (a bad argument, or an assignment it could not grade), with a message on stderr.
 ``batch ROSTER_DIR --out DIR [--jobs N] [--format NAME ...] [--shard K/N] [--resume]``
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from grader.batch import DEFAULT_FORMATS
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.formats import FORMATS, VISIBILITIES, notebook_feedback, render
-from grader.grading import GradingError, Options, grade
+from grader.grading import GradingError, Options, available_cpus, grade
 from grader.sandbox import NOT_ROOT, UNAVAILABLE, probe
 from grader.settings import DEFAULT_TIMEOUT
 
@@ -74,12 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     grade_parser.add_argument("--out", type=Path, help="write here instead of stdout (with --format html, also each graded notebook with feedback beside it)")
     grade_parser.add_argument("--keep-notebooks", type=Path, metavar="DIR", help="copy each graded notebook, as graded, to DIR/<assignment>/")
+    grade_parser.add_argument("--jobs", type=int, default=available_cpus(), help=f"assignments graded at once, each group in a judge of its own (default: the CPUs available, {available_cpus()})")
     _add_grading_options(grade_parser)
 
     batch_parser = commands.add_parser("batch", help="grade a roster: every subfolder is one student's submission")
     batch_parser.add_argument("roster", type=Path)
     batch_parser.add_argument("--out", type=Path, required=True, help="folder for the gradebook, results and feedback")
-    batch_parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    batch_parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once, each by one judge (default 1)")
     batch_parser.add_argument("--assignment", action="append", metavar="NAME", help="grade only this assignment (repeatable)")
     batch_parser.add_argument("--format", action="append", choices=FORMATS, dest="formats", help=f"a file per student in this format besides results.json (repeatable; default {' and '.join(DEFAULT_FORMATS)})")
     batch_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -118,12 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace) -> Options:
+def _options(args: argparse.Namespace, *, jobs: int) -> Options:
+    if jobs < 1:
+        raise GradingError(f"jobs={jobs!r}: give at least 1")
     if args.timeout <= 0 or args.assignment_timeout <= 0:
         raise GradingError(f"timeouts must be positive (timeout={args.timeout!r}, assignment_timeout={args.assignment_timeout!r})")
     if args.sandbox == "on" and probe() is None:
         raise GradingError(f"cannot grade here: {NOT_ROOT if os.geteuid() != 0 else UNAVAILABLE}")
-    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, sandbox=args.sandbox == "on")
+    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, sandbox=args.sandbox == "on", jobs=jobs)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -133,7 +136,7 @@ def _grade(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="dlgrade-notebooks-") as scratch:
         notebooks = args.keep_notebooks or Path(scratch)
         with _progress_on_a_terminal() as progress:
-            report = grade(args.submission, course=course, assignments=args.assignment, options=_options(args), progress=progress, keep_notebooks=notebooks)
+            report = grade(args.submission, course=course, assignments=args.assignment, options=_options(args, jobs=args.jobs), progress=progress, keep_notebooks=notebooks)
         text = render(report, args.format, hidden_visibility=args.hidden_visibility)
         if args.out is None:
             sys.stdout.write(text)
@@ -183,7 +186,7 @@ def _batch(args: argparse.Namespace) -> int:
         args.out,
         course=Course(args.course.resolve()),
         assignments=args.assignment,
-        options=_options(args),
+        options=_options(args, jobs=1),  # each submission by one judge: --jobs submissions at once
         jobs=args.jobs,
         progress=not args.no_progress,
         hidden_visibility=args.hidden_visibility,

@@ -56,7 +56,7 @@ def student(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> 
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
         course, own = _test_assignment(request)
-        return loader(request.config, course, _dlgrade_submission).get(assignment or own, file)
+        return loader(request.config, course, _dlgrade_submission, own).get(assignment or own, file)
 
     return get
 
@@ -73,7 +73,7 @@ def helper(request: pytest.FixtureRequest, _dlgrade_submission: str | None) -> A
     def get(file: str, assignment: str | None = None) -> StudentFile:
         __tracebackhide__ = True
         course, own = _test_assignment(request)
-        return loader(request.config, course, _dlgrade_submission).helper(assignment or own, file)
+        return loader(request.config, course, _dlgrade_submission, own).helper(assignment or own, file)
 
     return get
 

@@ -6,20 +6,30 @@
    ``<a>/`` (under the submission or its ``assignments/``), else at its top level: a flat upload
    (``Course.flat_files``). Nothing else from the submission is ever seen again: no
    ``conftest.py``, ``pytest.ini``, ``pyproject.toml``, ``sitecustomize.py`` or test file.
-2. **Run.** Each assignment's public and hidden tests run in a pytest subprocess under the grade
-   profile (``--dlgrade-profile grade``: derandomized, seed 0, per-test timeout, student code in a
-   sandboxed worker), with the course's ini file, the course as ``rootdir``, no cache, and an
-   environment without ``PYTEST_*``, ``PYTHON*`` or ``DLGRADE_*`` variables, and a limit on its
-   address space (``Options.judge_memory_bytes``): the judge reads at most one message of
-   ``grader.wire.MAX_MESSAGE_BYTES`` at a time, so a submission cannot make it take the machine.
+2. **Run.** The assignments' public and hidden tests run in pytest subprocesses, the *judges*:
+   up to ``Options.jobs`` at once, each judging a group of assignments of about equal expected
+   cost (``spread``) in one run, under the grade profile (``--dlgrade-profile grade``:
+   derandomized, seed 0, per-test timeout, student code in sandboxed workers forked from one
+   warm fork server per judge, a worker of its own per assignment), with the course's ini file,
+   the course as ``rootdir``, no cache, and an environment without ``PYTEST_*``, ``PYTHON*`` or
+   ``DLGRADE_*`` variables, and a limit on its address space (``Options.judge_memory_bytes``):
+   the judge reads at most one message of ``grader.wire.MAX_MESSAGE_BYTES`` at a time, so a
+   submission cannot make it take the machine. Each assignment has ``Options.assignment_timeout``
+   seconds: a judge that has not finished its current assignment that long after the previous
+   one finished (or it started) is stopped.
 3. **Collect.** The verdicts come only from the results file the plugin writes in a folder the
-   student's code cannot reach. A pytest run that ends without it, or with an exit status other
-   than "tests passed" (0) or "some tests failed" (1), means the grader could not grade that
-   assignment: ``AssignmentGrade.error`` says why, and no points are assumed.
+   student's code cannot reach. A judge that ends without it, or with an exit status other than
+   "tests passed" (0) or "some tests failed" (1), did not grade the assignments it had not
+   finished (the plugin records the finished ones as it goes, ``finished_results``): the one it
+   was running is graded again alone (when it ran out of time, ``AssignmentGrade.error`` says
+   so), the ones after it again in one run; an assignment that cannot be graded alone gets its
+   own ``AssignmentGrade.error``, and no points are assumed. One broken assignment never costs
+   another its grade.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import os
 import re
@@ -29,12 +39,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
-from grader.results import AssignmentGrade, Report, from_json, normalize
+from grader.results import AssignmentGrade, Report, finished_results, from_json, normalize
 from grader.sandbox import Limits, copy_regular_files, default_limits, isolation_level
 from grader.settings import DEFAULT_TIMEOUT
 
@@ -43,11 +54,16 @@ class GradingError(CourseError):
     """The grader itself cannot run: a bad argument, a missing course, broken course tests."""
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
 @dataclass(frozen=True)
 class Options:
-    """How to grade: per-test time limit, whole-assignment time limit, sandbox on or off, and the
-    address space of each assignment's judge (``None``: unlimited; the default when an NVIDIA
-    driver is present, as CUDA reserves far more address space than it uses)."""
+    """How to grade: per-test time limit, per-assignment time limit, sandbox on or off, how many
+    judges run at once (``jobs``), and the address space of each judge (``None``: unlimited; the
+    default when an NVIDIA driver is present, as CUDA reserves far more address space than it uses)."""
 
     timeout: float = DEFAULT_TIMEOUT
     assignment_timeout: float = 1800.0
@@ -55,6 +71,7 @@ class Options:
     seed: int = 0
     shrink: bool = True  # off: a failing example is reported as found, not shrunk (same verdicts, sooner)
     judge_memory_bytes: int | None = field(default_factory=lambda: default_limits().memory_bytes)
+    jobs: int = field(default_factory=available_cpus)
 
 
 def stage(course: Course, submission: Path, assignments: list[str] | None, destination: Path) -> tuple[list[str], list[str]]:
@@ -115,10 +132,13 @@ def _clean_environment() -> dict[str, str]:
     return env
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float, tick: Callable[[], None]) -> int:
-    """``process``'s exit status, calling ``tick`` about four times a second while it runs."""
-    deadline = time.monotonic() + timeout
+def _wait(process: subprocess.Popen[bytes], timeout: float, tick: Callable[[], None], progressed: Callable[[], int]) -> int:
+    """``process``'s exit status, calling ``tick`` about four times a second while it runs; it
+    may run ``timeout`` seconds past the last time ``progressed()`` (assignments finished) grew."""
+    deadline, seen = time.monotonic() + timeout, 0
     while (status := process.poll()) is None:
+        if (now := progressed()) != seen:
+            deadline, seen = time.monotonic() + timeout, now
         if time.monotonic() > deadline:
             raise subprocess.TimeoutExpired(process.args, timeout)
         tick()
@@ -158,32 +178,45 @@ class _Progress:
         return min(1.0, (self.done + current) / self.total)
 
 
+@dataclass(frozen=True)
+class Unfinished:
+    """A judge that ended without its results: why, and what it graded before (``finished``)."""
+
+    reason: str
+    finished: Report | None = None
+    timed_out: bool = False
+
+
 def _run_pytest(
-    course: Course, assignment: str, whose: list[str], options: Options, scratch: Path, *, timeout: float, progress: Callable[[float], None] | None = None
-) -> Report | str:
-    """Run one assignment's tests under the grade profile: the plugin's results, or why there are none."""
-    results = scratch / f"results-{assignment}.json"
-    log = scratch / f"pytest-{assignment}.log"
+    course: Course, assignments: list[str], whose: list[str], options: Options, folder: Path, *, timeout: float, progress: Callable[[float], None] | None = None
+) -> Report | Unfinished:
+    """Run the tests of ``assignments`` in one judge under the grade profile, in ``folder`` (out
+    of the worker's reach): the plugin's results, or why there are none. Each assignment may take
+    ``timeout`` seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results, log = folder / "results.json", folder / "pytest.log"
     command = [
-        sys.executable, "-m", "pytest", str(course.assignments_dir / assignment),
-        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(course.root), "-c", str(course.ini_file(scratch)),
+        sys.executable, "-m", "pytest", *(str(course.assignments_dir / a) for a in assignments),
+        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(course.root), "-c", str(course.ini_file(folder)),
         "--dlgrade-profile", "grade", "--dlgrade-isolation", "worker", "--dlgrade-sandbox", "on" if options.sandbox else "off",
         "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout),
         "--dlgrade-shrink", "on" if options.shrink else "off", *whose, "--dlgrade-results", str(results),
     ]  # fmt: skip
+    finished = finished_results(results)
     with open(log, "wb") as output:
         limit = Limits(cpu_seconds=None, memory_bytes=options.judge_memory_bytes, tasks=None, open_files=None, file_bytes=None)
         process = subprocess.Popen(
-            command, cwd=scratch, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            command, cwd=folder, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=functools.partial(limit.apply, tasks=False),
         )  # fmt: skip
         try:
             shown = _Progress(log)
-            status = _wait(process, timeout, lambda: progress(shown.fraction()) if progress else None)
+            progressed = lambda: finished.stat().st_mtime_ns if finished.is_file() else 0  # noqa: E731
+            status = _wait(process, timeout, lambda: progress(shown.fraction()) if progress else None, progressed)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            return f"grading did not finish within {timeout:g} s"
+            return Unfinished(f"grading did not finish within {timeout:g} s", _read_results(finished, course, folder, options), timed_out=True)
         finally:
             try:
                 os.killpg(process.pid, signal.SIGKILL)  # anything the run left behind
@@ -191,35 +224,94 @@ def _run_pytest(
                 pass
     if status not in (0, 1) or not results.is_file():
         tail = log.read_bytes()[-3000:].decode(errors="replace")
-        return f"pytest ended with exit status {status} and no results:\n{tail}"
-    run = from_json(results.read_text())
+        return Unfinished(f"pytest ended with exit status {status} and no results:\n{tail}", _read_results(finished, course, folder, options))
+    run = _read_results(results, course, folder, options)
+    if run is None:
+        return Unfinished(f"graded at sandbox level {from_json(results.read_text()).sandbox} instead of {expected_level(options)}")
+    return run
+
+
+def _read_results(results: Path, course: Course, folder: Path, options: Options) -> Report | None:
+    """The plugin's results file, its messages naming the course's files from its root; None
+    when there is none, it does not parse, or it was graded at another sandbox level."""
+    try:
+        run = from_json(results.read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
     if run.sandbox != expected_level(options):
-        return f"graded at sandbox level {run.sandbox} instead of {expected_level(options)}"
+        return None
 
     def reproducible(message: str) -> str:
-        return _course_relative(normalize(message), course, scratch)
+        return _course_relative(normalize(message), course, folder)
 
     graded = tuple(replace(a, tests=tuple(replace(t, message=reproducible(t.message)) for t in a.tests)) for a in run.assignments)
     return replace(run, assignments=graded, notes=tuple(reproducible(n) for n in run.notes))
 
 
-def _grade_of(run: Report | str, assignment: str, submission: str | None = None) -> AssignmentGrade:
+def _grade_of(run: Report | Unfinished, assignment: str, submission: str | None = None) -> AssignmentGrade:
     """``assignment``'s grade in a run (of one planned ``submission``), or the run's error."""
-    if isinstance(run, str):
-        return AssignmentGrade(assignment, (), run)
+    if isinstance(run, Unfinished):
+        return AssignmentGrade(assignment, (), run.reason)
     tests = tuple(t for t in run.assignment(assignment).tests if t.submission == submission)
     return AssignmentGrade(assignment, tests)
 
 
-def run_assignment(
-    course: Course, assignment: str, staged: Path, options: Options, scratch: Path, *, progress: Callable[[float], None] | None = None
-) -> tuple[AssignmentGrade, tuple[str, ...]]:
-    """Run one assignment's tests on the staged submission: the verdicts, or why there are none,
-    and the notes for the student (notebook lines that were skipped). ``progress`` hears how far
+def run_assignments(
+    course: Course, assignments: list[str], staged: Path, options: Options, scratch: Path, *, progress: Callable[[float], None] | None = None
+) -> tuple[dict[str, AssignmentGrade], tuple[str, ...]]:
+    """Run the tests of ``assignments`` on the staged submission in one judge: each one's
+    verdicts, or why there are none, and the notes for the student (notebook lines that were
+    skipped). When the judge ends without results, the assignments it had not finished are
+    graded again (the one it was running alone, the rest together). ``progress`` hears how far
     the run is (0 to 1) while it runs."""
-    run = _run_pytest(course, assignment, ["--dlgrade-submission", str(staged)], options, scratch, timeout=options.assignment_timeout, progress=progress)
-    notes = () if isinstance(run, str) else run.notes
-    return _grade_of(run, assignment), notes
+    folder = Path(tempfile.mkdtemp(prefix="judge-", dir=scratch))
+    whose = ["--dlgrade-submission", str(staged)]
+    run = _run_pytest(course, assignments, whose, options, folder, timeout=options.assignment_timeout, progress=progress)
+    if isinstance(run, Report):
+        return {a: _grade_of(run, a) for a in assignments}, run.notes
+    finished = run.finished or Report("", ())
+    grades = {a.name: _grade_of(finished, a.name) for a in finished.assignments if a.name in assignments}
+    notes = finished.notes
+    rest = [a for a in assignments if a not in grades]
+    if len(assignments) == 1 or not rest:
+        return {**grades, **{a: _grade_of(run, a) for a in rest}}, notes
+    current, *after = rest  # the judge was running ``current`` when it ended
+    if run.timed_out:
+        grades[current] = _grade_of(run, current)
+    else:
+        alone, alone_notes = run_assignments(course, [current], staged, options, scratch)
+        grades, notes = {**grades, **alone}, notes + alone_notes
+    if after:
+        others, other_notes = run_assignments(course, after, staged, options, scratch)
+        grades, notes = {**grades, **others}, notes + other_notes
+    return grades, notes
+
+
+def expected_cost(course: Course, assignment: str) -> int:
+    """How long ``assignment``'s tests are expected to take, in a unit of its own: how many test
+    functions its public and hidden test files define."""
+    count = 0
+    for path in sorted((course.assignments_dir / assignment).rglob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_text())
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        count += sum(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test") for node in ast.walk(tree))
+    return max(count, 1)
+
+
+def spread(costs: dict[str, int], jobs: int) -> list[list[str]]:
+    """The assignments (``costs``: each one's expected cost) in at most ``jobs`` groups of about
+    equal total cost: each assignment, most costly first, joins the group that costs least so
+    far. The groups and each group keep the order of ``costs``."""
+    groups: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(costs))))]
+    totals = [0] * len(groups)
+    for name in sorted(costs, key=lambda a: -costs[a]):
+        cheapest = totals.index(min(totals))
+        groups[cheapest].append(name)
+        totals[cheapest] += costs[name]
+    order = list(costs)
+    return sorted((sorted(g, key=order.index) for g in groups if g), key=lambda g: order.index(g[0]))
 
 
 @dataclass(frozen=True)
@@ -266,7 +358,7 @@ def grade_assignment_many(
             planned.append(Planned(f"s{i}", staged, request.tests, request.first_failure))
         write_plan(scratch / "plan.json", planned)
         timeout = options.assignment_timeout * len(requests)
-        run = _run_pytest(course, assignment, ["--dlgrade-plan", str(scratch / "plan.json")], options, scratch, timeout=timeout)
+        run = _run_pytest(course, [assignment], ["--dlgrade-plan", str(scratch / "plan.json")], options, scratch, timeout=timeout)
         return [_grade_of(run, assignment, p.key) for p in planned]
 
 
@@ -304,12 +396,24 @@ def grade(
         if keep_notebooks is not None:
             for assignment in chosen:
                 copy_regular_files(staged / "assignments" / assignment, keep_notebooks / assignment, names=course.student_notebooks(assignment))
-        runs = []
-        for assignment in chosen:
-            runs.append(run_assignment(course, assignment, staged, options, scratch, progress=functools.partial(progress, assignment) if progress else None))
+        groups = spread({a: expected_cost(course, a) for a in chosen}, options.jobs)
+
+        def judge(group: list[str]) -> tuple[dict[str, AssignmentGrade], tuple[str, ...]]:
+            """One judge's assignments; each of them hears how far the judge is."""
+
+            def heard(fraction: float) -> None:
+                for assignment in group:
+                    progress(assignment, fraction)  # type: ignore[misc]
+
+            graded = run_assignments(course, group, staged, options, scratch, progress=heard if progress else None)
             if progress:
-                progress(assignment, 1.0)
-    grades = tuple(grade for grade, _ in runs)
+                heard(1.0)
+            return graded
+
+        with ThreadPoolExecutor(max_workers=len(groups) or 1) as pool:
+            runs = list(pool.map(judge, groups))
+    by_name = {name: grade for graded, _ in runs for name, grade in graded.items()}
+    grades = tuple(by_name[a] for a in chosen)
     notes += [note for _, run_notes in runs for note in run_notes]
     return Report(
         submission=submission.name,

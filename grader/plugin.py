@@ -27,9 +27,10 @@ from grader.calls import CallLog
 from grader.course import Course
 from grader.diagnosis import Catalogue
 from grader.fixtures import STUDENT_RELEASE, SUBMISSION_FIXTURE
-from grader.isolation import CALLS_KEY, LOADER_KEY, PLAN_KEY, SANDBOX_KEY, close, level
+from grader.isolation import CALLS_KEY, LOADER_KEY, NOTES_KEY, PLAN_KEY, SANDBOX_KEY, close, close_assignment, level, notes as run_notes
 from grader.plan import param_id, read_plan
 from grader.remote import StudentCodeError
+from grader.results import finished_results
 from grader.sandbox import isolation_level
 from grader.settings import SETTINGS_KEY, Settings
 
@@ -54,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SCOREBOOK_KEY] = scoring.Scorebook()
     config.stash[LOADER_KEY] = {}
     config.stash[SANDBOX_KEY] = {}
+    config.stash[NOTES_KEY] = []
     config.stash[FAILED_KEY] = set()
     config.stash[CALLS_KEY] = CallLog()
     config.stash[CATALOGUES_KEY] = {}
@@ -234,15 +236,31 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     book = config.stash[SCOREBOOK_KEY]
     if book.results:
         scoring.print_table(book, terminalreporter)
-    loader = config.stash[LOADER_KEY].get(None)  # the run's loader (a plan's close with their submission)
-    notes = tuple(loader.notes) if loader is not None else ()
-    for note in notes:
+    for note in run_notes(config):
         terminalreporter.write_line(f"dlgrade: {note}")
-    s = config.stash[SETTINGS_KEY]
+    if config.stash[SETTINGS_KEY].results_file is not None:
+        _write_results(config, config.stash[SETTINGS_KEY].results_file)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """When the run moves on to another assignment (or ends), stop this assignment's worker and,
+    when grading, record what the run has finished (``grader.results.finished_results``)."""
+    yield
+    found = Course.containing(Path(item.path))
+    if found is None or (nextitem is not None and Course.containing(Path(nextitem.path)) == found):
+        return
+    close_assignment(item.config, planned_key(item), found[1])
+    s = item.config.stash[SETTINGS_KEY]
     if s.results_file is not None:
-        book.write_json(s.results_file, submission=_whose_code(config), seed=s.seed, sandbox=level(config), notes=notes)
+        _write_results(item.config, finished_results(s.results_file))
+
+
+def _write_results(config: pytest.Config, path: Path) -> None:
+    s = config.stash[SETTINGS_KEY]
+    config.stash[SCOREBOOK_KEY].write_json(path, submission=_whose_code(config), seed=s.seed, sandbox=level(config), notes=run_notes(config))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for key in list(config.stash.get(LOADER_KEY, {})) + list(config.stash.get(SANDBOX_KEY, {})):
+    for key in {k for k, _ in config.stash.get(LOADER_KEY, {})} | set(config.stash.get(SANDBOX_KEY, {})):
         close(config, key)

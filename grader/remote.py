@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from grader import wire
 from grader.course import PROJECT_ROOT
@@ -60,13 +60,76 @@ def builtin_exception(names: Any) -> type[BaseException] | None:
     return None
 
 
+class Started(Protocol):
+    """A started worker process, as the ``Worker`` sees it (``subprocess.Popen`` is one)."""
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None:
+        """Kill it and everything it started, and wait for it."""
+
+
+class Spawner(Protocol):
+    """How a ``Worker`` gets a fresh process serving the pipes ``requests_fd`` and ``answers_fd``
+    (which the spawner may close once the child holds them), its output going to ``output``."""
+
+    def start(self, requests_fd: int, answers_fd: int, output: int) -> Started: ...
+
+
+class Exec:
+    """Starts each worker as a new interpreter: ``command`` + ``python -I -c <bootstrap>``.
+
+    ``prepare`` runs in the child before Python starts (resource limits, see ``grader.sandbox``);
+    ``env`` and ``cwd`` are the child's environment and folder; ``reap`` kills, after the worker,
+    whatever it started (``Sandbox.kill_all``).
+    """
+
+    def __init__(
+        self,
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        prepare: Callable[[], None] | None = None,
+        command: Sequence[str] | None = None,
+        reap: Callable[[], None] | None = None,
+    ) -> None:
+        self.env, self.cwd, self.prepare, self.command, self.reap = env, cwd, prepare, list(command or []), reap
+
+    def start(self, requests_fd: int, answers_fd: int, output: int) -> Started:
+        argv = [*self.command, sys.executable, "-I", "-c", _BOOTSTRAP.format(root=str(PROJECT_ROOT)), str(requests_fd), str(answers_fd), str(PROJECT_ROOT)]
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, pass_fds=(requests_fd, answers_fd),
+            env=self.env, cwd=self.cwd, preexec_fn=self.prepare, start_new_session=True,
+        )  # fmt: skip
+        return _Executed(process, self.reap)
+
+
+class _Executed:
+    """A worker started by ``Exec``: killed with its process group, then ``reap``."""
+
+    def __init__(self, process: subprocess.Popen[bytes], reap: Callable[[], None] | None) -> None:
+        self.process, self.reap = process, reap
+        self.poll, self.wait = process.poll, process.wait
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        if self.reap is not None:  # what left the process group (setsid, double fork)
+            self.reap()
+
+
 class Worker:
     """One worker process (restarted on demand) serving the student's files.
 
     ``timeout`` bounds each request in wall-clock seconds; ``load_timeout`` bounds loading a file
-    (a notebook may train a model). ``prepare`` runs in the child before Python starts (resource
-    limits, see ``grader.sandbox``); ``env`` and ``cwd`` are the child's environment and folder;
-    ``reap`` kills, after the worker, whatever it started (``Sandbox.kill_all``).
+    (a notebook may train a model). Each start or restart asks ``spawner`` for a fresh process:
+    by default ``Exec`` with the other arguments (a new interpreter each time); a
+    ``grader.forkserver.ForkServer``'s spawner forks one from a warm interpreter instead.
     """
 
     def __init__(
@@ -79,16 +142,13 @@ class Worker:
         prepare: Callable[[], None] | None = None,
         command: Sequence[str] | None = None,
         reap: Callable[[], None] | None = None,
+        spawner: Spawner | None = None,
     ) -> None:
         self.timeout = timeout
         self.load_timeout = load_timeout
-        self.env = env
-        self.cwd = cwd
-        self.prepare = prepare
-        self.command = list(command or [])
-        self.reap = reap
+        self.spawner = spawner or Exec(env=env, cwd=cwd, prepare=prepare, command=command, reap=reap)
         self.incarnation = 0
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: Started | None = None
         self._modules: dict[str, RemoteModule] = {}
         self._released: list[int] = []
         self._doomed: dict[str, str] = {}  # requests that hung or ended the process -> why
@@ -102,31 +162,13 @@ class Worker:
     def _start(self) -> None:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        argv = [
-            *self.command,
-            sys.executable,
-            "-I",
-            "-c",
-            _BOOTSTRAP.format(root=str(PROJECT_ROOT)),
-            str(to_child_r),
-            str(from_child_w),
-            str(PROJECT_ROOT),
-        ]
         self._log.seek(0)
         self._log.truncate()
-        self._process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=self._log,
-            pass_fds=(to_child_r, from_child_w),
-            env=self.env,
-            cwd=self.cwd,
-            preexec_fn=self.prepare,
-            start_new_session=True,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
+        try:
+            self._process = self.spawner.start(to_child_r, from_child_w, self._log.fileno())
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
         self._send_fd, self._recv_fd = to_child_w, from_child_r
         self.incarnation += 1
         self._modules.clear()
@@ -142,13 +184,7 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
-        if self.reap is not None:  # what left the process group (setsid, double fork)
-            self.reap()
+        process.kill()
 
     def output(self, limit: int = 2000) -> str:
         """The last ``limit`` characters the current worker printed."""

@@ -13,8 +13,10 @@ JSON: ``{"submission", "seed", "sandbox", "execution_time", "earned", "possible"
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -109,6 +111,20 @@ def to_json(report: Report) -> str:
         },
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def finished_results(results: Path) -> Path:
+    """Where a run writing its results to ``results`` records the assignments it has finished so
+    far (rewritten after each one): what is left of a run that ended early."""
+    return results.with_name(results.name + ".finished")
+
+
+def write_json(report: Report, path: Path) -> None:
+    """Write ``report`` to ``path`` whole or not at all (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(to_json(report))
+    os.replace(partial, path)
 
 
 def from_json(text: str) -> Report:

@@ -18,7 +18,7 @@ import pytest
 from grader.course import Course
 from grader.formats.failures import assertion_message
 from grader.plan import strip_param_id
-from grader.results import AssignmentGrade, Report, TestResult, to_json
+from grader.results import AssignmentGrade, Report, TestResult, write_json
 
 MESSAGE_LIMIT = 4000
 STUDENT_TEXT_LIMIT = 2000
@@ -112,8 +112,7 @@ class Scorebook:
 
     def write_json(self, path: Path, **report: Any) -> None:
         """The results file (``grader.results`` JSON); ``report`` as for ``Scorebook.report``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_json(self.report(**report)))
+        write_json(self.report(**report), path)
 
 
 def _shorten(text: str) -> str:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from grader.forkserver import ForkServer
 from grader.remote import RemoteObject, StudentCodeError, Worker
 from grader.tolerance import assert_close
 
@@ -76,12 +77,16 @@ class Counter:
 '''
 
 
-@pytest.fixture
-def worker(tmp_path):
+@pytest.fixture(params=["exec", "fork"])
+def worker(request, tmp_path):
+    """A worker started as a new interpreter each time, or forked by a fork server."""
     (tmp_path / "hostile.py").write_text(HOSTILE)
-    w = Worker(timeout=5.0)
+    server = ForkServer() if request.param == "fork" else None
+    w = Worker(timeout=5.0, spawner=server.spawner() if server else None)
     yield w, tmp_path / "hostile.py"
     w.close()
+    if server is not None:
+        server.close()
 
 
 def test_patches_in_the_worker_do_not_reach_the_judge(worker):

@@ -1,0 +1,91 @@
+"""``grade``'s judges: several assignments in one judge, several judges at once, and a judge that
+ends early costs only the assignment it was running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.course import Course
+from grader.grading import Options, expected_cost, grade, spread
+
+STUDENT = "import numpy as np\n\n\ndef double(x):\n    return 2 * np.asarray(x, dtype=np.float64)\n"
+TEST = """import numpy as np
+import pytest
+
+from grader import assert_close
+
+
+@pytest.mark.points(2)
+def test_double(student):
+    assert_close(student("{name}.py").double(np.arange(3.0)), 2 * np.arange(3.0))
+
+
+@pytest.mark.points(1)
+def test_double_again(student):
+    assert_close(student("{name}.py").double(np.ones(2)), np.full(2, 2.0))
+"""
+ENDS_THE_JUDGE = {
+    "crash": "import os, signal\n\n\ndef test_the_judge_dies():\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    "hang": "import time\n\n\ndef test_the_judge_hangs():\n    time.sleep(600)\n",
+}
+NAMES = ["j1_first", "j2_second", "j3_third"]
+
+
+def write_course(root: Path, second: str | None = None) -> tuple[Path, Path]:
+    """A course of three assignments (3 points each) and a correct submission; with ``second``,
+    the second assignment's course test ends the judge (``crash``) or never ends (``hang``)."""
+    course, student = root / "course", root / "student"
+    for name in NAMES:
+        folder = course / "assignments" / name
+        folder.mkdir(parents=True)
+        (folder / f"{name}.py").write_text("def double(x):\n    raise NotImplementedError\n")
+        (folder / f"test_{name}.py").write_text(TEST.format(name=name))
+        (student / "assignments" / name).mkdir(parents=True)
+        (student / "assignments" / name / f"{name}.py").write_text(STUDENT)
+    if second is not None:
+        (course / "assignments" / NAMES[1] / "test_ends.py").write_text(ENDS_THE_JUDGE[second])
+    return course, student
+
+
+def scores(report) -> dict[str, tuple[float, float, str | None]]:
+    return {a.name: (a.earned, a.possible, a.error or None) for a in report.assignments}
+
+
+def test_spread_gives_each_assignment_to_one_group_of_about_equal_cost():
+    costs = {"a": 43, "b": 28, "c": 12, "d": 19, "e": 21, "f": 16, "g": 19, "h": 20, "i": 24}
+    groups = spread(costs, 2)
+    assert sorted(a for g in groups for a in g) == sorted(costs)
+    totals = [sum(costs[a] for a in g) for g in groups]
+    assert len(groups) == 2 and max(totals) - min(totals) <= max(costs.values())
+    assert all(g == sorted(g, key=list(costs).index) for g in groups)  # course order kept
+    assert spread(costs, 20) == [[a] for a in costs]  # never an empty group
+    assert spread(costs, 1) == [list(costs)]
+
+
+def test_the_expected_cost_counts_the_test_functions(tmp_path):
+    course, _ = write_course(tmp_path, second="crash")
+    assert [expected_cost(Course(course), name) for name in NAMES] == [2, 3, 2]
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_the_grades_do_not_depend_on_how_many_judges_run(tmp_path, jobs):
+    course, student = write_course(tmp_path)
+    report = grade(student, course=Course(course), options=Options(sandbox=False, jobs=jobs))
+    assert scores(report) == {name: (3.0, 3.0, None) for name in NAMES}
+    assert [a.name for a in report.assignments] == NAMES
+
+
+@pytest.mark.parametrize("how", ["crash", "hang"])
+def test_a_judge_that_ends_early_costs_only_the_assignment_it_was_running(tmp_path, how):
+    course, student = write_course(tmp_path, second=how)
+    options = Options(sandbox=False, jobs=1, timeout=600, assignment_timeout=60)
+    report = grade(student, course=Course(course), options=options)
+    graded = scores(report)
+    assert graded[NAMES[0]] == (3.0, 3.0, None)  # finished before the judge ended: kept
+    assert graded[NAMES[2]] == (3.0, 3.0, None)  # after it: graded again
+    earned, possible, error = graded[NAMES[1]]
+    assert (earned, possible) == (0.0, 0.0) and error
+    assert ("did not finish within 60 s" if how == "hang" else "exit status -9") in error
+    assert not report.complete
