@@ -36,7 +36,7 @@ from grader.course import Course
 from grader.fingerprint import FILE_NAME as FINGERPRINT_FILE
 from grader.fingerprint import Fingerprint, course_hash, submission_hash
 from grader.formats import FORMATS, html, render
-from grader.grading import Options, expected_level
+from grader.grading import Options, budget_text, expected_level
 from grader.results import Report, from_json
 from grader.shards import WHOLE_ROSTER, Shard
 
@@ -117,6 +117,7 @@ def _grade_in_subprocess(submission: Path, results: Path, *, course: Course, ass
     command = [
         sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
+        "--student-budget", budget_text(options.budget),
         "--sandbox", "on" if options.sandbox else "off",
     ]  # fmt: skip
     for name in assignments or []:

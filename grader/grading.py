@@ -36,7 +36,7 @@ from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, from_json, normalize
 from grader.sandbox import Limits, copy_regular_files, default_limits, isolation_level
-from grader.settings import DEFAULT_TIMEOUT
+from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT
 
 
 class GradingError(CourseError):
@@ -45,12 +45,14 @@ class GradingError(CourseError):
 
 @dataclass(frozen=True)
 class Options:
-    """How to grade: per-test time limit, whole-assignment time limit, sandbox on or off, and the
-    address space of each assignment's judge (``None``: unlimited; the default when an NVIDIA
+    """How to grade: per-test time limit, whole-assignment time limit, the budget of student code
+    (seconds its calls that never answer may take in one assignment's run; None: no limit, see
+    ``grader.settings``), sandbox on or off, and the address space of each assignment's judge (``None``: unlimited; the default when an NVIDIA
     driver is present, as CUDA reserves far more address space than it uses)."""
 
     timeout: float = DEFAULT_TIMEOUT
     assignment_timeout: float = 1800.0
+    budget: float | None = DEFAULT_BUDGET
     sandbox: bool = True
     seed: int = 0
     shrink: bool = True  # off: a failing example is reported as found, not shrunk (same verdicts, sooner)
@@ -101,6 +103,11 @@ def _match_file(course: Course, assignment: str, name: str) -> str:
     if len(same_kind) == 1:
         return same_kind[0]
     raise GradingError(f"{name} is not a file of {assignment} (its files: {', '.join(files)}); rename it to the one it is")
+
+
+def budget_text(budget: float | None) -> str:
+    """A budget as ``--dlgrade-budget`` and ``--student-budget`` take it: seconds, or ``off``."""
+    return "off" if budget is None else repr(budget)
 
 
 def expected_level(options: Options) -> str:
@@ -168,7 +175,7 @@ def _run_pytest(
         sys.executable, "-m", "pytest", str(course.assignments_dir / assignment),
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(course.root), "-c", str(course.ini_file(scratch)),
         "--dlgrade-profile", "grade", "--dlgrade-isolation", "worker", "--dlgrade-sandbox", "on" if options.sandbox else "off",
-        "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout),
+        "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout), "--dlgrade-budget", budget_text(options.budget),
         "--dlgrade-shrink", "on" if options.shrink else "off", *whose, "--dlgrade-results", str(results),
     ]  # fmt: skip
     with open(log, "wb") as output:

@@ -46,8 +46,9 @@ def loader(config: pytest.Config, course: Course, key: str | None = None) -> Cod
                 except SandboxError as error:  # never grade unconfined: stop the whole run
                     pytest.exit(f"dlgrade: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
-            # never ends is stopped by the worker and named in the message, and not run again.
-            runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, **options)
+            # never ends is stopped by the worker and named in the message, and not run again; the
+            # run's budget bounds them all together.
+            runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, budget=s.budget, **options)
         loaders[key] = CodeLoader(source, runner, course.assignments_dir, copies)
     return loaders[key]
 

@@ -12,6 +12,13 @@ killed), the call raises ``StudentCodeError`` saying why, and the next request s
 worker; handles from the old one are then stale and say so. A student function or file load that
 ran out of time or ended the worker is not run again in the same run (it fails at once, saying
 so): one endless loop costs one time limit, not one per test or hypothesis example that calls it.
+A worker may also have a ``budget``: the seconds that requests which never answered (stopped at
+their time limit, or ending the worker) may take together in the run. Each request's deadline is
+the sooner of its own and the budget's end, and once the budget is spent every later request fails
+at once, saying so: a submission whose every function hangs costs about one budget, however many
+functions and tests there are. Requests that answer, even with the student's exception, cost it
+nothing: correct code never spends it, however slow the machine (a round trip's own overhead,
+thousands of times per test run, would otherwise count as student code).
 """
 
 from __future__ import annotations
@@ -66,7 +73,9 @@ class Worker:
     ``timeout`` bounds each request in wall-clock seconds; ``load_timeout`` bounds loading a file
     (a notebook may train a model). ``prepare`` runs in the child before Python starts (resource
     limits, see ``grader.sandbox``); ``env`` and ``cwd`` are the child's environment and folder;
-    ``reap`` kills, after the worker, whatever it started (``Sandbox.kill_all``).
+    ``reap`` kills, after the worker, whatever it started (``Sandbox.kill_all``). ``budget``:
+    the seconds requests that never answered may take together (None: no limit); ``spent``
+    counts them.
     """
 
     def __init__(
@@ -79,6 +88,7 @@ class Worker:
         prepare: Callable[[], None] | None = None,
         command: Sequence[str] | None = None,
         reap: Callable[[], None] | None = None,
+        budget: float | None = None,
     ) -> None:
         self.timeout = timeout
         self.load_timeout = load_timeout
@@ -87,6 +97,8 @@ class Worker:
         self.prepare = prepare
         self.command = list(command or [])
         self.reap = reap
+        self.budget = budget
+        self.spent = 0.0
         self.incarnation = 0
         self._process: subprocess.Popen[bytes] | None = None
         self._modules: dict[str, RemoteModule] = {}
@@ -162,6 +174,10 @@ class Worker:
         """
         if what in self._doomed:  # it hung or ended the process once in this run: not again
             _fail(self._doomed[what])
+        limit = timeout or self.timeout
+        left = None if self.budget is None else self.budget - self.spent
+        if left is not None and left <= 0:
+            _fail(f"{what} was not run: {self._budget_spent}")
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._start()
@@ -171,7 +187,8 @@ class Worker:
             payload = wire.encode(message, self._handle_of)
         except wire.WireError as error:
             raise StudentCodeError(f"cannot send the arguments of {what}: {error}") from None
-        deadline = time.monotonic() + (timeout or self.timeout)
+        started = time.monotonic()
+        deadline = started + (limit if left is None else min(limit, left))
         try:
             _write_all(self._send_fd, len(payload).to_bytes(8, "big") + payload)
             length = int.from_bytes(self._read(8, deadline), "big")
@@ -180,16 +197,21 @@ class Worker:
             answer = wire.decode(self._read(length, deadline))
         except TimeoutError:
             self.close()
-            self._give_up(what, once, f"{what} did not finish within {timeout or self.timeout:g} s (it was stopped)")
+            self.spent += time.monotonic() - started
+            if left is not None and left < limit:
+                _fail(f"{what} did not finish and was stopped: {self._budget_spent}")
+            self._give_up(what, once, f"{what} did not finish within {limit:g} s (it was stopped)")
         except (EOFError, BrokenPipeError, OSError, wire.WireError) as error:
             code = self._exit_status()
             printed = self.output(500).strip()
             self.close()
+            self.spent += time.monotonic() - started
             detail = f" ({_describe_exit(code)})" if code is not None else f" ({error})"
             tail = f"\nlast output:\n{printed}" if printed else ""
             self._give_up(what, once, f"the process running {what} ended unexpectedly{detail}{tail}")
         except BaseException:  # interrupted (a test's time limit): its answer must never be read as the next one's
             self.close()
+            self.spent += time.monotonic() - started
             raise
         if type(answer) is not dict or "ok" not in answer:
             self.close()
@@ -198,6 +220,10 @@ class Worker:
             message = f"{what} raised {answer.get('error')}\n{answer.get('traceback', '')}".rstrip()
             raise StudentCodeError(message, builtin_exception(answer.get("raised")))
         return self._wrap(answer.get("value"))
+
+    @property
+    def _budget_spent(self) -> str:
+        return f"the run's time budget for student code ({self.budget:g} s) is spent"
 
     def _give_up(self, what: str, once: bool, message: str) -> None:
         """Raise ``message``; with ``once``, every later request named ``what`` fails the same way

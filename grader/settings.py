@@ -12,6 +12,13 @@ Profiles:
 * ``grade``: thorough and deterministic. 100 examples per test, derandomized, no database, no
   deadline; seed 0; student code in a sandboxed worker process (``grader.sandbox``); each test
   limited to ``timeout`` seconds.
+
+Whenever student code runs in a worker, the run has a ``budget``: the seconds that calls into
+student code which never answered (stopped at their time limit, or ending the worker) may take
+together (``grader.remote.Worker``; in a plan, per submission). A submission whose functions hang
+then costs about one budget, however many tests call them: once it is spent, each test left fails
+at once, saying so. Calls that answer never spend it, and one call is stopped at the budget's end
+at the latest, so it must exceed the longest call of correct code. ``off`` lifts it.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ Isolation = Literal["inprocess", "worker"]
 ISOLATIONS: tuple[Isolation, ...] = ("inprocess", "worker")
 DEFAULT_TIMEOUT = 120.0
 """Seconds a test may take when grading (``--dlgrade-timeout``, ``dlgrade grade --timeout``)."""
+DEFAULT_BUDGET = 30.0
+"""Seconds a run's calls into student code that never answered may take together, when it runs
+in a worker (``--dlgrade-budget``, ``dlgrade grade --student-budget``)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class Settings:
     sandbox: bool = False  # confine the worker (grader.sandbox); only with isolation=worker
     shrink: bool = True  # shrink a failing example to the smallest; off only changes the report
     plan: Path | None = None  # grade several submissions in this run (``grader.plan``)
+    budget: float | None = DEFAULT_BUDGET  # seconds of unanswered calls into student code per run (None: no limit)
 
     @property
     def deterministic(self) -> bool:
@@ -81,6 +92,7 @@ OPTIONS = {
     "results": ("write the per-test results as JSON to this file", "DLGRADE_RESULTS"),
     "sandbox": ("on or off: confine the worker process (default: on when grading)", "DLGRADE_SANDBOX"),
     "plan": ("grade the submissions listed in this JSON file (grader.plan), each test once per submission", "DLGRADE_PLAN"),
+    "budget": (f"seconds that calls into student code which never answer (hang, crash) may take in the run (per submission of a plan), or off (default {DEFAULT_BUDGET:g})", "DLGRADE_BUDGET"),
     "shrink": ("on or off: shrink failing examples to the smallest (default on; off gives the same verdicts sooner)", "DLGRADE_SHRINK"),
 }
 
@@ -102,6 +114,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dlgrade-results", dest="dlgrade_results", metavar="FILE", help=OPTIONS["results"][0])
     group.addoption("--dlgrade-sandbox", dest="dlgrade_sandbox", choices=("on", "off"), help=OPTIONS["sandbox"][0])
     group.addoption("--dlgrade-plan", dest="dlgrade_plan", metavar="FILE", help=OPTIONS["plan"][0])
+    group.addoption("--dlgrade-budget", dest="dlgrade_budget", metavar="SECONDS", help=OPTIONS["budget"][0])
     group.addoption("--dlgrade-shrink", dest="dlgrade_shrink", choices=("on", "off"), help=OPTIONS["shrink"][0])
     for name, (help_text, _) in OPTIONS.items():
         parser.addini(f"dlgrade_{name}", help_text)
@@ -152,6 +165,13 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"dlgrade: sandbox={sandbox!r} is not one of on, off")
     if sandbox == "on" and isolation != "worker":
         raise pytest.UsageError("dlgrade: sandbox=on needs isolation=worker (student code in a worker process)")
+    budget_text = pick("budget") or f"{DEFAULT_BUDGET:g}"
+    try:
+        budget = None if budget_text == "off" else float(budget_text)
+    except ValueError:
+        budget = -1.0
+    if budget is not None and not budget > 0:
+        raise pytest.UsageError(f"dlgrade: budget={budget_text!r} must be a positive number of seconds, or off")
     return Settings(
         profile=profile,  # type: ignore[arg-type]
         seed=seed,
@@ -164,4 +184,5 @@ def resolve(config: pytest.Config) -> Settings:
         sandbox=sandbox == "on",
         shrink=(pick("shrink") or "on") != "off",
         plan=plan,
+        budget=budget,
     )
