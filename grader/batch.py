@@ -36,8 +36,9 @@ from grader.course import Course
 from grader.fingerprint import FILE_NAME as FINGERPRINT_FILE
 from grader.fingerprint import Fingerprint, course_hash, submission_hash
 from grader.formats import FORMATS, html, render
-from grader.grading import Options, budget_text, expected_level
+from grader.grading import Options, expected_level
 from grader.results import Report, from_json
+from grader.settings import budget_text
 from grader.shards import WHOLE_ROSTER, Shard
 
 BINS = 10  # histogram bars of 10 percentage points

@@ -40,7 +40,7 @@ from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.formats import FORMATS, VISIBILITIES, render
 from grader.grading import GradingError, Options, grade
 from grader.sandbox import NOT_ROOT, UNAVAILABLE, probe
-from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT
+from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT, parse_budget
 
 if TYPE_CHECKING:
     from grader.batch import StudentGrade
@@ -61,16 +61,10 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _budget(text: str) -> float | None:
-    """``--student-budget``: a positive number of seconds, or ``off``."""
-    if text == "off":
-        return None
     try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a positive number of seconds nor off")
-    return seconds
+        return parse_budget(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_visibility_option(parser: argparse.ArgumentParser) -> None:

@@ -36,7 +36,7 @@ from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, from_json, normalize
 from grader.sandbox import Limits, copy_regular_files, default_limits, isolation_level
-from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT
+from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT, budget_text
 
 
 class GradingError(CourseError):
@@ -47,8 +47,9 @@ class GradingError(CourseError):
 class Options:
     """How to grade: per-test time limit, whole-assignment time limit, the budget of student code
     (seconds its calls that never answer may take in one assignment's run; None: no limit, see
-    ``grader.settings``), sandbox on or off, and the address space of each assignment's judge (``None``: unlimited; the default when an NVIDIA
-    driver is present, as CUDA reserves far more address space than it uses)."""
+    ``grader.settings``), sandbox on or off, and the address space of each assignment's judge
+    (``None``: unlimited; the default when an NVIDIA driver is present, as CUDA reserves far more
+    address space than it uses)."""
 
     timeout: float = DEFAULT_TIMEOUT
     assignment_timeout: float = 1800.0
@@ -103,11 +104,6 @@ def _match_file(course: Course, assignment: str, name: str) -> str:
     if len(same_kind) == 1:
         return same_kind[0]
     raise GradingError(f"{name} is not a file of {assignment} (its files: {', '.join(files)}); rename it to the one it is")
-
-
-def budget_text(budget: float | None) -> str:
-    """A budget as ``--dlgrade-budget`` and ``--student-budget`` take it: seconds, or ``off``."""
-    return "off" if budget is None else repr(budget)
 
 
 def expected_level(options: Options) -> str:

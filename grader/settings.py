@@ -42,6 +42,25 @@ DEFAULT_BUDGET = 30.0
 in a worker (``--dlgrade-budget``, ``dlgrade grade --student-budget``)."""
 
 
+def parse_budget(text: str) -> float | None:
+    """A budget as written (``--dlgrade-budget``, ``--student-budget``): a positive number of
+    seconds, or ``off`` (None). Raises ``ValueError`` saying what it takes."""
+    if text == "off":
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0:
+        raise ValueError(f"budget={text!r} must be a positive number of seconds, or off")
+    return seconds
+
+
+def budget_text(budget: float | None) -> str:
+    """The inverse of ``parse_budget``."""
+    return "off" if budget is None else repr(budget)
+
+
 @dataclass(frozen=True)
 class ProfileDefaults:
     """What a profile decides unless an option says otherwise."""
@@ -165,13 +184,10 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"dlgrade: sandbox={sandbox!r} is not one of on, off")
     if sandbox == "on" and isolation != "worker":
         raise pytest.UsageError("dlgrade: sandbox=on needs isolation=worker (student code in a worker process)")
-    budget_text = pick("budget") or f"{DEFAULT_BUDGET:g}"
     try:
-        budget = None if budget_text == "off" else float(budget_text)
-    except ValueError:
-        budget = -1.0
-    if budget is not None and not budget > 0:
-        raise pytest.UsageError(f"dlgrade: budget={budget_text!r} must be a positive number of seconds, or off")
+        budget = parse_budget(pick("budget") or budget_text(DEFAULT_BUDGET))
+    except ValueError as error:
+        raise pytest.UsageError(f"dlgrade: {error}") from None
     return Settings(
         profile=profile,  # type: ignore[arg-type]
         seed=seed,
