@@ -5,8 +5,9 @@
 Writes four submissions of the assignment in which every student function (as named in the
 course's stubs) hangs in its own way, grades each with ``python -m grader grade SUB --assignment A
 --format json --hidden-visibility visible`` (every public and hidden test, sandboxed) and prints per submission the wall and
-CPU time of the run (the process and its children, as ``speed.py`` counts them), the points, and how many tests were reported
-and how many say why they could not run:
+CPU time of the run (the process and its children, as ``speed.py`` counts them), the points,
+the seconds the tests themselves took (the rest is start-up) and the slowest three, how many
+tests were reported and how many of them name the budget, and how many failed without a reason:
 
 * ``busy_loop``: ``while True: pass``
 * ``sleep``: ``time.sleep(3600)``
@@ -81,6 +82,8 @@ def grade(submission: Path, assignment: str, out: Path, extra: list[str]) -> dic
         budget_spent=sum("budget" in t["message"] for t in tests),
         without_reason=sum(t["outcome"] != "passed" and not t["message"].strip() for t in tests),
         errors=[a["error"] for a in assignments if a["error"]],
+        tests_s=round(sum(t["duration"] for t in tests), 1),
+        slowest=[(t["name"], round(t["duration"], 1)) for t in sorted(tests, key=lambda t: -t["duration"])[:3]],
     )
     return row
 

@@ -1,6 +1,6 @@
 """How fast grading is: dlgrade on the course, a roster in parallel, and beside nbgrader, Otter and pytest.
 
-    python benchmarks/speed.py [--runs 3] [--n 20] [--out benchmarks/results/speed.json] [--quick]
+    python benchmarks/speed.py [--runs 3] [--n 6] [--out benchmarks/results/speed.json] [--quick] [--only GROUP]
 
 Every figure is the median of ``--runs`` runs (default 3) of one command, as wall time and as CPU
 time (user + system of the command and every process it started: counted in a cgroup of its own
@@ -15,6 +15,8 @@ Only the project's public commands are timed:
 2. **batch**: ``python -m grader batch`` of a roster of ``--n`` copies of the reference's a1
    (``--assignment a1_foundations``) with ``--jobs 1`` and ``--jobs 2``, and of ``--n``/2 copies
    (cost per submission should not grow with N; 2 jobs should be at least 1.8x faster on 2 cores).
+   N is 6 by default: one a1 takes 15 to 60 s on a shared 2-core machine, so that the batch's
+   four timings (N and N/2, 1 and 2 jobs) stay within a few minutes per run.
 3. **homework**: the same three numpy functions and checks (``benchmarks/homework/``: a tiny
    course, its ``checks.py``, the solution in ``reference/hw_numpy/ops.py``) graded by dlgrade
    (``grade --course benchmarks/homework``, sandboxed, and the student profile's ``pytest``), by
@@ -24,7 +26,8 @@ Only the project's public commands are timed:
    plain pytest on the same checks, with and without hypothesis's plugin (the floor).
 
 Prints a table (and the batch's speed-up and cost per submission) and writes it all as JSON to
-``--out`` with the machine's description. ``--quick``: one run each and N = 4, to try it out.
+``--out`` with the machine's description. ``--quick``: one run each and N = 4, to try it out;
+``--only course|batch|homework`` (repeatable): only those groups.
 """
 
 from __future__ import annotations
@@ -407,7 +410,7 @@ def show(rows: list[Row], figures: dict[str, float], runs: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per figure, the median is shown (default 3)")
-    parser.add_argument("--n", type=int, default=20, help="students in the batch's roster (default 20; N/2 is timed too)")
+    parser.add_argument("--n", type=int, default=6, help="students in the batch's roster (default 6; N/2 is timed too)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.json", help="the JSON to write (default benchmarks/results/speed.json)")
     parser.add_argument("--quick", action="store_true", help="one run each and N = 4: to try the script out")
     parser.add_argument("--only", action="append", choices=("course", "batch", "homework"), help="only this group (repeatable; default all)")

@@ -18,7 +18,10 @@ student code which never answered (stopped at their time limit, or ending the wo
 together (``grader.remote.Worker``; in a plan, per submission). A submission whose functions hang
 then costs about one budget, however many tests call them: once it is spent, each test left fails
 at once, saying so. Calls that answer never spend it, and one call is stopped at the budget's end
-at the latest, so it must exceed the longest call of correct code. ``off`` lifts it.
+at the latest, so it must exceed the longest call of correct code: the course's longest, the
+first call of a9_torch's reference (importing torch in the worker), took 11 s on two cores shared
+at a load average of 11; the default, 20 s, keeps an a1 whose every function hangs under a minute
+there. ``off`` lifts it.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ Isolation = Literal["inprocess", "worker"]
 ISOLATIONS: tuple[Isolation, ...] = ("inprocess", "worker")
 DEFAULT_TIMEOUT = 120.0
 """Seconds a test may take when grading (``--dlgrade-timeout``, ``dlgrade grade --timeout``)."""
-DEFAULT_BUDGET = 30.0
+DEFAULT_BUDGET = 20.0
 """Seconds a run's calls into student code that never answered may take together, when it runs
 in a worker (``--dlgrade-budget``, ``dlgrade grade --student-budget``)."""
 
