@@ -13,9 +13,9 @@ worker; handles from the old one are then stale and say so. A student function o
 ran out of time or ended the worker is not run again in the same run (it fails at once, saying
 so): one endless loop costs one time limit, not one per test or hypothesis example that calls it.
 A worker may also have a ``budget``: the seconds that requests which never answered (stopped at
-their time limit, or ending the worker) may take together in the run. Each request's deadline is
-the sooner of its own and the budget's end, and once the budget is spent every later request fails
-at once, saying so: a submission whose every function hangs costs about one budget, however many
+their time limit, or ending the worker) may take together in the run. A call's deadline is the
+sooner of its own and the budget's end (a file load keeps its own), and once the budget is spent
+every later request fails at once, saying so: a submission whose every function hangs costs about one budget, however many
 functions and tests there are. Requests that answer, even with the student's exception, cost it
 nothing: correct code never spends it, however slow the machine (a round trip's own overhead,
 thousands of times per test run, would otherwise count as student code).
@@ -166,11 +166,15 @@ class Worker:
         return self._log.read().decode(errors="replace")
 
     # -- requests ----------------------------------------------------------------------------
-    def request(self, message: dict[str, Any], *, timeout: float | None = None, what: str = "student code", once: bool = False) -> Any:
+    def request(
+        self, message: dict[str, Any], *, timeout: float | None = None, what: str = "student code", once: bool = False, stop_at_budget: bool = True
+    ) -> Any:
         """Send one request and return its value; raise ``StudentCodeError`` on any failure.
 
         ``once``: when this request (named by ``what``) runs out of time or ends the worker, later
-        ones with the same ``what`` fail at once, with the same message.
+        ones with the same ``what`` fail at once, with the same message. ``stop_at_budget``: its
+        deadline is at the latest the budget's end (loads keep their own: a correct one may
+        import torch on a busy machine for longer than a budget is worth).
         """
         if what in self._doomed:  # it hung or ended the process once in this run: not again
             _fail(self._doomed[what])
@@ -188,7 +192,8 @@ class Worker:
         except wire.WireError as error:
             raise StudentCodeError(f"cannot send the arguments of {what}: {error}") from None
         started = time.monotonic()
-        deadline = started + (limit if left is None else min(limit, left))
+        allowed = limit if left is None or not stop_at_budget else min(limit, left)
+        deadline = started + allowed
         try:
             _write_all(self._send_fd, len(payload).to_bytes(8, "big") + payload)
             length = int.from_bytes(self._read(8, deadline), "big")
@@ -198,7 +203,7 @@ class Worker:
         except TimeoutError:
             self.close()
             self.spent += time.monotonic() - started
-            if left is not None and left < limit:
+            if allowed < limit:
                 _fail(f"{what} did not finish and was stopped: {self._budget_spent}")
             self._give_up(what, once, f"{what} did not finish within {limit:g} s (it was stopped)")
         except (EOFError, BrokenPipeError, OSError, wire.WireError) as error:
@@ -285,7 +290,7 @@ class Worker:
         """The module of ``path`` in the current worker (loaded once per worker)."""
         key = str(Path(path).resolve())
         if self._process is None or self._process.poll() is not None or key not in self._modules:
-            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}", once=True)
+            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}", once=True, stop_at_budget=False)
             self._modules[key] = RemoteModule(self, info, label)
         return self._modules[key]
 

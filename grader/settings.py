@@ -17,11 +17,11 @@ Whenever student code runs in a worker, the run has a ``budget``: the seconds th
 student code which never answered (stopped at their time limit, or ending the worker) may take
 together (``grader.remote.Worker``; in a plan, per submission). A submission whose functions hang
 then costs about one budget, however many tests call them: once it is spent, each test left fails
-at once, saying so. Calls that answer never spend it, and one call is stopped at the budget's end
-at the latest, so it must exceed the longest call of correct code: the course's longest, the
-first call of a9_torch's reference (importing torch in the worker), took 11 s on two cores shared
-at a load average of 11; the default, 20 s, keeps an a1 whose every function hangs under a minute
-there. ``off`` lifts it.
+at once, saying so. Calls that answer never spend it. A call (not a file's load: loading may
+import torch, 20 s and more on a busy machine) is stopped at the budget's end at the latest, so
+the budget must exceed the longest call of correct code (the course's are under 10 s on two cores
+shared at a load average of 11); the default, 20 s, keeps an a1 whose every function hangs under
+a minute there. ``off`` lifts it.
 """
 
 from __future__ import annotations

@@ -163,6 +163,16 @@ def test_the_budget_bounds_calls_that_never_answer_and_then_none_run(tmp_path):
         w.close()
 
 
+def test_a_slow_load_that_answers_is_not_stopped_by_the_budget(tmp_path):
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(1.0)\n\ndef one():\n    return 1.0\n")
+    w = Worker(timeout=60.0, budget=0.2)
+    try:
+        assert w.load(tmp_path / "slow.py", label="slow.py").one() == 1.0
+        assert w.spent == 0
+    finally:
+        w.close()
+
+
 def test_without_a_budget_only_each_call_is_limited(tmp_path):
     (tmp_path / "hostile.py").write_text(HOSTILE)
     w = Worker(timeout=0.5, budget=None)
