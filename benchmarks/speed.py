@@ -172,8 +172,11 @@ def report_points(path: Path) -> Callable[[Run], str]:
         if not path.is_file():
             return f"exit {run.status}, no report: {tail(run.stderr)}"
         report = json.loads(path.read_text())
-        tests = sum(len(a["tests"]) for a in report["assignments"].values())
-        return f"{report['earned']:g}/{report['possible']:g} points, {tests} tests"
+        tests = [t for a in report["assignments"].values() for t in a["tests"]]
+        lost = [f"{t['name']}: {t['message'].splitlines()[0][:100]}" for t in tests if t["outcome"] == "failed"]
+        errors = [f"{name}: {a['error'][:100]}" for name, a in report["assignments"].items() if a["error"]]
+        shown = "; ".join((errors + lost)[:3])
+        return f"{report['earned']:g}/{report['possible']:g} points, {len(tests)} tests" + (f" (lost: {shown})" if shown else "")
 
     return read
 
@@ -305,8 +308,8 @@ def course_rows(scratch: Path, runs: int) -> list[Row]:
     python = sys.executable
     whole, one = scratch / "grade-all.json", scratch / "grade-a1.json"
     return [
-        measure(Row("course", "grade reference, every assignment (sandboxed)"), [python, "-m", "grader", "grade", "reference", "--format", "json", "--out", str(whole)], runs=runs, result=report_points(whole)),
-        measure(Row("course", f"grade reference, {A1} (sandboxed)"), [python, "-m", "grader", "grade", "reference", "--assignment", A1, "--format", "json", "--out", str(one)], runs=runs, result=report_points(one)),
+        measure(Row("course", "grade reference, every assignment (sandboxed)"), [python, "-m", "grader", "grade", "reference", "--format", "json", "--hidden-visibility", "visible", "--out", str(whole)], runs=runs, result=report_points(whole)),
+        measure(Row("course", f"grade reference, {A1} (sandboxed)"), [python, "-m", "grader", "grade", "reference", "--assignment", A1, "--format", "json", "--hidden-visibility", "visible", "--out", str(one)], runs=runs, result=report_points(one)),
         measure(Row("course", f"student: pytest assignments/{A1}"), [python, "-m", "pytest", f"assignments/{A1}", "-q", "-p", "no:cacheprovider", "--dlgrade-against-reference"], runs=runs, result=pytest_summary),
     ]  # fmt: skip
 
