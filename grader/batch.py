@@ -40,6 +40,7 @@ from grader.fingerprint import Fingerprint, course_hash, submission_hash
 from grader.formats import FORMATS, html, notebook_feedback, render
 from grader.grading import Options, expected_level
 from grader.results import Report, from_json
+from grader.settings import budget_text
 from grader.shards import WHOLE_ROSTER, Shard
 
 BINS = 10  # histogram bars of 10 percentage points
@@ -127,6 +128,7 @@ def _grade_in_subprocess(submission: Path, results: Path, notebooks: Path, *, co
         sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
         "--keep-notebooks", str(notebooks),
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
+        "--student-budget", budget_text(options.budget),
         "--sandbox", "on" if options.sandbox else "off", "--jobs", str(options.jobs),
     ]  # fmt: skip
     for name in assignments or []:

@@ -44,7 +44,7 @@ from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.formats import FORMATS, VISIBILITIES, notebook_feedback, render
 from grader.grading import GradingError, Options, available_cpus, grade
 from grader.sandbox import NOT_ROOT, UNAVAILABLE, probe
-from grader.settings import DEFAULT_TIMEOUT
+from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT, parse_budget
 
 if TYPE_CHECKING:
     from grader.batch import StudentGrade
@@ -56,8 +56,19 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per test (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--assignment-timeout", type=float, default=1800.0, help="seconds per assignment before it counts as not graded (default 1800)")
+    parser.add_argument(
+        "--student-budget", type=_budget, default=DEFAULT_BUDGET, metavar="SECONDS",
+        help=f"seconds that calls into student code which never answer (hang, crash) may take per assignment, or off; once spent, the tests left fail at once, saying so (default {DEFAULT_BUDGET:g})",
+    )  # fmt: skip
     parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off: trusted code only, and every output says so)")
     _add_visibility_option(parser)
+
+
+def _budget(text: str) -> float | None:
+    try:
+        return parse_budget(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_visibility_option(parser: argparse.ArgumentParser) -> None:
@@ -126,7 +137,7 @@ def _options(args: argparse.Namespace, *, jobs: int) -> Options:
         raise GradingError(f"timeouts must be positive (timeout={args.timeout!r}, assignment_timeout={args.assignment_timeout!r})")
     if args.sandbox == "on" and probe() is None:
         raise GradingError(f"cannot grade here: {NOT_ROOT if os.geteuid() != 0 else UNAVAILABLE}")
-    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, sandbox=args.sandbox == "on", jobs=jobs)
+    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, budget=args.student_budget, sandbox=args.sandbox == "on", jobs=jobs)
 
 
 def _grade(args: argparse.Namespace) -> int:

@@ -47,7 +47,7 @@ from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, finished_results, from_json, normalize
 from grader.sandbox import Limits, copy_regular_files, default_limits, isolation_level
-from grader.settings import DEFAULT_TIMEOUT
+from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT, budget_text
 
 
 class GradingError(CourseError):
@@ -61,12 +61,15 @@ def available_cpus() -> int:
 
 @dataclass(frozen=True)
 class Options:
-    """How to grade: per-test time limit, per-assignment time limit, sandbox on or off, how many
-    judges run at once (``jobs``), and the address space of each judge (``None``: unlimited; the
-    default when an NVIDIA driver is present, as CUDA reserves far more address space than it uses)."""
+    """How to grade: per-test time limit, per-assignment time limit, the budget of student code
+    (seconds its calls that never answer may take in one assignment's tests; None: no limit, see
+    ``grader.settings``), sandbox on or off, how many judges run at once (``jobs``), and the
+    address space of each judge (``None``: unlimited; the default when an NVIDIA driver is
+    present, as CUDA reserves far more address space than it uses)."""
 
     timeout: float = DEFAULT_TIMEOUT
     assignment_timeout: float = 1800.0
+    budget: float | None = DEFAULT_BUDGET
     sandbox: bool = True
     seed: int = 0
     shrink: bool = True  # off: a failing example is reported as found, not shrunk (same verdicts, sooner)
@@ -199,7 +202,7 @@ def _run_pytest(
         sys.executable, "-m", "pytest", *(str(course.assignments_dir / a) for a in assignments),
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(course.root), "-c", str(course.ini_file(folder)),
         "--dlgrade-profile", "grade", "--dlgrade-isolation", "worker", "--dlgrade-sandbox", "on" if options.sandbox else "off",
-        "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout),
+        "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout), "--dlgrade-budget", budget_text(options.budget),
         "--dlgrade-shrink", "on" if options.shrink else "off", *whose, "--dlgrade-results", str(results),
     ]  # fmt: skip
     finished = finished_results(results)

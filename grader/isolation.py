@@ -67,9 +67,10 @@ def loader(config: pytest.Config, course: Course, key: str | None = None, assign
             place = _place(config, course, key, source)
             copies = place.copies
             # The worker's own deadlines come before the test's (pytest-timeout), so that code that
-            # never ends is stopped by the worker and named in the message, and not run again.
+            # never ends is stopped by the worker and named in the message, and not run again; the
+            # budget bounds them all together.
             spawner = place.server.spawner(preload=_preload(course, assignment) if assignment else ())
-            runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, spawner=spawner)
+            runner = Worker(timeout=min(60.0, 0.5 * s.timeout), load_timeout=0.8 * s.timeout, budget=s.budget, spawner=spawner)
         calls = None if course.is_student_release else config.stash[CALLS_KEY]  # a release has no catalogue to diagnose with
         loaders[(key, assignment)] = CodeLoader(source, runner, course.assignments_dir, copies, calls)
     return loaders[(key, assignment)]

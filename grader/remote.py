@@ -12,6 +12,13 @@ killed), the call raises ``StudentCodeError`` saying why, and the next request s
 worker; handles from the old one are then stale and say so. A student function or file load that
 ran out of time or ended the worker is not run again in the same run (it fails at once, saying
 so): one endless loop costs one time limit, not one per test or hypothesis example that calls it.
+A worker may also have a ``budget``: the seconds that requests which never answered (stopped at
+their time limit, or ending the worker) may take together in the run. A call's deadline is the
+sooner of its own and the budget's end (a file load keeps its own), and once the budget is spent
+every later request fails at once, saying so: a submission whose every function hangs costs about one budget, however many
+functions and tests there are. Requests that answer, even with the student's exception, cost it
+nothing: correct code never spends it, however slow the machine (a round trip's own overhead,
+thousands of times per test run, would otherwise count as student code).
 """
 
 from __future__ import annotations
@@ -130,6 +137,8 @@ class Worker:
     (a notebook may train a model). Each start or restart asks ``spawner`` for a fresh process:
     by default ``Exec`` with the other arguments (a new interpreter each time); a
     ``grader.forkserver.ForkServer``'s spawner forks one from a warm interpreter instead.
+    ``budget``: the seconds requests that never answered may take together (None: no limit);
+    ``spent`` counts them.
     """
 
     def __init__(
@@ -143,10 +152,13 @@ class Worker:
         command: Sequence[str] | None = None,
         reap: Callable[[], None] | None = None,
         spawner: Spawner | None = None,
+        budget: float | None = None,
     ) -> None:
         self.timeout = timeout
         self.load_timeout = load_timeout
         self.spawner = spawner or Exec(env=env, cwd=cwd, prepare=prepare, command=command, reap=reap)
+        self.budget = budget
+        self.spent = 0.0
         self.incarnation = 0
         self._process: Started | None = None
         self._modules: dict[str, RemoteModule] = {}
@@ -194,14 +206,22 @@ class Worker:
         return self._log.read().decode(errors="replace")
 
     # -- requests ----------------------------------------------------------------------------
-    def request(self, message: dict[str, Any], *, timeout: float | None = None, what: str = "student code", once: bool = False) -> Any:
+    def request(
+        self, message: dict[str, Any], *, timeout: float | None = None, what: str = "student code", once: bool = False, stop_at_budget: bool = True
+    ) -> Any:
         """Send one request and return its value; raise ``StudentCodeError`` on any failure.
 
         ``once``: when this request (named by ``what``) runs out of time or ends the worker, later
-        ones with the same ``what`` fail at once, with the same message.
+        ones with the same ``what`` fail at once, with the same message. ``stop_at_budget``: its
+        deadline is at the latest the budget's end (loads keep their own: a correct one may
+        import torch on a busy machine for longer than a budget is worth).
         """
         if what in self._doomed:  # it hung or ended the process once in this run: not again
             _fail(self._doomed[what])
+        limit = timeout or self.timeout
+        left = None if self.budget is None else self.budget - self.spent
+        if left is not None and left <= 0:
+            _fail(f"{what} was not run: {self._budget_spent}")
         if self._process is None or self._process.poll() is not None:
             self.close()
             self._start()
@@ -211,7 +231,9 @@ class Worker:
             payload = wire.encode(message, self._handle_of)
         except wire.WireError as error:
             raise StudentCodeError(f"cannot send the arguments of {what}: {error}") from None
-        deadline = time.monotonic() + (timeout or self.timeout)
+        started = time.monotonic()
+        allowed = limit if left is None or not stop_at_budget else min(limit, left)
+        deadline = started + allowed
         try:
             _write_all(self._send_fd, len(payload).to_bytes(8, "big") + payload)
             length = int.from_bytes(self._read(8, deadline), "big")
@@ -220,16 +242,21 @@ class Worker:
             answer = wire.decode(self._read(length, deadline))
         except TimeoutError:
             self.close()
-            self._give_up(what, once, f"{what} did not finish within {timeout or self.timeout:g} s (it was stopped)")
+            self.spent += time.monotonic() - started
+            if allowed < limit:
+                _fail(f"{what} did not finish and was stopped: {self._budget_spent}")
+            self._give_up(what, once, f"{what} did not finish within {limit:g} s (it was stopped)")
         except (EOFError, BrokenPipeError, OSError, wire.WireError) as error:
             code = self._exit_status()
             printed = self.output(500).strip()
             self.close()
+            self.spent += time.monotonic() - started
             detail = f" ({_describe_exit(code)})" if code is not None else f" ({error})"
             tail = f"\nlast output:\n{printed}" if printed else ""
             self._give_up(what, once, f"the process running {what} ended unexpectedly{detail}{tail}")
         except BaseException:  # interrupted (a test's time limit): its answer must never be read as the next one's
             self.close()
+            self.spent += time.monotonic() - started
             raise
         if type(answer) is not dict or "ok" not in answer:
             self.close()
@@ -238,6 +265,10 @@ class Worker:
             message = f"{what} raised {answer.get('error')}\n{answer.get('traceback', '')}".rstrip()
             raise StudentCodeError(message, builtin_exception(answer.get("raised")))
         return self._wrap(answer.get("value"))
+
+    @property
+    def _budget_spent(self) -> str:
+        return f"the run's time budget for student code ({self.budget:g} s) is spent"
 
     def _give_up(self, what: str, once: bool, message: str) -> None:
         """Raise ``message``; with ``once``, every later request named ``what`` fails the same way
@@ -299,7 +330,7 @@ class Worker:
         """The module of ``path`` in the current worker (loaded once per worker)."""
         key = str(Path(path).resolve())
         if self._process is None or self._process.poll() is not None or key not in self._modules:
-            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}", once=True)
+            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}", once=True, stop_at_budget=False)
             self._modules[key] = RemoteModule(self, info, label)
         return self._modules[key]
 

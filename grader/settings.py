@@ -14,6 +14,16 @@ Profiles:
   limited to ``timeout`` seconds. Thirty is three times what the course's tests need: every
   planted bug (``tests/assignments/``) is already caught with 10 examples per test, since the
   tests put their examples where bugs show (edge values, uneven shapes, explicit cases).
+
+Whenever student code runs in a worker, each assignment's tests (which have a worker of their
+own) have a ``budget``: the seconds that calls into student code which never answered (stopped
+at their time limit, or ending the worker) may take together (``grader.remote.Worker``). An
+assignment whose functions hang then costs about one budget, however many tests call them: once it is spent, each test left fails
+at once, saying so. Calls that answer never spend it. A call (not a file's load: loading may
+import torch, 20 s and more on a busy machine) is stopped at the budget's end at the latest, so
+the budget must exceed the longest call of correct code (the course's are under 10 s on two cores
+shared at a load average of 11); the default, 20 s, keeps an a1 whose every function hangs under
+a minute there. ``off`` lifts it.
 """
 
 from __future__ import annotations
@@ -32,6 +42,28 @@ Isolation = Literal["inprocess", "worker"]
 ISOLATIONS: tuple[Isolation, ...] = ("inprocess", "worker")
 DEFAULT_TIMEOUT = 120.0
 """Seconds a test may take when grading (``--dlgrade-timeout``, ``dlgrade grade --timeout``)."""
+DEFAULT_BUDGET = 20.0
+"""Seconds a run's calls into student code that never answered may take together, when it runs
+in a worker (``--dlgrade-budget``, ``dlgrade grade --student-budget``)."""
+
+
+def parse_budget(text: str) -> float | None:
+    """A budget as written (``--dlgrade-budget``, ``--student-budget``): a positive number of
+    seconds, or ``off`` (None). Raises ``ValueError`` saying what it takes."""
+    if text == "off":
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0:
+        raise ValueError(f"budget={text!r} must be a positive number of seconds, or off")
+    return seconds
+
+
+def budget_text(budget: float | None) -> str:
+    """The inverse of ``parse_budget``."""
+    return "off" if budget is None else repr(budget)
 
 
 @dataclass(frozen=True)
@@ -65,6 +97,7 @@ class Settings:
     sandbox: bool = False  # confine the worker (grader.sandbox); only with isolation=worker
     shrink: bool = True  # shrink a failing example to the smallest; off only changes the report
     plan: Path | None = None  # grade several submissions in this run (``grader.plan``)
+    budget: float | None = DEFAULT_BUDGET  # seconds of unanswered calls into student code per run (None: no limit)
 
     @property
     def deterministic(self) -> bool:
@@ -83,6 +116,7 @@ OPTIONS = {
     "results": ("write the per-test results as JSON to this file", "DLGRADE_RESULTS"),
     "sandbox": ("on or off: confine the worker process (default: on when grading)", "DLGRADE_SANDBOX"),
     "plan": ("grade the submissions listed in this JSON file (grader.plan), each test once per submission", "DLGRADE_PLAN"),
+    "budget": (f"seconds that calls into student code which never answer (hang, crash) may take in the run (per submission of a plan), or off (default {DEFAULT_BUDGET:g})", "DLGRADE_BUDGET"),
     "shrink": ("on or off: shrink failing examples to the smallest (default on; off gives the same verdicts sooner)", "DLGRADE_SHRINK"),
 }
 
@@ -104,6 +138,7 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--dlgrade-results", dest="dlgrade_results", metavar="FILE", help=OPTIONS["results"][0])
     group.addoption("--dlgrade-sandbox", dest="dlgrade_sandbox", choices=("on", "off"), help=OPTIONS["sandbox"][0])
     group.addoption("--dlgrade-plan", dest="dlgrade_plan", metavar="FILE", help=OPTIONS["plan"][0])
+    group.addoption("--dlgrade-budget", dest="dlgrade_budget", metavar="SECONDS", help=OPTIONS["budget"][0])
     group.addoption("--dlgrade-shrink", dest="dlgrade_shrink", choices=("on", "off"), help=OPTIONS["shrink"][0])
     for name, (help_text, _) in OPTIONS.items():
         parser.addini(f"dlgrade_{name}", help_text)
@@ -154,6 +189,10 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"dlgrade: sandbox={sandbox!r} is not one of on, off")
     if sandbox == "on" and isolation != "worker":
         raise pytest.UsageError("dlgrade: sandbox=on needs isolation=worker (student code in a worker process)")
+    try:
+        budget = parse_budget(pick("budget") or budget_text(DEFAULT_BUDGET))
+    except ValueError as error:
+        raise pytest.UsageError(f"dlgrade: {error}") from None
     return Settings(
         profile=profile,  # type: ignore[arg-type]
         seed=seed,
@@ -166,4 +205,5 @@ def resolve(config: pytest.Config) -> Settings:
         sandbox=sandbox == "on",
         shrink=(pick("shrink") or "on") != "off",
         plan=plan,
+        budget=budget,
     )

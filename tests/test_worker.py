@@ -130,6 +130,63 @@ def test_exits_crashes_and_hangs_fail_only_that_call(worker, name, message):
     assert_close(again.double(np.ones(2)), np.full(2, 2.0))
 
 
+def test_a_hanging_function_costs_one_time_limit_for_every_call(worker):
+    w, path = worker
+    w.timeout = 1.0
+    module = w.load(path, label="hostile.py")
+    with pytest.raises(StudentCodeError, match="did not finish within 1 s") as first:
+        module.hangs(np.ones(2))
+    spent = w.spent
+    with pytest.raises(StudentCodeError) as again:
+        module.hangs(np.zeros(3))
+    assert str(again.value) == str(first.value) and "not run again" in str(first.value)
+    assert w.spent == spent  # failed at once: nothing ran
+    assert_close(w.load(path, label="hostile.py").double(np.ones(2)), np.full(2, 2.0))
+
+
+def test_the_budget_bounds_calls_that_never_answer_and_then_none_run(tmp_path):
+    (tmp_path / "hostile.py").write_text(HOSTILE)
+    w = Worker(timeout=60.0)
+    try:
+        module = w.load(path := tmp_path / "hostile.py", label="hostile.py")
+        w.budget = 1.5  # from here on (a load on a busy machine may take longer than that)
+        for _ in range(3):
+            assert_close(module.double(np.ones(2)), np.full(2, 2.0))
+        with pytest.raises(StudentCodeError, match="raised"):
+            module.raises_base(np.ones(2))
+        assert w.spent == 0  # calls that answered, even with an exception, spend nothing
+        with pytest.raises(StudentCodeError, match=r"hostile.py: hangs did not finish and was stopped: the run's time budget for student code \(1.5 s\) is spent"):
+            module.hangs(np.ones(2))
+        assert w.spent >= 1.5
+        for call in (lambda: module.double(np.ones(2)), lambda: w.load(path, label="hostile.py")):
+            with pytest.raises(StudentCodeError, match=r"was not run: the run's time budget for student code \(1.5 s\) is spent"):
+                call()
+    finally:
+        w.close()
+
+
+def test_a_slow_load_that_answers_is_not_stopped_by_the_budget(tmp_path):
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(1.0)\n\ndef one():\n    return 1.0\n")
+    w = Worker(timeout=60.0, budget=0.2)
+    try:
+        assert w.load(tmp_path / "slow.py", label="slow.py").one() == 1.0
+        assert w.spent == 0
+    finally:
+        w.close()
+
+
+def test_without_a_budget_only_each_call_is_limited(tmp_path):
+    (tmp_path / "hostile.py").write_text(HOSTILE)
+    w = Worker(timeout=0.5, budget=None)
+    try:
+        module = w.load(tmp_path / "hostile.py", label="hostile.py")
+        with pytest.raises(StudentCodeError, match="did not finish within 0.5 s"):
+            module.hangs(np.ones(2))
+        assert_close(w.load(tmp_path / "hostile.py", label="hostile.py").double(np.ones(2)), np.full(2, 2.0))
+    finally:
+        w.close()
+
+
 def test_output_flood_does_not_corrupt_results(worker):
     w, path = worker
     module = w.load(path, label="hostile.py")

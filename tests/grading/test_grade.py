@@ -159,6 +159,21 @@ def test_notebooks_invalid_or_with_shell_magics(course, tmp_path):
     assert note.startswith("calc.ipynb (t2_notebook): these IPython lines were skipped") and f"!touch {marker}" in note and "%%bash" in note
 
 
+def test_code_that_never_answers_spends_the_budget_and_every_test_says_so(course, tmp_path):
+    hangs = "def square(x):\n    while True:\n        pass\n\n\ndef mean_abs(x):\n    while True:\n        pass\n"
+    (tmp_path / "hangs" / "t1_ops").mkdir(parents=True)
+    (tmp_path / "hangs" / "t1_ops" / "ops.py").write_text(hangs)
+    # Without the budget each function would cost 60 s (half of --timeout, capped at 60).
+    run = dlgrade("grade", tmp_path / "hangs", "--assignment", "t1_ops", "--course", course, "--timeout", "600", "--student-budget", "2", "--hidden-visibility", "visible")
+    graded = json.loads(run.stdout)
+    messages = [t["message"] for t in graded["assignments"]["t1_ops"]["tests"]]
+    assert graded["earned"] == 0 and len(messages) == 3, run.stderr
+    spent = "the run's time budget for student code (2 s) is spent"
+    assert all(spent in m for m in messages), messages
+    assert sum(f"did not finish and was stopped: {spent}" in m for m in messages) == 1  # the one call that ran
+    assert sum(f"was not run: {spent}" in m for m in messages) == 2
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -166,6 +181,7 @@ def test_notebooks_invalid_or_with_shell_magics(course, tmp_path):
         (["grade", "{honest}", "--assignment", "a0_nothing"], "not in the course"),
         (["grade", "{file}"], "--assignment NAME"),
         (["grade", "{honest}", "--timeout", "0"], "timeouts must be positive"),
+        (["grade", "{honest}", "--student-budget", "0"], "budget='0' must be a positive number of seconds, or off"),
         (["batch", "{file}", "--out", "{tmp}"], "is not a folder"),
     ],
 )
