@@ -80,12 +80,19 @@ class Function:
 
     ``graded``: the part of a result that is judged. ``forward``: for a ``backward(dout, cache)``,
     the forward function of the same file whose ``(out, cache)`` the cache came from.
+    ``objects`` and ``oracle``: for a course helper that runs the student's objects (a3's
+    ``graph_runner.run_program(Value(0.0), leaves, steps)``), the number of leading arguments
+    that are the student's objects, which are not replayed (the oracle and the mistakes take the
+    arguments after them), and the right answer from those arguments (by default the oracle
+    module's function of the same name).
     """
 
     file: str
     name: str
     graded: Callable[[Any], Any] = whole
     forward: str | None = None
+    objects: int = 0
+    oracle: Callable[..., Any] | None = None
 
     @property
     def stem(self) -> str:
@@ -198,13 +205,16 @@ class Catalogue:
         """What ``wrong`` takes for ``call``: its arguments, or for a backward ``(dout, *forward
         inputs)``; None when a backward's forward call is not recorded."""
         if function.forward is None:
-            return (call.args, call.kwargs) if call.plain else None
+            args = call.args[function.objects :]
+            return (args, call.kwargs) if is_plain(args) and is_plain(call.kwargs) else None
         made = _forward_call(function, call, earlier)
         if made is None or not call.args or not is_plain(call.args[0]):
             return None
         return (call.args[0], *made.args), made.kwargs
 
     def _right_answer(self, function: Function, call: Call, earlier: list[Call]) -> Any:
+        if function.oracle is not None:
+            return function.graded(_quietly(function.oracle, call.args[function.objects :], call.kwargs))
         oracle = self._oracle_of(function.stem)
         if function.forward is None:
             return function.graded(_quietly(getattr(oracle, function.name), call.args, call.kwargs))

@@ -209,8 +209,9 @@ class CodeLoader:
         return self._load(self.source.path_for(assignment, file), assignment, record=Path(file).stem)
 
     def helper(self, assignment: str, file: str) -> StudentFile:
-        """The course's helper module ``assignments/<assignment>/<file>``, where student code runs."""
-        return self._load(self.course_assignments / assignment / file, assignment)
+        """The course's helper module ``assignments/<assignment>/<file>``, where student code runs;
+        its functions record their calls too (they run the student's objects: a3's graphs)."""
+        return self._load(self.course_assignments / assignment / file, assignment, record=Path(file).stem)
 
     def _load(self, path: Path, assignment: str, record: str | None = None) -> StudentFile:
         label = f"{path.name} ({assignment})"

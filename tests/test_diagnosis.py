@@ -117,6 +117,17 @@ def test_a_backward_is_judged_on_the_inputs_of_the_forward_that_made_its_cache()
     assert _catalogue(FIXED_K).diagnose([forward, another_cache]) is None
 
 
+def test_a_helper_running_the_students_objects_is_judged_on_its_other_arguments():
+    """``run(obj, x)``: the student's object is not replayed; the catalogue's oracle gets ``x``."""
+    run = Function("runner.py", "run", objects=1, oracle=lambda x: 2.0 * x)
+    tripled = Mistake(run, "tripled by the object", "Double, not triple.", "Ops", lambda x: 3.0 * x)
+    catalogue = Catalogue([tripled], lambda stem: pytest.fail("a helper with its own oracle loads no oracle module"))
+    handle = Opaque(object())
+    assert catalogue.diagnose([Call("a0", "runner", "run", (handle, X), {}, result=3.0 * X)]) is tripled
+    assert catalogue.diagnose([Call("a0", "runner", "run", (handle, X), {}, result=2.0 * X)]) is None
+    assert catalogue.diagnose([Call("a0", "runner", "run", (handle, Opaque(object())), {}, result=3.0 * X)]) is None  # a handle after them: not replayable
+
+
 def test_output_judges_the_out_of_out_and_cache():
     assert output((1.0, "cache")) == 1.0
 
@@ -130,11 +141,14 @@ def test_every_catalogue_names_real_functions_and_handout_sections(assignment):
     explanations: dict[str, str] = {}
     for mistake in catalogue.mistakes:
         function = mistake.function
-        assert f"{function.stem}.py" in reference_sources(assignment) or COURSE.oracle(assignment, function.stem).is_file()
-        oracle = catalogue._oracle_of(function.stem)
-        assert callable(getattr(oracle, function.name)), f"{assignment}: no oracle {function.name}"
-        if function.forward is not None:
-            assert callable(getattr(oracle, function.forward)), f"{assignment}: no oracle {function.forward}"
+        if function.oracle is not None:  # a course helper that runs the student's objects
+            assert (COURSE.assignments_dir / assignment / function.file).is_file(), f"{assignment}: no course helper {function.file}"
+        else:
+            assert f"{function.stem}.py" in reference_sources(assignment) or COURSE.oracle(assignment, function.stem).is_file()
+            oracle = catalogue._oracle_of(function.stem)
+            assert callable(getattr(oracle, function.name)), f"{assignment}: no oracle {function.name}"
+            if function.forward is not None:
+                assert callable(getattr(oracle, function.forward)), f"{assignment}: no oracle {function.forward}"
         assert mistake.section in sections, f"{assignment}: {mistake.name!r} names the section {mistake.section!r}, not a heading of its handout"
         assert mistake.explanation.endswith(".") and mistake.name and mistake.name == mistake.name.strip()
         assert explanations.setdefault(mistake.name, mistake.explanation) == mistake.explanation, f"two mistakes named {mistake.name!r} say different things"
