@@ -13,6 +13,10 @@ appends a ``Call`` to the test's ``CallLog``:
 * the log holds the calls of the current test only, and at most ``LIMIT`` of them: the last ones.
   Hypothesis replays the failing example last, so the last calls are the failing example's.
 
+``share(value)``, which puts a value where student code runs and gives back a handle to it, is
+recorded too, as a call of ``share`` that returned the handle: how a handle the test passes later
+(an optimizer's parameters) is traced back to the value it started as.
+
 Batched evaluations (``map_calls``: the central differences of a gradient check) are passed
 through unrecorded. Recording costs a copy of the arguments and result of each call.
 """

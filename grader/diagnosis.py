@@ -80,18 +80,19 @@ class Function:
 
     ``graded``: the part of a result that is judged. ``forward``: for a ``backward(dout, cache)``,
     the forward function of the same file whose ``(out, cache)`` the cache came from.
-    ``objects`` and ``oracle``: for a course helper that runs the student's objects (a3's
-    ``graph_runner.run_program(Value(0.0), leaves, steps)``), the number of leading arguments
-    that are the student's objects, which are not replayed (the oracle and the mistakes take the
-    arguments after them), and the right answer from those arguments (by default the oracle
-    module's function of the same name).
+    ``inputs`` and ``oracle``: for a course helper that runs the student's objects (a3's
+    ``graph_runner.run_program(Value(0.0), leaves, steps)``, a7's ``optim_runner.run_steps(
+    optimizer, params, grads)``), the plain ``(args, kwargs)`` the oracle and the mistakes take,
+    found from the call and the calls before it (the handles in its arguments traced to the calls
+    that made them; None when they cannot be), and the right answer from those inputs (by default
+    the oracle module's function of the same name, given the call's own arguments).
     """
 
     file: str
     name: str
     graded: Callable[[Any], Any] = whole
     forward: str | None = None
-    objects: int = 0
+    inputs: Callable[[Call, list[Call]], tuple[tuple[Any, ...], dict[str, Any]] | None] | None = None
     oracle: Callable[..., Any] | None = None
 
     @property
@@ -192,7 +193,7 @@ class Catalogue:
                 continue
             args, kwargs = inputs
             try:
-                right = self._right_answer(function, call, calls[:position])
+                right = self._right_answer(function, call, calls[:position], inputs)
                 student = function.graded(call.result)
             except Exception:  # the student's result has another structure: not judged here
                 continue
@@ -202,19 +203,25 @@ class Catalogue:
         return None
 
     def _inputs(self, function: Function, call: Call, earlier: list[Call]) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
-        """What ``wrong`` takes for ``call``: its arguments, or for a backward ``(dout, *forward
-        inputs)``; None when a backward's forward call is not recorded."""
+        """What ``wrong`` takes for ``call``: its arguments, for a backward ``(dout, *forward
+        inputs)``, or what ``Function.inputs`` finds; None when a backward's forward call is not
+        recorded or the inputs are not found."""
+        if function.inputs is not None:
+            try:
+                found = function.inputs(call, earlier)
+            except Exception:  # the calls that made the handles are not all recorded
+                return None
+            return found if found is not None and is_plain(found) else None
         if function.forward is None:
-            args = call.args[function.objects :]
-            return (args, call.kwargs) if is_plain(args) and is_plain(call.kwargs) else None
+            return (call.args, call.kwargs) if call.plain else None
         made = _forward_call(function, call, earlier)
         if made is None or not call.args or not is_plain(call.args[0]):
             return None
         return (call.args[0], *made.args), made.kwargs
 
-    def _right_answer(self, function: Function, call: Call, earlier: list[Call]) -> Any:
+    def _right_answer(self, function: Function, call: Call, earlier: list[Call], inputs: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
         if function.oracle is not None:
-            return function.graded(_quietly(function.oracle, call.args[function.objects :], call.kwargs))
+            return function.graded(_quietly(function.oracle, *inputs))
         oracle = self._oracle_of(function.stem)
         if function.forward is None:
             return function.graded(_quietly(getattr(oracle, function.name), call.args, call.kwargs))

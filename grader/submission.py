@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from grader import wire
-from grader.calls import CallLog, RecordedFunction
+from grader.calls import Call, CallLog, RecordedFunction, plain_copy
 from grader.course import Course
 from grader.imports import assert_no_banned_imports
 from grader.loader import load_module_from_path
@@ -141,8 +141,12 @@ class StudentFile:
         assert_no_banned_imports(self.path)
 
     def share(self, value: Any) -> Any:
-        """Put ``value`` where student code runs, so that in-place updates can be seen (``fetch``)."""
-        return self._loaded().share(value)
+        """Put ``value`` where student code runs, so that in-place updates can be seen (``fetch``).
+        Recorded as a call of ``share`` (``grader.calls``): what traces a handle to its value."""
+        shared = self._loaded().share(value)
+        if self._calls is not None:
+            self._calls.append(Call(*self._where, "share", (plain_copy(value),), {}, passed=(value,), returned=shared))
+        return shared
 
     def fetch(self, shared: Any) -> Any:
         """A plain copy of the current value of a shared object."""

@@ -91,3 +91,22 @@ def test_the_log_keeps_the_last_calls_only_and_clears():
     assert [c.args[0] for c in log][-1] == LIMIT + 9 and [c.args[0] for c in log][0] == 10
     log.clear()
     assert len(log) == 0
+
+
+def test_sharing_a_value_is_recorded_with_the_handle_it_gave(tmp_path):
+    """``share`` is recorded as a call that returned the handle: a later call's handle is traced to its value."""
+    from grader.loader import load_module_from_path
+    from grader.submission import LocalModule, StudentFile
+
+    path = tmp_path / "ops.py"
+    path.write_text("def double(x):\n    return 2 * x\n")
+    log = CallLog()
+    ops = StudentFile("ops.py", path, LocalModule(load_module_from_path(path)), None, calls=log, assignment="a1", file="ops")
+    x = np.array([1.0, 2.0])
+    shared = ops.share(x)
+    x[0] = 5.0  # the recorded value is the one shared, not what the test's array becomes
+    ops.double(shared)
+    share, double = list(log)
+    assert share.function == "share" and share.returned is shared and share.passed[0] is x
+    assert np.array_equal(share.args[0], [1.0, 2.0])
+    assert double.function == "double" and double.passed[0] is share.returned

@@ -119,13 +119,32 @@ def test_a_backward_is_judged_on_the_inputs_of_the_forward_that_made_its_cache()
 
 def test_a_helper_running_the_students_objects_is_judged_on_its_other_arguments():
     """``run(obj, x)``: the student's object is not replayed; the catalogue's oracle gets ``x``."""
-    run = Function("runner.py", "run", objects=1, oracle=lambda x: 2.0 * x)
+    run = Function("runner.py", "run", inputs=lambda call, earlier: (call.args[1:], call.kwargs), oracle=lambda x: 2.0 * x)
     tripled = Mistake(run, "tripled by the object", "Double, not triple.", "Ops", lambda x: 3.0 * x)
     catalogue = Catalogue([tripled], lambda stem: pytest.fail("a helper with its own oracle loads no oracle module"))
     handle = Opaque(object())
     assert catalogue.diagnose([Call("a0", "runner", "run", (handle, X), {}, result=3.0 * X)]) is tripled
     assert catalogue.diagnose([Call("a0", "runner", "run", (handle, X), {}, result=2.0 * X)]) is None
     assert catalogue.diagnose([Call("a0", "runner", "run", (handle, Opaque(object())), {}, result=3.0 * X)]) is None  # a handle after them: not replayable
+
+
+def test_a_handle_is_traced_to_the_calls_that_made_it():
+    """``run(built)`` with ``built = make(shared)`` and ``shared = share(x)``: the inputs are ``x``."""
+
+    def traced(call, earlier):
+        made = next(c for c in reversed(earlier) if c.returned is call.passed[0])
+        shared = next(c for c in reversed(earlier) if c.function == "share" and c.returned is made.passed[0])
+        return shared.args, {}
+
+    run = Function("runner.py", "run", inputs=traced, oracle=lambda x: 2.0 * x)
+    tripled = Mistake(run, "tripled by the object", "Double, not triple.", "Ops", lambda x: 3.0 * x)
+    catalogue = Catalogue([tripled], lambda stem: None)
+    handle, built = object(), object()
+    share = Call("a0", "ops", "share", (X,), {}, passed=(X,), returned=handle)
+    make = Call("a0", "ops", "make", (Opaque(handle),), {}, result=Opaque(built), passed=(handle,), returned=built)
+    run_call = Call("a0", "runner", "run", (Opaque(built),), {}, result=3.0 * X, passed=(built,))
+    assert catalogue.diagnose([share, make, run_call]) is tripled
+    assert catalogue.diagnose([make, run_call]) is None  # the share is not recorded: nothing to replay
 
 
 def test_output_judges_the_out_of_out_and_cache():
