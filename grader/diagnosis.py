@@ -85,7 +85,9 @@ class Function:
     optimizer, params, grads)``), the plain ``(args, kwargs)`` the oracle and the mistakes take,
     found from the call and the calls before it (the handles in its arguments traced to the calls
     that made them; None when they cannot be), and the right answer from those inputs (by default
-    the oracle module's function of the same name, given the call's own arguments).
+    the oracle module's function of the same name, given the call's own arguments). ``about``:
+    what the student reads the mistake is in when that is not ``name`` (a helper's call judges
+    the student's ``Value`` or optimizer ``step``).
     """
 
     file: str
@@ -94,6 +96,7 @@ class Function:
     forward: str | None = None
     inputs: Callable[[Call, list[Call]], tuple[tuple[Any, ...], dict[str, Any]] | None] | None = None
     oracle: Callable[..., Any] | None = None
+    about: str = ""
 
     @property
     def stem(self) -> str:
@@ -114,7 +117,7 @@ class Mistake:
 
     def describe(self) -> str:
         """What the student reads in place of the generic hint."""
-        return f"This looks like a known mistake in {self.function.name}: {self.name}. {self.explanation} See the handout, section \"{self.section}\"."
+        return f"This looks like a known mistake in {self.function.about or self.function.name}: {self.name}. {self.explanation} See the handout, section \"{self.section}\"."
 
 
 def agrees(actual: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL) -> bool:

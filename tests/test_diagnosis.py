@@ -125,6 +125,9 @@ def test_a_helper_running_the_students_objects_is_judged_on_its_other_arguments(
     handle = Opaque(object())
     assert catalogue.diagnose([Call("a0", "runner", "run", (handle, X), {}, result=3.0 * X)]) is tripled
     assert catalogue.diagnose([Call("a0", "runner", "run", (handle, X), {}, result=2.0 * X)]) is None
+    assert "known mistake in run: tripled" in tripled.describe()
+    about = Mistake(Function("runner.py", "run", about="the object"), "tripled by the object", "Double, not triple.", "Ops", lambda x: 3.0 * x)
+    assert "known mistake in the object: tripled" in about.describe()
     assert catalogue.diagnose([Call("a0", "runner", "run", (handle, Opaque(object())), {}, result=3.0 * X)]) is None  # a handle after them: not replayable
 
 

@@ -178,6 +178,7 @@ run_program = Function(
     "graph_runner.py", "run_program",
     inputs=lambda call, earlier: (call.args[1:], call.kwargs),  # the program; the student's Value only names its class
     oracle=lambda leaves, steps: graph_runner.run_program(oracle_engine.Value(0.0), leaves, steps),
+    about="Value",
 )
 
 MISTAKES = [

@@ -68,7 +68,7 @@ def not_in_place(built, params, grads, *args, **kwargs):
     return [[p.copy() for p in params] for _ in grads]
 
 
-run_steps = Function("optim_runner.py", "run_steps", inputs=traced, oracle=right)
+run_steps = Function("optim_runner.py", "run_steps", inputs=traced, oracle=right, about="step")
 
 
 class SGDDampenedFirstStep(optim.SGD):
