@@ -54,19 +54,15 @@ def problems(draw: Any, steps: int = STEPS) -> tuple[list[np.ndarray], list[list
     return [dl.laid_out(p, layout) for p in params], [[dl.laid_out(g, layout) for g in gs] for gs in grads]
 
 
-def run_student(optim: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], **hyper: Any) -> list[list[np.ndarray]]:
+def run_student(optim: Any, runner: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], **hyper: Any) -> list[list[np.ndarray]]:
     """Run the student's optimizer ``name``; return the parameters after each step.
 
-    Each parameter array is shared with the code under test and read back after every step, so
-    only in-place updates of the arrays in ``params`` count.
+    Each parameter array is shared with the code under test and copied after every step where
+    that code runs (``optim_runner.py``), so only in-place updates of the arrays in ``params``
+    count.
     """
     shared = [optim.share(p) for p in params]
-    step = getattr(optim, name)(shared, **hyper).step
-    trajectory = []
-    for gs in grads:
-        step([g.copy() for g in gs])  # copies: a step that modifies them must not change this test's data
-        trajectory.append(optim.fetch(shared))
-    return trajectory
+    return runner.run_steps(getattr(optim, name)(shared, **hyper), shared, grads)
 
 
 def assert_gradients_unmodified(optim: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], **hyper: Any) -> None:
@@ -129,11 +125,10 @@ def torch_trajectory(name: str, params: list[np.ndarray], grads: list[list[np.nd
         torch.set_num_threads(threads)
 
 
-def check_against_torch(student: Any, name: str, problem: Any, **hyper: Any) -> None:
+def check_against_torch(student: Any, helper: Any, name: str, problem: Any, **hyper: Any) -> None:
     __tracebackhide__ = True
     params, grads = problem
-    optim = student("optim.py")
-    got = run_student(optim, name, params, grads, **hyper)
+    got = run_student(student("optim.py"), helper("optim_runner.py"), name, params, grads, **hyper)
     expected = torch_trajectory(name, params, grads, **hyper)
     assert_same_trajectory(name, got, expected, params, hyper)
 
@@ -160,15 +155,15 @@ def test_optim_runs_on_numpy_alone(student):
     dampening=zero_or(st.floats(0.1, 0.9)),
     weight_decay=zero_or(dl.weight_decays()),
 )
-def test_sgd_matches_torch(student, problem, lr, momentum, dampening, weight_decay):
-    check_against_torch(student, "SGD", problem, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
+def test_sgd_matches_torch(student, helper, problem, lr, momentum, dampening, weight_decay):
+    check_against_torch(student, helper, "SGD", problem, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
 
 
 @pytest.mark.points(2)
 @capped
 @given(problem=problems(), lr=dl.learning_rates(), momentum=dl.momenta(), weight_decay=zero_or(dl.weight_decays()))
-def test_sgd_nesterov_matches_torch(student, problem, lr, momentum, weight_decay):
-    check_against_torch(student, "SGD", problem, lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
+def test_sgd_nesterov_matches_torch(student, helper, problem, lr, momentum, weight_decay):
+    check_against_torch(student, helper, "SGD", problem, lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay)
 
 
 @pytest.mark.points(1)
@@ -198,8 +193,8 @@ def test_sgd_nesterov_needs_momentum_and_no_dampening(student, momentum, dampeni
     weight_decay=zero_or(dl.weight_decays()),
     initial_accumulator_value=zero_or(st.floats(0.01, 1.0)),
 )
-def test_adagrad_matches_torch(student, problem, lr, eps, weight_decay, initial_accumulator_value):
-    check_against_torch(student, "Adagrad", problem, lr=lr, eps=eps, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value)
+def test_adagrad_matches_torch(student, helper, problem, lr, eps, weight_decay, initial_accumulator_value):
+    check_against_torch(student, helper, "Adagrad", problem, lr=lr, eps=eps, weight_decay=weight_decay, initial_accumulator_value=initial_accumulator_value)
 
 
 @pytest.mark.points(2)
@@ -211,8 +206,8 @@ def test_adagrad_matches_torch(student, problem, lr, eps, weight_decay, initial_
     eps=st.one_of(st.just(1e-8), dl.epsilons()),
     weight_decay=zero_or(dl.weight_decays()),
 )
-def test_rmsprop_matches_torch(student, problem, lr, alpha, eps, weight_decay):
-    check_against_torch(student, "RMSprop", problem, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
+def test_rmsprop_matches_torch(student, helper, problem, lr, alpha, eps, weight_decay):
+    check_against_torch(student, helper, "RMSprop", problem, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
 
 
 @pytest.mark.points(3)
@@ -224,8 +219,8 @@ def test_rmsprop_matches_torch(student, problem, lr, alpha, eps, weight_decay):
     eps=st.one_of(st.just(1e-8), dl.epsilons()),
     weight_decay=zero_or(dl.weight_decays()),
 )
-def test_adam_matches_torch(student, problem, lr, betas, eps, weight_decay):
-    check_against_torch(student, "Adam", problem, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+def test_adam_matches_torch(student, helper, problem, lr, betas, eps, weight_decay):
+    check_against_torch(student, helper, "Adam", problem, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
 @pytest.mark.points(3)
@@ -237,8 +232,8 @@ def test_adam_matches_torch(student, problem, lr, betas, eps, weight_decay):
     eps=st.one_of(st.just(1e-8), dl.epsilons()),
     weight_decay=zero_or(dl.weight_decays()),
 )
-def test_adamw_matches_torch(student, problem, lr, betas, eps, weight_decay):
-    check_against_torch(student, "AdamW", problem, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+def test_adamw_matches_torch(student, helper, problem, lr, betas, eps, weight_decay):
+    check_against_torch(student, helper, "AdamW", problem, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
 @pytest.mark.points(1)
@@ -246,12 +241,12 @@ def test_adamw_matches_torch(student, problem, lr, betas, eps, weight_decay):
     "name, required",
     [("SGD", {"lr": 0.1}), ("Adagrad", {}), ("RMSprop", {}), ("Adam", {}), ("AdamW", {})],
 )
-def test_default_hyperparameters_match_torch(student, name, required):
+def test_default_hyperparameters_match_torch(student, helper, name, required):
     """Built with only the required arguments, each optimizer behaves as PyTorch's with its defaults."""
     rng = np.random.default_rng(7)
     params = [rng.standard_normal((3, 2)), rng.standard_normal(4)]
     grads = [[1e-3 * rng.standard_normal(p.shape) for p in params] for _ in range(STEPS)]
-    check_against_torch(student, name, (params, grads), **required)
+    check_against_torch(student, helper, name, (params, grads), **required)
 
 
 @pytest.mark.points(1)

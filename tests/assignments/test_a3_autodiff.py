@@ -54,36 +54,36 @@ BUGGY = [
         F,
         "self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",
         "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad",
-    ),)),
+    ),), mistake="mul backward assigns instead of accumulating"),
     Variant("add backward assigns instead of accumulating", (Edit(
         F,
         "self.grad += out.grad\n            other.grad += out.grad",
         "self.grad = out.grad\n            other.grad = out.grad",
-    ),)),
-    Variant("2 - v computes v - 2", (Edit(F, "return Value(other) - self", "return self - Value(other)"),)),
-    Variant("3 / v computes v / 3", (Edit(F, "return Value(other) / self", "return self / Value(other)"),)),
+    ),), mistake="add backward assigns instead of accumulating"),
+    Variant("2 - v computes v - 2", (Edit(F, "return Value(other) - self", "return self - Value(other)"),), mistake="2 - v computed as v - 2"),
+    Variant("3 / v computes v / 3", (Edit(F, "return Value(other) / self", "return self / Value(other)"),), mistake="3 / v computed as v / 3"),
     Variant("no __rmul__: 2 * v raises", (Edit(F, "    def __rmul__(self, other):", "    def _rmul(self, other):"),)),
-    Variant("sub backward: + for the subtrahend", (Edit(F, "other.grad -= out.grad\n", "other.grad += out.grad\n"),)),
+    Variant("sub backward: + for the subtrahend", (Edit(F, "other.grad -= out.grad\n", "other.grad += out.grad\n"),), mistake="sub backward adds to the subtrahend"),
     Variant("div backward: -a / b instead of -a / b**2", (Edit(
         F, "other.grad -= out.grad * self.data / (other.data * other.data)", "other.grad -= out.grad * self.data / other.data"
-    ),)),
+    ),), mistake="div backward: -a / b instead of -a / b**2"),
     Variant("pow backward forgets out.grad", (Edit(
         F, "self.grad += k * self.data ** (k - 1) * out.grad", "self.grad += k * self.data ** (k - 1)"
-    ),)),
-    Variant("tanh derivative from the input", (Edit(F, "return self._unary(t, 1.0 - t * t, \"tanh\")", "return self._unary(t, 1.0 - self.data ** 2, \"tanh\")"),)),
-    Variant("sigmoid derivative from the input", (Edit(F, "return self._unary(s, s * (1.0 - s), \"sigmoid\")", "return self._unary(s, self.data * (1.0 - self.data), \"sigmoid\")"),)),
+    ),), mistake="pow backward without out.grad"),
+    Variant("tanh derivative from the input", (Edit(F, "return self._unary(t, 1.0 - t * t, \"tanh\")", "return self._unary(t, 1.0 - self.data ** 2, \"tanh\")"),), mistake="tanh derivative from the input"),
+    Variant("sigmoid derivative from the input", (Edit(F, "return self._unary(s, s * (1.0 - s), \"sigmoid\")", "return self._unary(s, self.data * (1.0 - self.data), \"sigmoid\")"),), mistake="sigmoid derivative from the input"),
     Variant("stable sigmoid without its negative branch", (Edit(
         F, "s = 1.0 / (1.0 + z) if self.data >= 0 else z / (1.0 + z)", "s = 1.0 / (1.0 + z)"
-    ),)),
+    ),), mistake="stable sigmoid without its negative branch"),
     Variant("relu mask from the output with >= (passes every gradient)", (Edit(
         F, "1.0 if self.data > 0 else 0.0", "1.0 if max(self.data, 0.0) >= 0 else 0.0"
-    ),)),
-    Variant("exp derivative from the input", (Edit(F, "return self._unary(e, e, \"exp\")", "return self._unary(e, self.data, \"exp\")"),)),
+    ),), mistake="ReLU passes every gradient"),
+    Variant("exp derivative from the input", (Edit(F, "return self._unary(e, e, \"exp\")", "return self._unary(e, self.data, \"exp\")"),), mistake="exp derivative from the input"),
     Variant("log derivative 1 / log(a)", (Edit(F, "1.0 / self.data, \"log\"", "1.0 / math.log(self.data), \"log\""),)),
-    Variant("backward does not seed self.grad = 1", (Edit(F, "        self.grad = 1.0\n        for node in reversed(topo):", "        for node in reversed(topo):"),)),
-    Variant("node expanded twice when pushed twice (double counting)", (Edit(F, "elif node not in visited:", "else:"),)),
-    Variant("topological order from a pre-order DFS", (Rewrite(F, "Value.backward", PRE_ORDER_BACKWARD),)),
-    Variant("a new Value starts with grad 1.0", (Edit(F, "self.grad = 0.0\n        self._backward", "self.grad = 1.0\n        self._backward"),)),
+    Variant("backward does not seed self.grad = 1", (Edit(F, "        self.grad = 1.0\n        for node in reversed(topo):", "        for node in reversed(topo):"),), mistake="backward does not seed the output's gradient"),
+    Variant("node expanded twice when pushed twice (double counting)", (Edit(F, "elif node not in visited:", "else:"),), mistake="a node expanded each time it is reached"),
+    Variant("topological order from a pre-order DFS", (Rewrite(F, "Value.backward", PRE_ORDER_BACKWARD),), mistake="topological order from a pre-order traversal"),
+    Variant("a new Value starts with grad 1.0", (Edit(F, "self.grad = 0.0\n        self._backward", "self.grad = 1.0\n        self._backward"),), mistake="a new Value starts with grad 1"),
 ]
 
 KAHN_BACKWARD = '''

@@ -31,14 +31,14 @@ BUGGY = [
     Variant("conv-stride-ignored-in-backward", (
         Edit(F, "dxp[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] += dcols[:, :, i, j]",
              "dxp[:, :, _window_slice(i, 1, Ho), _window_slice(j, 1, Wo)] += dcols[:, :, i, j]"),
-    )),
+    ), mistake="dx scattered with stride 1"),
     Variant("conv-output-height-and-width-swapped", (
         Edit(F, "Ho, Wo = _output_size(H + 2 * p, KH, s), _output_size(W + 2 * p, KW, s)",
              "Ho, Wo = _output_size(W + 2 * p, KW, s), _output_size(H + 2 * p, KH, s)"),
     )),
     Variant("conv-padding-cut-from-the-wrong-side", (
         Edit(F, "dx = dxp[:, :, p : p + H, p : p + W].copy()", "dx = dxp[:, :, :H, :W].copy()"),
-    )),
+    ), mistake="padding cut from the wrong side"),
     Variant("conv-true-convolution-kernel-flipped", (
         Edit(F, 'out = np.einsum("ncijuv,fcij->nfuv", cols, w, optimize=True)',
              'out = np.einsum("ncijuv,fcij->nfuv", cols, w[:, :, ::-1, ::-1], optimize=True)'),
@@ -46,10 +46,10 @@ BUGGY = [
              'dw = np.einsum("nfuv,ncijuv->fcij", dout, cols, optimize=True)[:, :, ::-1, ::-1]'),
         Edit(F, 'dcols = np.einsum("nfuv,fcij->ncijuv", dout, w, optimize=True)',
              'dcols = np.einsum("nfuv,fcij->ncijuv", dout, w[:, :, ::-1, ::-1], optimize=True)'),
-    )),
+    ), mistake="true convolution: the kernel flipped"),
     Variant("conv-db-from-the-first-example-only", (
         Edit(F, "db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))"),
-    )),
+    ), mistake="db from the first example only"),
     Variant("conv-bias-broadcast-along-the-last-axis", (
         Edit(F, "+ b[None, :, None, None]", "+ b"),
     )),
@@ -59,7 +59,7 @@ BUGGY = [
     Variant("conv-backward-overwrites-overlapping-windows", (
         Edit(F, "dxp[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] += dcols[:, :, i, j]",
              "dxp[:, :, _window_slice(i, s, Ho), _window_slice(j, s, Wo)] = dcols[:, :, i, j]"),
-    )),
+    ), mistake="overlapping windows' gradients overwritten"),
     Variant("conv-padding-on-one-side-only", (
         Edit(F, "xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))", "xp = np.pad(x, ((0, 0), (0, 0), (p, 0), (p, 0)))"),
     )),
@@ -79,7 +79,7 @@ BUGGY = [
                                 dx[n, c, s * u : s * u + k, s * v : s * v + k] = window  # = instead of +=
                 return dx
         '''),
-    )),
+    ), mistake="window gradients overwritten instead of added"),
     Variant("pool-tie-gradient-sent-to-every-maximum", (
         Rewrite(F, "maxpool2d_forward", NAIVE_POOL_WITH_MASKS),
         Rewrite(F, "maxpool2d_backward", '''
@@ -93,7 +93,7 @@ BUGGY = [
                         dx[:, :, s * u : s * u + k, s * v : s * v + k] += mask * dout[:, :, u, v][:, :, None, None]
                 return dx
         '''),
-    )),
+    ), mistake="gradient sent to every tied maximum"),
     Variant("pool-tie-gradient-split-evenly", (
         Rewrite(F, "maxpool2d_forward", NAIVE_POOL_WITH_MASKS),
         Rewrite(F, "maxpool2d_backward", '''
@@ -108,21 +108,21 @@ BUGGY = [
                         dx[:, :, s * u : s * u + k, s * v : s * v + k] += share * dout[:, :, u, v][:, :, None, None]
                 return dx
         '''),
-    )),
+    ), mistake="gradient split evenly between tied maxima"),
     Variant("pool-stride-none-taken-as-one", (
         Edit(F, "s = k if stride is None else stride", "s = 1 if stride is None else stride"),
-    )),
+    ), mistake="stride=None taken as 1"),
     Variant("pool-backward-assumes-stride-equals-kernel", (
         Edit(F, "rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Wo)",
              "rows, cols = _window_slice(i, k, Ho), _window_slice(j, k, Wo)"),
-    )),
+    ), mistake="gradient scattered with the kernel size as the stride"),
     Variant("pool-backward-columns-counted-with-the-height", (
         Edit(F, "rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Wo)",
              "rows, cols = _window_slice(i, s, Ho), _window_slice(j, s, Ho)"),
     )),
     Variant("pool-argmax-offset-decoded-transposed", (
         Edit(F, "chosen = argmax == i * k + j", "chosen = argmax == j * k + i"),
-    )),
+    ), mistake="window offset of the maximum decoded transposed"),
     Variant("maxpool_windows_by_as_strided_with_c_contiguous_strides", (Rewrite(F, "maxpool2d_forward", '''
         def maxpool2d_forward(x, kernel_size=2, stride=None):
             k = kernel_size
@@ -136,7 +136,7 @@ BUGGY = [
             argmax = windows.argmax(axis=-1)
             out = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]
             return out, (x.shape, argmax, k, s)
-    '''),)),
+    '''),), mistake="windows by as_strided with C-contiguous strides"),
     Variant("conv_im2col_by_as_strided_with_c_contiguous_strides", (Rewrite(F, "conv2d_forward", '''
         def conv2d_forward(x, w, b, stride=1, padding=0):
             N, C, H, W = x.shape
@@ -151,7 +151,7 @@ BUGGY = [
             ).copy()
             out = np.einsum("ncijuv,fcij->nfuv", cols, w, optimize=True) + b[None, :, None, None]
             return out, (x.shape, w, cols, stride, padding)
-    '''),)),
+    '''),), mistake="im2col by as_strided with C-contiguous strides"),
 ]
 
 CORRECT = [

@@ -31,6 +31,7 @@ HELPERS = {  # course modules the public tests need beside the student's code, r
     "course_rng.py",  # the course's seeded generator
     "course_early_stopping.py",  # a5: the spec's early-stopping trace, for expected values
     "graph_runner.py",  # a3: builds graphs of the student's Value
+    "optim_runner.py",  # a7: steps the student's optimizer
     "torch_inputs.py",  # a9: models and loaders built where the student's code runs
 }
 PUBLIC_BY_DESIGN = {  # lines of solution regions that public tests or helpers state themselves

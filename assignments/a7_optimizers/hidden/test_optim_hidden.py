@@ -92,14 +92,10 @@ def adam_settings(draw: Any) -> dict[str, Any]:
 SETTINGS = {"SGD": sgd_settings(), "Adagrad": adagrad_settings(), "RMSprop": rmsprop_settings(), "Adam": adam_settings(), "AdamW": adam_settings()}
 
 
-def run_student(optim: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], hyper: dict[str, Any]) -> list[list[np.ndarray]]:
+def run_student(optim: Any, runner: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], hyper: dict[str, Any]) -> list[list[np.ndarray]]:
+    """The parameters after each step, copied where the student's code runs (``optim_runner.py``)."""
     shared = [optim.share(p) for p in params]
-    step = getattr(optim, name)(shared, **hyper).step
-    trajectory = []
-    for gs in grads:
-        step([g.copy() for g in gs])  # copies: a step that modifies them must not change this test's data
-        trajectory.append(optim.fetch(shared))
-    return trajectory
+    return runner.run_steps(getattr(optim, name)(shared, **hyper), shared, grads)
 
 
 def run_reference(optim: Any, name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], hyper: dict[str, Any]) -> list[list[np.ndarray]]:
@@ -112,10 +108,10 @@ def run_reference(optim: Any, name: str, params: list[np.ndarray], grads: list[l
     return trajectory
 
 
-def check_against_reference(student: Any, reference: Any, name: str, problem: Any, hyper: dict[str, Any]) -> None:
+def check_against_reference(student: Any, helper: Any, reference: Any, name: str, problem: Any, hyper: dict[str, Any]) -> None:
     __tracebackhide__ = True
     params, grads = problem
-    got = run_student(student("optim.py"), name, params, grads, hyper)
+    got = run_student(student("optim.py"), helper("optim_runner.py"), name, params, grads, hyper)
     expected = run_reference(reference("optim.py"), name, params, grads, hyper)
     setting = ", ".join(f"{k}={v!r}" for k, v in hyper.items())
     for t, (got_step, expected_step) in enumerate(zip(got, expected), 1):
@@ -128,43 +124,43 @@ def check_against_reference(student: Any, reference: Any, name: str, problem: An
 @pytest.mark.points(3)
 @capped
 @given(problem=problems(), hyper=sgd_settings())
-def test_sgd_against_reference(student, reference, problem, hyper):
-    check_against_reference(student, reference, "SGD", problem, hyper)
+def test_sgd_against_reference(student, helper, reference, problem, hyper):
+    check_against_reference(student, helper, reference, "SGD", problem, hyper)
 
 
 @pytest.mark.points(2)
 @capped
 @given(problem=problems(), hyper=sgd_settings(nesterov=True))
-def test_sgd_nesterov_against_reference(student, reference, problem, hyper):
-    check_against_reference(student, reference, "SGD", problem, hyper)
+def test_sgd_nesterov_against_reference(student, helper, reference, problem, hyper):
+    check_against_reference(student, helper, reference, "SGD", problem, hyper)
 
 
 @pytest.mark.points(2)
 @capped
 @given(problem=problems(), hyper=adagrad_settings())
-def test_adagrad_against_reference(student, reference, problem, hyper):
-    check_against_reference(student, reference, "Adagrad", problem, hyper)
+def test_adagrad_against_reference(student, helper, reference, problem, hyper):
+    check_against_reference(student, helper, reference, "Adagrad", problem, hyper)
 
 
 @pytest.mark.points(2)
 @capped
 @given(problem=problems(), hyper=rmsprop_settings())
-def test_rmsprop_against_reference(student, reference, problem, hyper):
-    check_against_reference(student, reference, "RMSprop", problem, hyper)
+def test_rmsprop_against_reference(student, helper, reference, problem, hyper):
+    check_against_reference(student, helper, reference, "RMSprop", problem, hyper)
 
 
 @pytest.mark.points(3)
 @capped
 @given(problem=problems(), hyper=adam_settings())
-def test_adam_against_reference(student, reference, problem, hyper):
-    check_against_reference(student, reference, "Adam", problem, hyper)
+def test_adam_against_reference(student, helper, reference, problem, hyper):
+    check_against_reference(student, helper, reference, "Adam", problem, hyper)
 
 
 @pytest.mark.points(3)
 @capped
 @given(problem=problems(), hyper=adam_settings())
-def test_adamw_against_reference(student, reference, problem, hyper):
-    check_against_reference(student, reference, "AdamW", problem, hyper)
+def test_adamw_against_reference(student, helper, reference, problem, hyper):
+    check_against_reference(student, helper, reference, "AdamW", problem, hyper)
 
 
 @pytest.mark.points(1)
