@@ -1,7 +1,8 @@
 """Closeness of a student's float64 result to the expected one, with type checks first.
 
-The course's contract (spec: "Accuracy") calls a result correct when it agrees with the exact value
-to about six significant digits, relative to the magnitude of the quantities it is computed from.
+The course's contract (the students' README, ``ci/classroom/README.md``: "How results are
+compared") calls a result correct when it agrees with the exact value to about six significant
+digits, relative to the magnitude of the quantities it is computed from.
 Hence the defaults:
 
 * ``RTOL = 1e-6``: six significant digits. Float64 carries about 16, and a valid but different
@@ -56,7 +57,7 @@ def check_array_type(actual: Any, shape: tuple[int, ...], *, what: str = "result
 def check_scalar_type(actual: Any, *, what: str = "result") -> float:
     """Assert that ``actual`` is a scalar number a float is due as; return it as a float.
 
-    Accepted: a Python float, ``np.float64`` or a 0-d float64 array, and (the spec: ``0`` is as
+    Accepted: a Python float, ``np.float64`` or a 0-d float64 array, and (the handout: ``0`` is as
     good as ``0.0``) a Python int or numpy integer scalar, which are exact. Never a bool, a
     lower-precision float, a tensor or any other object.
     """

@@ -18,7 +18,7 @@ fixture_ok = settings(suppress_health_check=[*settings.default.suppress_health_c
 SEEDS = st.integers(0, 2**32 - 1)
 ANY_SHAPE = dl.shapes(ndim=st.integers(1, 3))
 ALPHAS = st.sampled_from([0.01, 0.1, 0.2, 0.3]) | st.floats(0.001, 0.9)
-LARGE = 1e4  # the spec's "stable" range
+LARGE = 1e4  # the handout's "stable" range
 
 
 def assert_between(actual, a, b, *, where, what):

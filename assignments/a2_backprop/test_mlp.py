@@ -1,7 +1,7 @@
 """Public tests for mlp.py: run them with ``pytest assignments/a2_backprop``.
 
 The forward pass and the loss are compared with a plain re-statement of the handout's formulas
-(``spec_scores`` and ``spec_loss`` below); your gradients with central differences of that loss.
+(``handout_scores`` and ``handout_loss`` below); your gradients with central differences of that loss.
 Networks have one to three layers of unequal sizes, or ten to twelve narrow ones (parameter
 names "W10", "W11", ... come after "W9"), and inputs are kept away from the ReLU kink (no
 pre-activation within 1e-4 of 0), where central differences are meaningless.
@@ -38,8 +38,8 @@ def seed_from(rng):
     return int(rng.integers(2**32))
 
 
-# ------------------------------------------------------------- the spec, stated plainly
-def spec_scores(params, x):
+# ------------------------------------------------------------- the handout, stated plainly
+def handout_scores(params, x):
     """Logits and the hidden pre-activations of the MLP in the handout."""
     L = len(params) // 2
     h, pre = x, []
@@ -52,24 +52,24 @@ def spec_scores(params, x):
     return h, pre
 
 
-def spec_example_losses(params, x, y):
+def handout_example_losses(params, x, y):
     """-log softmax(scores)[n, y_n] for every example n (stable)."""
-    s, _ = spec_scores(params, x)
+    s, _ = handout_scores(params, x)
     s = s - s.max(axis=1, keepdims=True)
     logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
     return -logp[np.arange(len(y)), y]
 
 
-def spec_penalty(params, reg):
+def handout_penalty(params, reg):
     return 0.5 * reg * sum(np.sum(params[k] ** 2) for k in params if k.startswith("W"))
 
 
-def spec_loss(params, x, y, reg):
-    return float(np.mean(spec_example_losses(params, x, y)) + spec_penalty(params, reg))
+def handout_loss(params, x, y, reg):
+    return float(np.mean(handout_example_losses(params, x, y)) + handout_penalty(params, reg))
 
 
-def spec_accuracy(params, x, y):
-    return float(np.mean(np.argmax(spec_scores(params, x)[0], axis=1) == y))
+def handout_accuracy(params, x, y):
+    return float(np.mean(np.argmax(handout_scores(params, x)[0], axis=1) == y))
 
 
 @st.composite
@@ -86,7 +86,7 @@ def networks(draw, max_layers=3):
             params[f"W{l}"] = rng.standard_normal((sizes[l - 1], sizes[l]))
             params[f"b{l}"] = rng.standard_normal(sizes[l]) * 0.5
         x = rng.standard_normal((n, sizes[0])) * 2
-        if all(np.min(np.abs(a)) > KINK_GAP for a in spec_scores(params, x)[1]):
+        if all(np.min(np.abs(a)) > KINK_GAP for a in handout_scores(params, x)[1]):
             break
     y = rng.integers(0, sizes[-1], n)
     layout = draw(st.sampled_from(dl.LAYOUTS))
@@ -136,7 +136,7 @@ def test_init_mlp_draws_from_its_rng_alone(student, helper):
 @given(net=networks())
 def test_mlp_forward_gives_the_logits(student, net):
     params, x, _ = net
-    want, _ = spec_scores(params, x)
+    want, _ = handout_scores(params, x)
     got = student("mlp.py").mlp_forward(params, x)
     assert_close(got, want, scale=np.max(np.abs(want), initial=1.0), what="mlp_forward logits")
 
@@ -149,7 +149,7 @@ def test_mlp_loss_value(student, net, reg):
     loss, grads = student("mlp.py").mlp_loss(params, x, y, reg=reg)
     check_scalar_type(loss, what="mlp_loss loss")
     assert sorted(grads) == sorted(params), f"mlp_loss grads should have the keys of params, {sorted(params)}; got {sorted(grads)}"
-    assert_close(loss, spec_loss(params, x, y, reg), what=f"mlp_loss loss (reg={reg}: 0.5 * reg * sum of W ** 2, no biases)")
+    assert_close(loss, handout_loss(params, x, y, reg), what=f"mlp_loss loss (reg={reg}: 0.5 * reg * sum of W ** 2, no biases)")
 
 
 @pytest.mark.points(3)
@@ -161,7 +161,7 @@ def test_mlp_loss_gradients_match_numerical_gradients(student, net, seed):
     keys = list(params)
 
     def loss_of(*arrays):
-        return spec_loss(dict(zip(keys, arrays)), x, y, 0.0)
+        return handout_loss(dict(zip(keys, arrays)), x, y, 0.0)
 
     check_gradient(loss_of, params, {k: grads[k] for k in keys}, rng=np.random.default_rng(seed), what="mlp_loss grads (reg=0)")
 
@@ -175,7 +175,7 @@ def test_mlp_loss_gradients_with_regularisation(student, net, reg, seed):
     keys = list(params)
 
     def loss_of(*arrays):
-        return spec_loss(dict(zip(keys, arrays)), x, y, reg)
+        return handout_loss(dict(zip(keys, arrays)), x, y, reg)
 
     check_gradient(loss_of, params, {k: grads[k] for k in keys}, rng=np.random.default_rng(seed), what=f"mlp_loss grads (reg={reg}; the penalty adds reg * W to dW, nothing to db)")
 
@@ -243,8 +243,8 @@ def lr0_run(mlp, helper, rng):
     x_val, y_val = rng.standard_normal((7, 3)) * 2, rng.integers(0, 4, 7)
     params, history = mlp.train_mlp(x_train, y_train, x_val, y_val, **LR0, rng=generator(helper, seed_from(rng)))
     check_history(history, LR0["epochs"])
-    example_losses = spec_example_losses(params, x_train, y_train)
-    sums, r = partial_batch_sums(history["train_loss"], example_losses, spec_penalty(params, LR0["reg"]), LR0["batch_size"])
+    example_losses = handout_example_losses(params, x_train, y_train)
+    sums, r = partial_batch_sums(history["train_loss"], example_losses, handout_penalty(params, LR0["reg"]), LR0["batch_size"])
     possible = np.array([sum(c) for c in itertools.combinations(example_losses, r)])
     return params, history, (x_val, y_val), sums, possible, example_losses
 
@@ -262,7 +262,7 @@ def test_train_mlp_records_the_mean_batch_loss_with_the_final_partial_batch(stud
             f"(4, 4 and the final 2 examples) of the batch loss plus the penalty, for any shuffle"
         )
     for epoch, acc in enumerate(history["val_acc"]):
-        assert_close(acc, spec_accuracy(params, x_val, y_val), what=f"val_acc after epoch {epoch} (validation accuracy of the parameters)")
+        assert_close(acc, handout_accuracy(params, x_val, y_val), what=f"val_acc after epoch {epoch} (validation accuracy of the parameters)")
 
 
 @pytest.mark.points(2)
@@ -296,7 +296,7 @@ def test_train_mlp_learns_xor_quadrants(student, helper, rng):
     check_history(history, 25)
     assert history["train_loss"][-1] < history["train_loss"][0], f"the training loss did not decrease: {history['train_loss']}"
     assert history["val_acc"][-1] >= 0.9, f"validation accuracy after 25 epochs is {history['val_acc'][-1]:.3f}, expected at least 0.9"
-    assert_close(history["val_acc"][-1], spec_accuracy(params, x[200:], y[200:]), what="the last val_acc vs the accuracy of the returned parameters")
+    assert_close(history["val_acc"][-1], handout_accuracy(params, x[200:], y[200:]), what="the last val_acc vs the accuracy of the returned parameters")
 
 
 @pytest.mark.points(1)

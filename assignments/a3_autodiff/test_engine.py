@@ -309,7 +309,7 @@ def test_a_node_reached_along_two_paths_gets_both_contributions(student, helper,
 @pytest.mark.points(1)
 @given(c=NUMBER)
 def test_relu_at_zero_passes_any_subgradient(student, helper, c):
-    """At exactly 0 the spec accepts any subgradient in [0, 1], times the upstream gradient ``c``."""
+    """At exactly 0 the handout accepts any subgradient in [0, 1], times the upstream gradient ``c``."""
     data, grads = helper("graph_runner.py").run_program(
         student("engine.py").Value(0.0), [0.0], [("relu", 0, 1.0, False, False, 2), ("*", 1, c, False, False, 2)]
     )

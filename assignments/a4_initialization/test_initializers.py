@@ -3,13 +3,13 @@
 Run them with ``pytest assignments/a4_initialization`` (the notebook's code cells are run top to
 bottom first, as in grading; a cell that raises is reported and the later cells still run).
 
-Initializers are random, so their tests are statistical: each draw is compared with the spec's
+Initializers are random, so their tests are statistical: each draw is compared with the handout's
 distribution by ``grader.assert_normal`` / ``grader.assert_uniform``, whose bounds a correct
 initializer misses with probability below 1e-9 whatever the seed. Their shapes are chosen so that
 the usual bugs show: ``fan_in != fan_out`` (by a factor of 2 or more), convolution kernels larger
 than 1x1, gains other than 1, both Kaiming modes, and at least 2048 weights per draw.
 
-``activation_stds`` is deterministic once its initializer and generator are fixed (the spec fixes
+``activation_stds`` is deterministic once its initializer and generator are fixed (the handout fixes
 the call order: one ``init_fn((H_prev, H), rng)`` per layer, in order), so it is compared with
 the same computation done here, with the same initializer and the same seed.
 """
@@ -56,7 +56,7 @@ def unbalanced_shapes(draw: st.DrawFn) -> tuple[int, ...]:
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """The spec's fans, computed here."""
+    """The handout's fans, computed here."""
     if len(shape) == 2:
         return shape[0], shape[1]
     f, c, kh, kw = shape
@@ -198,7 +198,7 @@ def test_randomness_comes_only_from_rng(student, helper, shape, seed):
 
 
 def direct_stds(layer_sizes: list[int], x: np.ndarray, seed: int, std: float) -> list[float]:
-    """The spec's computation, with course_rng's normal initializer (one rng.normal per layer)."""
+    """The handout's computation, with course_rng's normal initializer (one rng.normal per layer)."""
     rng = np.random.default_rng(seed)
     h, stds = x, []
     for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):

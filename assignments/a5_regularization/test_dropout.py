@@ -1,7 +1,7 @@
 """Public tests for dropout.py: run them with ``pytest assignments/a5_regularization``.
 
 Dropout is random, so these tests never depend on which elements YOUR code drops. They check what
-the spec makes exact (every training output is 0 or exactly ``x / (1 - p)``, evaluation is the
+the handout makes exact (every training output is 0 or exactly ``x / (1 - p)``, evaluation is the
 identity, ``p = 0`` keeps everything, ``p = 1`` drops everything, the backward pass goes through the
 same mask and scale), and what is statistical with bounds that a correct implementation misses
 with probability below 1e-9 (the fraction dropped is ``p``, each element is dropped on its own).

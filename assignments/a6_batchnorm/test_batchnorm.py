@@ -1,6 +1,6 @@
 """Public tests for batchnorm.py: run them with ``pytest assignments/a6_batchnorm``.
 
-They check the forward pass in both modes against the spec's formulas, the running statistics
+They check the forward pass in both modes against the handout's formulas, the running statistics
 written back into ``bn_param`` (PyTorch's momentum convention, the UNBIASED variance), the defaults
 for missing keys, the ``ValueError`` for a single sample in train mode, your backward pass against
 central differences of YOUR OWN forward pass (random upstream gradient: with ``dout = 1`` the

@@ -1,7 +1,7 @@
 """Hidden tests for activations.py: the student against the reference oracle (instructor only).
 
 Shapes of one to three axes, never all sides equal, batches of one and more, both signs, and
-magnitudes up to 1e4 where the spec says "stable". Backward passes are compared away from kinks
+magnitudes up to 1e4 where the handout says "stable". Backward passes are compared away from kinks
 (any subgradient is allowed at exactly 0; the public tests check that leniency).
 """
 

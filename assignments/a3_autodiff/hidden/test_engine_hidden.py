@@ -4,7 +4,7 @@ Every graph is built twice from one program, once with the reference's ``Value``
 process) and once with the student's, and every node's ``.data`` and ``.grad`` is compared after
 ``backward()`` on the last node, intermediate nodes included. The program is decided on the
 reference's values (so the student's code never steers the test): operations that would leave the
-domain the spec promises are replaced, exactly as in the public tests (``|value| <= 1e4``,
+domain the handout promises are replaced, exactly as in the public tests (``|value| <= 1e4``,
 ``log`` of numbers >= 0.1, divisors and pow bases at least 0.25 in size, fractional powers of
 positive bases, ``tanh``/``sigmoid`` of ``|x| <= 30``, nothing within 1e-3 of ReLU's kink).
 

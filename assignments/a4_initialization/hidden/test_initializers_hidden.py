@@ -1,11 +1,11 @@
 """Hidden tests for a4_initialization: the student's notebook against the reference ``init.py``.
 
 * Deterministic results are compared with the reference exactly (fans, zeros) or to six digits
-  (``activation_stds``, with the same initializer and the same seed on both sides: the spec fixes
+  (``activation_stds``, with the same initializer and the same seed on both sides: the handout fixes
   the draws, one ``init_fn((H_prev, H), rng)`` per layer in order, and the initializers used here
   are course code drawing one ``rng.normal`` each).
 * Random draws are never compared with the reference's draws (another valid order of calls on
-  the generator gives other numbers): they are tested against the spec's distribution with bounds
+  the generator gives other numbers): they are tested against the handout's distribution with bounds
   a correct initializer misses with probability below 1e-9, over a wider range of shapes and
   hyper-parameters than the public tests: larger and 1-D-kernel convolutions, fans 2-8x apart,
   several gains, both modes given explicitly and by default.

@@ -1,7 +1,7 @@
 """Hidden tests for dropout.py (instructor only): the grade profile runs them on every submission.
 
 Dropout's output is random, so no oracle can say which elements a correct submission drops; these
-tests check the spec's exact properties at many more probabilities, shapes and magnitudes than
+tests check the handout's exact properties at many more probabilities, shapes and magnitudes than
 the public ones, the drop rate at four more values of ``p`` on 20,000 elements (false-fail
 probability below 1e-9 each), and that each cache keeps its own mask.
 """

@@ -30,7 +30,7 @@ def _is_int(value):
 
 
 def _is_float(value):
-    """A float, or an int of the value (the spec: ``0`` is as good as ``0.0``)."""
+    """A float, or an int of the value (the handout: ``0`` is as good as ``0.0``)."""
     return type(value) in (float, np.float64) or _is_int(value)
 
 
