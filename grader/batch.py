@@ -128,7 +128,7 @@ def _grade_in_subprocess(submission: Path, results: Path, notebooks: Path, *, co
         sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
         "--keep-notebooks", str(notebooks),
         "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
-        "--student-budget", budget_text(options.budget),
+        "--student-budget", budget_text(options.budget), "--seed", str(options.seed),
         "--sandbox", "on" if options.sandbox else "off", "--jobs", str(options.jobs),
     ]  # fmt: skip
     for name in assignments or []:

@@ -60,6 +60,7 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
         "--student-budget", type=_budget, default=DEFAULT_BUDGET, metavar="SECONDS",
         help=f"seconds that calls into student code which never answer (hang, crash) may take per assignment, or off; once spent, the tests left fail at once, saying so (default {DEFAULT_BUDGET:g})",
     )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="seed of the tests' rng fixture (default 0; every output records it)")
     parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off: trusted code only, and every output says so)")
     _add_visibility_option(parser)
 
@@ -133,11 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace, *, jobs: int) -> Options:
     if jobs < 1:
         raise GradingError(f"jobs={jobs!r}: give at least 1")
+    if args.seed < 0:
+        raise GradingError(f"seed={args.seed!r}: give a non-negative integer")
     if args.timeout <= 0 or args.assignment_timeout <= 0:
         raise GradingError(f"timeouts must be positive (timeout={args.timeout!r}, assignment_timeout={args.assignment_timeout!r})")
     if args.sandbox == "on" and probe() is None:
         raise GradingError(f"cannot grade here: {NOT_ROOT if os.geteuid() != 0 else UNAVAILABLE}")
-    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, budget=args.student_budget, sandbox=args.sandbox == "on", jobs=jobs)
+    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, budget=args.student_budget, sandbox=args.sandbox == "on", seed=args.seed, jobs=jobs)
 
 
 def _grade(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ EXAMPLE = str(PROJECT_ROOT / "examples" / "submission")
 @pytest.mark.parametrize("argv, says", [
     (["grade", "no/such/submission"], "does not exist"),
     (["grade", EXAMPLE, "--timeout", "0"], "timeouts must be positive"),
+    (["grade", EXAMPLE, "--seed", "-1"], "non-negative integer"),
     (["grade", EXAMPLE, "--assignment", "a0_nothing"], "assignment 'a0_nothing' is not in the course"),
     (["batch", str(PROJECT_ROOT / "examples"), "--out", "{tmp}/out", "--shard", "3/2"], "K must be between 1 and N"),
     (["gradebook", "merge", "{tmp}/missing", "--out", "{tmp}/merged"], "missing"),
