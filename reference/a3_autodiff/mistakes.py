@@ -10,12 +10,12 @@ copy of the oracle's engine with one line written the way the mistake writes it.
 import math
 from pathlib import Path
 
-from grader.diagnosis import Function, Mistake
+from grader.calls import is_plain
+from grader.diagnosis import Function, Mistake, Problem
 from grader.loader import load_module_from_path
 
 HERE = Path(__file__).resolve().parent
 graph_runner = load_module_from_path(HERE.parent.parent / "assignments" / HERE.name / "graph_runner.py")
-oracle_engine = load_module_from_path(HERE / "engine.py")
 
 SPEC = "What to implement (the spec)"  # the handout's sections
 IDEA = "The idea"
@@ -174,11 +174,22 @@ def _program_on(mistake):
     return lambda leaves, steps: graph_runner.run_program(_engine(mistake)(0.0), leaves, steps)
 
 
+def program(calls, position):
+    """The problem a ``run_program(Value(0.0), leaves, steps)`` call solved: the program (the
+    student's ``Value`` only names its class) and what the call returned."""
+    call = calls[position]
+    leaves_and_steps = call.args[1:]
+    if not is_plain(leaves_and_steps) or not is_plain(call.kwargs):
+        return None
+    return Problem(leaves_and_steps, call.kwargs, call.result)
+
+
 run_program = Function(
     "graph_runner.py", "run_program",
-    inputs=lambda call, earlier: (call.args[1:], call.kwargs),  # the program; the student's Value only names its class
-    oracle=lambda leaves, steps: graph_runner.run_program(oracle_engine.Value(0.0), leaves, steps),
-    about="Value",
+    view=program,
+    oracle=lambda engine, leaves, steps: graph_runner.run_program(engine.Value(0.0), leaves, steps),
+    oracle_file="engine.py",
+    shown="Value",
 )
 
 MISTAKES = [

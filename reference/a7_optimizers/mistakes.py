@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.diagnosis import Function, Mistake
+from grader.calls import SHARE, is_plain
+from grader.diagnosis import Function, Mistake, Problem
 from grader.loader import load_module_from_path
 
 HERE = Path(__file__).resolve().parent
@@ -28,14 +29,21 @@ EPS_SECTION = "Where `eps` goes"
 INTERFACE = "The interface"
 
 
-def traced(call, earlier):
-    """``(name, initial params, grads), hyperparameters`` of a ``run_steps(optimizer, shared, grads)``
-    call: the optimizer traced to the call that built it, each shared array to its ``share``."""
+def traced(calls, position):
+    """The problem a ``run_steps(optimizer, shared, grads)`` call solved: inputs ``(name, initial
+    params, grads, *hyperparameters)``, ``**hyperparameters`` (the optimizer traced to the call that
+    built it, each shared array to its ``share``), and the parameters it returned after each step;
+    None when the optimizer was built over other arrays or a handle is not traced."""
+    call, earlier = calls[position], calls[:position]
     optimizer, shared, _ = call.passed
-    built = next(c for c in reversed(earlier) if c.returned is optimizer)
-    assert built.passed[0] is shared, "the optimizer was built over other arrays"
-    initial = [next(c for c in reversed(earlier) if c.function == "share" and c.returned is p).args[0] for p in shared]
-    return (built.function, initial, call.args[2], *built.args[1:]), dict(built.kwargs)
+    built = next((c for c in reversed(earlier) if c.returned is optimizer), None)
+    if built is None or not built.passed or built.passed[0] is not shared:
+        return None
+    shares = [next((c for c in reversed(earlier) if c.function == SHARE and c.returned is p), None) for p in shared]
+    if None in shares:
+        return None
+    args, kwargs = (built.function, [s.args[0] for s in shares], call.args[2], *built.args[1:]), dict(built.kwargs)
+    return Problem(args, kwargs, call.result) if is_plain(args) and is_plain(kwargs) else None
 
 
 def trajectory(optimizer_class, params, grads, *args, **kwargs):
@@ -48,8 +56,9 @@ def trajectory(optimizer_class, params, grads, *args, **kwargs):
     return after
 
 
-def right(name, params, grads, *args, **kwargs):
-    return trajectory(getattr(optim, name), params, grads, *args, **kwargs)
+def right(oracle, name, params, grads, *args, **kwargs):
+    """The run of the oracle's class ``name`` (``oracle``: the oracle module of ``optim.py``)."""
+    return trajectory(getattr(oracle, name), params, grads, *args, **kwargs)
 
 
 def of(name, mistaken_class):
@@ -68,7 +77,7 @@ def not_in_place(built, params, grads, *args, **kwargs):
     return [[p.copy() for p in params] for _ in grads]
 
 
-run_steps = Function("optim_runner.py", "run_steps", inputs=traced, oracle=right, about="step")
+run_steps = Function("optim_runner.py", "run_steps", view=traced, oracle=right, oracle_file="optim.py", shown="step")
 
 
 class SGDDampenedFirstStep(optim.SGD):
