@@ -17,6 +17,7 @@ Registered through the ``pytest11`` entry point, so ``pytest assignments/`` load
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -220,7 +221,11 @@ def diagnosis_of(item: pytest.Item) -> str:
     course, assignment = found
     catalogues = item.config.stash[CATALOGUES_KEY]
     if (course.root, assignment) not in catalogues:
-        catalogues[course.root, assignment] = Catalogue.load(course, assignment)
+        try:
+            catalogues[course.root, assignment] = Catalogue.load(course, assignment)
+        except Exception as error:  # a broken catalogue means no diagnosis, never a lost grade
+            warnings.warn(f"dlgrade: the catalogue of mistakes of {assignment} cannot be used: {type(error).__name__}: {error}", stacklevel=1)
+            catalogues[course.root, assignment] = None
     catalogue = catalogues[course.root, assignment]
     if catalogue is None:
         return ""

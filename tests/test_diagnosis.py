@@ -319,3 +319,13 @@ def test_without_a_catalogue_nothing_is_diagnosed(pytester):
     pytester.runpytest_subprocess("-p", "no:cacheprovider", "--dlgrade-results=out.json").assert_outcomes(failed=4)
     tests = [t for a in json.loads((pytester.path / "out.json").read_text())["assignments"].values() for t in a["tests"]]
     assert [t["diagnosis"] for t in tests] == ["", "", "", ""]
+
+
+def test_a_broken_catalogue_costs_no_grade_and_says_why(pytester):
+    _course(pytester, with_catalogue=False)
+    (pytester.path / "reference" / "a0_ops" / MISTAKES_FILE).write_text("from grader.diagnosis import Function\nMISTAKES = [Function('ops.py', 'double', no_such_field=1)]\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--dlgrade-results=out.json")
+    result.assert_outcomes(failed=4)  # the same verdicts as without a catalogue
+    result.stdout.fnmatch_lines(["*the catalogue of mistakes of a0_ops cannot be used: TypeError*"])
+    tests = [t for a in json.loads((pytester.path / "out.json").read_text())["assignments"].values() for t in a["tests"]]
+    assert [t["diagnosis"] for t in tests] == ["", "", "", ""]

@@ -60,7 +60,7 @@ BUGGY = [
     )),
     # ------------------------------------------------------------------ early stopping
     Variant("es-equal-loss-improves", (Edit(E, IMPROVES, "if val_loss <= self.best_loss - self.min_delta:"),)),
-    Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),), mistake="min_delta added instead of subtracted"),
+    Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),)),  # the first failing example the grade profile finds matches no single mistake: undiagnosed
     Variant("es-min-delta-relative", (Edit(E, IMPROVES, "if val_loss < self.best_loss * (1 - self.min_delta):"),), mistake="min_delta taken as relative"),
     Variant("es-nan-improves", (Edit(E, IMPROVES, "if not val_loss >= self.best_loss - self.min_delta:"),), mistake="a NaN loss counted as an improvement"),
     Variant("es-first-loss-always-best", (Edit(E, IMPROVES, "if self.best_step is None or val_loss < self.best_loss - self.min_delta:"),), mistake="the first loss always taken as the best"),
@@ -76,10 +76,10 @@ BUGGY = [
         Edit(E, "        return self.counter > 0 and self.counter >= self.patience",
              "        self.stopped = getattr(self, 'stopped', False) or (self.counter > 0 and self.counter >= self.patience)\n"
              "        return self.stopped"),
-    )),
+    ), mistake="stopping made sticky"),
     Variant("es-best-loss-tracks-any-smaller-loss", (
         Edit(E, "            self.counter += 1\n", "            self.counter += 1\n            self.best_loss = min(self.best_loss, val_loss)\n"),
-    ), mistake="best_loss follows any smaller loss"),
+    )),  # the first failing example the grade profile finds matches no single mistake: undiagnosed
     Variant("es-history-shared-between-instances", (
         Rewrite(E, "EarlyStopping.step", '''
             history = []
