@@ -28,9 +28,16 @@ SETUP = re.compile(r"^(python3 -m venv \.venv && \.venv/bin/python -m pip instal
 
 
 @pytest.fixture(scope="module")
-def venv(student_release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def student_repo(student_release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A student's clone of the release: the runs below write into it (their results, hypothesis's
+    example database), never into the release the export tests read."""
+    return Path(shutil.copytree(student_release, tmp_path_factory.mktemp("clone") / "student"))
+
+
+@pytest.fixture(scope="module")
+def venv(student_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The venv the README's set-up command makes, its ``pip install`` run offline."""
-    (command,) = SETUP.findall((student_release / "README.md").read_text())  # the README's one set-up command
+    (command,) = SETUP.findall((student_repo / "README.md").read_text())  # the README's one set-up command
     folder = tmp_path_factory.mktemp("student-venv")
     venv = folder / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -42,7 +49,7 @@ def venv(student_release: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     purelib = subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
     (Path(purelib) / "installed-libraries.pth").write_text(f"{shelf}\n")
     install = command.split("&& ", 1)[1].replace(".venv/bin/python", str(venv / "bin" / "python")).split() + ["--no-index"]
-    done = subprocess.run(install, cwd=student_release, capture_output=True, text=True)
+    done = subprocess.run(install, cwd=student_repo, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Successfully installed dlgrade-0.1.0" in done.stdout, done.stdout
     return venv
@@ -64,8 +71,8 @@ def with_reference(student_release: Path, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def stub_run(venv: Path, student_release: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    return pytest_assignments(venv, student_release)
+def stub_run(venv: Path, student_repo: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    return pytest_assignments(venv, student_repo)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +80,8 @@ def reference_run(venv: Path, with_reference: Path) -> tuple[subprocess.Complete
     return pytest_assignments(venv, with_reference)
 
 
-def test_the_harness_comes_from_the_release_wheel(venv, student_release):
-    where = subprocess.run([venv / "bin" / "python", "-c", "import grader; print(grader.__file__)"], cwd=student_release, capture_output=True, text=True, check=True)
+def test_the_harness_comes_from_the_release_wheel(venv, student_repo):
+    where = subprocess.run([venv / "bin" / "python", "-c", "import grader; print(grader.__file__)"], cwd=student_repo, capture_output=True, text=True, check=True)
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout
 
 
@@ -98,8 +105,8 @@ def test_the_reference_scores_every_public_point(reference_run, stub_run):
 
 
 @pytest.mark.parametrize("args", [["--dlgrade-against-reference"], ["assignments/a1_foundations/hidden"]], ids=["against-reference", "hidden-tests"])
-def test_instructor_runs_say_this_is_a_student_release(venv, student_release, args):
-    done = subprocess.run([venv / "bin" / "python", "-m", "pytest", *(args if args[0].startswith("assignments") else ["assignments/", *args])], cwd=student_release, capture_output=True, text=True)
+def test_instructor_runs_say_this_is_a_student_release(venv, student_repo, args):
+    done = subprocess.run([venv / "bin" / "python", "-m", "pytest", *(args if args[0].startswith("assignments") else ["assignments/", *args])], cwd=student_repo, capture_output=True, text=True)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
     assert "this is a student release:" in done.stderr and "Traceback" not in done.stdout + done.stderr, done.stderr
 
@@ -119,8 +126,8 @@ WORKFLOW_STEPS = None if os.environ.get("DLGRADE_FULL") == "1" else {"a1_foundat
 
 
 @pytest.mark.parametrize("handed_in", ["stubs", "reference"])
-def test_the_classroom_workflow_reports_the_public_points(venv, student_release, with_reference, stub_run, handed_in, tmp_path):
-    repository = student_release if handed_in == "stubs" else with_reference
+def test_the_classroom_workflow_reports_the_public_points(venv, student_repo, with_reference, stub_run, handed_in, tmp_path):
+    repository = student_repo if handed_in == "stubs" else with_reference
     workflow = repository / ".github" / "workflows" / "classroom.yml"
     results = run_workflow(workflow, repository, path=[venv / "bin"], scratch=tmp_path, env={"PIP_NO_INDEX": "1"}, only=WORKFLOW_STEPS)
     print(json.dumps({r: {k: v for k, v in d.items() if k != "tests"} | {"tests": len(d["tests"])} for r, d in results.items()}, indent=1))
