@@ -208,10 +208,13 @@ def _run_pytest(
     finished = finished_results(results)
     with open(log, "wb") as output:
         limit = Limits(cpu_seconds=None, memory_bytes=options.judge_memory_bytes, tasks=None, open_files=None, file_bytes=None)
-        process = subprocess.Popen(
-            command, cwd=folder, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=functools.partial(limit.apply, tasks=False),
-        )  # fmt: skip
+        try:
+            process = subprocess.Popen(
+                command, cwd=folder, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=functools.partial(limit.apply, tasks=False),
+            )  # fmt: skip
+        except OSError as error:  # this machine's fault, not the submission's: nothing is graded
+            raise GradingError(f"cannot start the judge ({sys.executable} -m pytest): {error}") from None
         try:
             shown = _Progress(log)
             progressed = lambda: finished.stat().st_mtime_ns if finished.is_file() else 0  # noqa: E731

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import jsonschema
 import nbformat
 import pytest
 
+from grader.course import Course
 from grader.formats import render
+from grader.grading import GradingError, Options, grade
 from grader.results import from_json
 from grader.sandbox import probe
 from tests.grading.conftest import FAST, dlgrade
@@ -269,3 +272,12 @@ def test_html_feedback_comes_with_the_students_notebook_annotated_by_grade_and_b
     batch = dlgrade("batch", tmp_path / "roster", "--out", tmp_path / "batch", "--course", course, "--assignment", "t2_notebook", "--format", "html", "--no-progress", *FAST)
     assert batch.returncode == 0, batch.stderr
     assert "Feedback on <code>double</code>" in (tmp_path / "batch" / "students" / "bob" / "calc.feedback.html").read_text()
+
+
+def test_a_judge_that_cannot_start_is_the_graders_error_not_a_grade(course, tmp_path, monkeypatch):
+    """An interpreter this user may not run (below root, with Python under /root): one clear
+    message, and no grade is made up."""
+    honest = submission(tmp_path / "honest", ops=solution(OPS_REFERENCE))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with pytest.raises(GradingError, match="cannot start the judge .*no-python -m pytest"):
+        grade(honest, course=Course(course), assignments=["t1_ops"], options=Options(timeout=6, sandbox=False))
