@@ -15,13 +15,13 @@ submission left behind survives, no fake result is read, and no output shows a h
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from grader.grading import Options, Request, grade_assignment_many
 from tests.grading import course_attacks
 from tests.grading.conftest import FAST, dlgrade, reachable_levels
 from tests.grading.course import HIDDEN_TESTS, OPS_REFERENCE, PUBLIC_TESTS, solution, submission
@@ -158,14 +158,20 @@ def test_summary_shows_the_distribution(graded):
     assert (out / "scores.png").read_bytes().startswith(b"\x89PNG") and (out / "pass-rates.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_rewriting_the_course_helpers_in_the_worker_gains_nothing(tmp_path):
-    """a9: a wrong notebook that rewrites the course's helper module in the worker (through gc)
-    earns nothing on the tests whose facts that module once measured."""
-    folder = tmp_path / "assignments" / "a9_torch"
+@pytest.mark.parametrize("level", LEVELS)
+def test_rewriting_the_course_helpers_in_the_worker_gains_nothing(tmp_path, level):
+    """a9, at each reachable level: a wrong notebook that rewrites the course's helper module in
+    the worker (through gc) earns nothing on the tests whose facts that module once measured."""
+    name, prefix = level
+    folder = tmp_path / "submission" / "assignments" / "a9_torch"
     folder.mkdir(parents=True)
     (folder / "torch_practice.ipynb").write_text(nbformat.writes(as_notebook(course_attacks.HELPER_ATTACK_NOTEBOOK)))
-    [grade] = grade_assignment_many("a9_torch", [Request(tmp_path, course_attacks.HELPER_ATTACK_TESTS)], options=Options(shrink=False))
-    assert not grade.error, grade.error
-    assert {t.name.split("[")[0] for t in grade.tests} == course_attacks.HELPER_ATTACK_TESTS
-    gained = [f"{t.name} ({t.points:g})" for t in grade.tests if t.outcome == "passed"]
-    assert grade.possible > 0 and grade.earned == 0, f"earned {grade.earned} of {grade.possible}: {gained}"
+    out = tmp_path / "results.json"
+    run = dlgrade("grade", tmp_path / "submission", "--assignment", "a9_torch", "--format", "json", "--out", out, prefix=prefix)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["sandbox"] == name
+    targeted = [t for t in report["assignments"]["a9_torch"]["tests"] if t["name"].split("[")[0] in course_attacks.HELPER_ATTACK_TESTS]
+    assert {t["name"].split("[")[0] for t in targeted} == course_attacks.HELPER_ATTACK_TESTS
+    gained = [f"{t['name']} ({t['points']:g})" for t in targeted if t["outcome"] == "passed"]
+    assert sum(t["points"] for t in targeted if t["outcome"] != "skipped") > 0 and not gained, f"gained {gained}"
