@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.loader import load_reference
+from grader.course import PROJECT_ROOT, Course
+from grader.loader import load_module_from_path, load_reference
 
 tp = load_reference("a9_torch", "torch_practice")
+inputs = load_module_from_path(Course(PROJECT_ROOT).assignments_dir / "a9_torch" / "torch_inputs.py")  # the tests' own expected-value helpers
 
 CPU = torch.device("cpu")
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
@@ -58,19 +60,6 @@ def make_mlp(seed: int, d: int, h: int, c: int, p: float) -> nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return tp.build_mlp(d, h, c, p).double()
-
-
-def manual_train_epoch(model, loader, optimizer, loss_fn) -> list[float]:
-    """The batch losses of one epoch, written out."""
-    model.train()
-    losses = []
-    for x, y in loader:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
 
 
 def manual_mc(model, x, n_samples, seed) -> tuple[torch.Tensor, torch.Tensor]:
@@ -140,7 +129,7 @@ def check_train_epoch(seed: int, n: int, batch_size: int, device: torch.device) 
 
     result = tp.train_epoch(wrapped, loader, optimizer, loss_fn, device)
 
-    losses = manual_train_epoch(
+    losses = inputs.manual_train_epoch(
         manual_model, loader, torch.optim.SGD(manual_model.parameters(), lr=0.5, momentum=0.9),
         loss_fn,
     )
