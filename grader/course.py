@@ -54,15 +54,16 @@ class Course:
 
     root: Path
 
-    @classmethod
-    def containing(cls, path: Path) -> tuple[Course, str] | None:
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)  # asked for each call a test makes into student code
+    def containing(path: Path) -> tuple[Course, str] | None:
         """The course and the assignment of a file: the innermost ``<root>/assignments/<name>/``
         above it (so a course checked out below a folder that is also named ``assignments`` is
         still found)."""
         parts = Path(path).resolve().parts
         for i in range(len(parts) - 3, 0, -1):  # assignments/<name>/<file>: <name> is a folder
             if parts[i] == "assignments":
-                return cls(Path(*parts[:i])), parts[i + 1]
+                return Course(Path(*parts[:i])), parts[i + 1]
         return None
 
     @staticmethod

@@ -128,10 +128,24 @@ def expected_level(options: Options) -> str:
     return isolation_level(options.sandbox)
 
 
+def bytecode_cache() -> Path:
+    """Where judges keep their compiled modules between runs (``PYTHONPYCACHEPREFIX``), out of
+    the course and of the worker's reach: ``$XDG_CACHE_HOME/dlgrade/bytecode``. pytest rewrites
+    the asserts of every module of its plugins (hypothesis's hundred among them) and caches the
+    result only where bytecode may be written: without it, each judge spends about 0.7 s of CPU
+    compiling them again. A folder that cannot be made or written only costs that time."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dlgrade" / "bytecode"
+    try:
+        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        pass
+    return cache
+
+
 def _clean_environment() -> dict[str, str]:
     drop = ("PYTEST_", "PYTHON", "DLGRADE_", "HYPOTHESIS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")  # the log shows how far a run is as it goes
+    env.update(PYTHONPYCACHEPREFIX=str(bytecode_cache()), PYTHONUNBUFFERED="1")  # the log shows how far a run is as it goes
     return env
 
 
@@ -139,14 +153,16 @@ def _wait(process: subprocess.Popen[bytes], timeout: float, tick: Callable[[], N
     """``process``'s exit status, calling ``tick`` about four times a second while it runs; it
     may run ``timeout`` seconds past the last time ``progressed()`` (assignments finished) grew."""
     deadline, seen = time.monotonic() + timeout, 0
-    while (status := process.poll()) is None:
+    while True:
+        try:
+            return process.wait(0.25)  # returns as soon as the process ends
+        except subprocess.TimeoutExpired:
+            pass
         if (now := progressed()) != seen:
             deadline, seen = time.monotonic() + timeout, now
         if time.monotonic() > deadline:
             raise subprocess.TimeoutExpired(process.args, timeout)
         tick()
-        time.sleep(0.25)
-    return status
 
 
 _RESULTS_LINE = re.compile(rb"[.FEsxX]+(?:\s+\[\s*\d+%\])?")  # pytest -q: a character per test
@@ -190,6 +206,12 @@ class Unfinished:
     timed_out: bool = False
 
 
+_UNUSED_IN_A_JUDGE = ("-p", "no:unraisableexception", "-p", "no:threadexception")
+"""pytest plugins a judge does without: they report exceptions raised in ``__del__`` and in
+threads of the judge's own process (student code runs in the worker), and collect garbage at
+the end to find them, about 0.4 s with torch loaded."""
+
+
 def _run_pytest(
     course: Course, assignments: list[str], whose: list[str], options: Options, folder: Path, *, timeout: float, progress: Callable[[float], None] | None = None
 ) -> Report | Unfinished:
@@ -200,7 +222,7 @@ def _run_pytest(
     results, log = folder / "results.json", folder / "pytest.log"
     command = [
         sys.executable, "-m", "pytest", *(str(course.assignments_dir / a) for a in assignments),
-        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(course.root), "-c", str(course.ini_file(folder)),
+        "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *_UNUSED_IN_A_JUDGE, "--rootdir", str(course.root), "-c", str(course.ini_file(folder)),
         "--dlgrade-profile", "grade", "--dlgrade-isolation", "worker", "--dlgrade-sandbox", "on" if options.sandbox else "off",
         "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout), "--dlgrade-budget", budget_text(options.budget),
         "--dlgrade-shrink", "on" if options.shrink else "off", *whose, "--dlgrade-results", str(results),

@@ -161,7 +161,8 @@ class Worker:
         self.spent = 0.0
         self.incarnation = 0
         self._process: Started | None = None
-        self._modules: dict[str, RemoteModule] = {}
+        self._modules: dict[str, RemoteModule] = {}  # by resolved path
+        self._resolved: dict[Path, str] = {}  # a path as asked for -> resolved
         self._released: list[int] = []
         self._doomed: dict[str, str] = {}  # requests that hung or ended the process -> why
         # set by whoever records calls (grader.calls.ObjectRecorder): sees every method call and
@@ -328,7 +329,7 @@ class Worker:
     # -- what tests use ----------------------------------------------------------------------
     def load(self, path: Path, *, label: str) -> RemoteModule:
         """The module of ``path`` in the current worker (loaded once per worker)."""
-        key = str(Path(path).resolve())
+        key = self._resolved.get(path) or self._resolved.setdefault(path, str(Path(path).resolve()))
         if self._process is None or self._process.poll() is not None or key not in self._modules:
             info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}", once=True, stop_at_budget=False)
             self._modules[key] = RemoteModule(self, info, label)
