@@ -89,3 +89,16 @@ def test_a_judge_that_ends_early_costs_only_the_assignment_it_was_running(tmp_pa
     assert (earned, possible) == (0.0, 0.0) and error
     assert ("did not finish within 60 s" if how == "hang" else "exit status -9") in error
     assert not report.complete
+
+
+def test_judges_keep_their_compiled_modules_in_the_graders_cache_not_in_the_course(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # the grader's own setting does not reach its judges
+    course, student = write_course(tmp_path)
+    report = grade(student, course=Course(course), assignments=[NAMES[0]], options=Options(sandbox=False))
+    assert scores(report) == {NAMES[0]: (3.0, 3.0, None)}
+    cache = tmp_path / "cache" / "dlgrade" / "bytecode"
+    assert cache.stat().st_mode & 0o777 == 0o700
+    assert list(cache.rglob(f"test_{NAMES[0]}.*-pytest-*.pyc"))  # the course's tests, as pytest rewrote them
+    assert list(cache.rglob("hypothesis/core.*-pytest-*.pyc"))  # a plugin's modules, rewritten too
+    assert not list(course.rglob("__pycache__"))
