@@ -38,9 +38,9 @@ from grader.course import Course
 from grader.fingerprint import FILE_NAME as FINGERPRINT_FILE
 from grader.fingerprint import Fingerprint, course_hash, submission_hash
 from grader.formats import FORMATS, html, notebook_feedback, render
-from grader.grading import Options, expected_level
+from grader.grading import expected_level
 from grader.results import Report, from_json
-from grader.settings import budget_text
+from grader.settings import Settings
 from grader.shards import WHOLE_ROSTER, Shard
 
 BINS = 10  # histogram bars of 10 percentage points
@@ -83,8 +83,8 @@ class BatchRun:
         return f"dlgrade batch: {graded} of {len(self.grades)} submissions fully graded{kept}; gradebook {self.gradebook}"
 
 
-def fingerprint(submission: Path, *, course_digest: str, course: Course, assignments: list[str], options: Options) -> Fingerprint:
-    return Fingerprint(course_digest, submission_hash(course, submission, assignments), tuple(assignments), options.seed, expected_level(options))
+def fingerprint(submission: Path, *, course_digest: str, course: Course, assignments: list[str], settings: Settings) -> Fingerprint:
+    return Fingerprint(course_digest, submission_hash(course, submission, assignments), tuple(assignments), settings.seed, expected_level(settings))
 
 
 def earlier_grade(folder: Path, current: Fingerprint) -> StudentGrade | None:
@@ -99,7 +99,7 @@ def earlier_grade(folder: Path, current: Fingerprint) -> StudentGrade | None:
 
 
 def grade_one(
-    submission: Path, out: Path, *, course: Course, assignments: list[str] | None, options: Options, hidden_visibility: str, formats: tuple[str, ...]
+    submission: Path, out: Path, *, course: Course, assignments: list[str] | None, settings: Settings, hidden_visibility: str, formats: tuple[str, ...]
 ) -> StudentGrade:
     """Grade one submission in a subprocess and write its files under ``out/students/<name>/``."""
     folder = out / "students" / submission.name
@@ -109,11 +109,11 @@ def grade_one(
         stale.unlink()
     with tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as private:
         notebooks = Path(private) / "notebooks"
-        grade = _grade_in_subprocess(submission, Path(private) / "results.json", notebooks, course=course, assignments=assignments, options=options)
+        grade = _grade_in_subprocess(submission, Path(private) / "results.json", notebooks, course=course, assignments=assignments, settings=settings)
         if grade.report is None:
             return grade
-        if grade.report.sandbox != expected_level(options):  # one gradebook, one isolation level
-            return StudentGrade(submission.name, None, f"graded at sandbox level {grade.report.sandbox}, the batch at {expected_level(options)}: grade it again")
+        if grade.report.sandbox != expected_level(settings):  # one gradebook, one isolation level
+            return StudentGrade(submission.name, None, f"graded at sandbox level {grade.report.sandbox}, the batch at {expected_level(settings)}: grade it again")
         for name in dict.fromkeys(("json", *formats)):  # results.json always: resume and merge read it
             (folder / FORMATS[name].filename).write_text(render(grade.report, name, hidden_visibility=hidden_visibility))
         if "html" in formats:
@@ -121,21 +121,19 @@ def grade_one(
     return grade
 
 
-def _grade_in_subprocess(submission: Path, results: Path, notebooks: Path, *, course: Course, assignments: list[str] | None, options: Options) -> StudentGrade:
+def _grade_in_subprocess(submission: Path, results: Path, notebooks: Path, *, course: Course, assignments: list[str] | None, settings: Settings) -> StudentGrade:
     """Run ``python -m grader grade`` on one submission, its full JSON report written to
     ``results`` and its graded notebooks kept in ``notebooks``."""
     command = [
         sys.executable, "-m", "grader", "grade", str(submission), "--format", "json", "--out", str(results), "--hidden-visibility", "visible",
         "--keep-notebooks", str(notebooks),
-        "--course", str(course.root), "--timeout", str(options.timeout), "--assignment-timeout", str(options.assignment_timeout),
-        "--student-budget", budget_text(options.budget), "--seed", str(options.seed),
-        "--sandbox", "on" if options.sandbox else "off", "--jobs", str(options.jobs),
+        "--course", str(course.root), "--settings", str(settings.write(results.parent / "settings.json")),
     ]  # fmt: skip
     for name in assignments or []:
         command += ["--assignment", name]
     count = len(assignments) if assignments else len(course.assignments())
     try:
-        run = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=count * options.assignment_timeout + 120)
+        run = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=count * settings.assignment_timeout + 120)
     except subprocess.TimeoutExpired:
         return StudentGrade(submission.name, None, "grading did not finish")
     if not results.is_file():
@@ -205,7 +203,7 @@ def run_batch(
     *,
     course: Course,
     assignments: list[str] | None,
-    options: Options,
+    settings: Settings,
     jobs: int = 1,
     progress: bool = True,
     hidden_visibility: str = "after_published",
@@ -225,7 +223,7 @@ def run_batch(
     missing = {name: reason for name, reason in unfetched(roster).items() if shard.holds(name)}
     grades = [StudentGrade(name, None, reason) for name, reason in missing.items()]
     prints = {
-        s: fingerprint(s, course_digest=course_digest, course=course, assignments=chosen, options=options)
+        s: fingerprint(s, course_digest=course_digest, course=course, assignments=chosen, settings=settings)
         for s in students(roster)
         if shard.holds(s.name) and s.name not in missing
     }
@@ -236,7 +234,7 @@ def run_batch(
     with Progress(*columns, disable=not progress, transient=False) as bar, ThreadPoolExecutor(max_workers=jobs) as pool:
         task = bar.add_task("", total=len(submissions))
         futures = {
-            pool.submit(grade_one, s, out, course=course, assignments=assignments, options=options, hidden_visibility=hidden_visibility, formats=formats): s
+            pool.submit(grade_one, s, out, course=course, assignments=assignments, settings=settings, hidden_visibility=hidden_visibility, formats=formats): s
             for s in submissions
         }
         for future in as_completed(futures):
@@ -250,6 +248,6 @@ def run_batch(
             grades.append(grade)
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
-    write_summary(out, grades, expected_level(options))
-    Manifest.of(grades, shard=shard, course=course_digest, assignments=chosen, seed=options.seed, sandbox=expected_level(options)).write(out)
+    write_summary(out, grades, expected_level(settings))
+    Manifest.of(grades, shard=shard, course=course_digest, assignments=chosen, seed=settings.seed, sandbox=expected_level(settings)).write(out)
     return BatchRun(grades, resumed=sum(g is not None for g in kept.values()), gradebook=out / "gradebook.csv")

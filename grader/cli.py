@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING
 from grader.batch import DEFAULT_FORMATS
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.formats import FORMATS, VISIBILITIES, notebook_feedback, render
-from grader.grading import GradingError, Options, available_cpus, grade
+from grader.grading import GradingError, grade
 from grader.sandbox import NOT_ROOT, UNAVAILABLE, probe
-from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT, parse_budget
+from grader.settings import Settings, available_cpus, budget_text, parse_budget
 
 if TYPE_CHECKING:
     from grader.batch import StudentGrade
@@ -53,16 +53,25 @@ EXIT_OK, EXIT_DIFFERS, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``grade`` and ``batch`` that are ``Settings`` fields; one not given takes
+    ``Settings.grading()``'s default (the attribute is then absent: ``_settings``)."""
+    defaults = Settings.grading()
     parser.add_argument("--course", type=Path, default=PROJECT_ROOT, help="the course tree (default: this project)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per test (default {DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--assignment-timeout", type=float, default=1800.0, help="seconds per assignment before it counts as not graded (default 1800)")
+    parser.add_argument("--timeout", type=float, default=argparse.SUPPRESS, help=f"seconds per test (default {defaults.timeout:g})")
     parser.add_argument(
-        "--student-budget", type=_budget, default=DEFAULT_BUDGET, metavar="SECONDS",
-        help=f"seconds that calls into student code which never answer (hang, crash) may take per assignment, or off; once spent, the tests left fail at once, saying so (default {DEFAULT_BUDGET:g})",
+        "--assignment-timeout", type=float, default=argparse.SUPPRESS,
+        help=f"seconds per assignment before it counts as not graded (default {defaults.assignment_timeout:g})",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of the tests' rng fixture (default 0; every output records it)")
-    parser.add_argument("--sandbox", choices=("on", "off"), default="on", help="confine student code (default on; off: trusted code only, and every output says so)")
+    parser.add_argument(
+        "--student-budget", type=_budget, default=argparse.SUPPRESS, metavar="SECONDS", dest="budget",
+        help=f"seconds that calls into student code which never answer (hang, crash) may take per assignment, or off; once spent, the tests left fail at once, saying so (default {budget_text(defaults.budget)})",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=argparse.SUPPRESS, help=f"seed of the tests' rng fixture (default {defaults.seed}; every output records it)")
+    parser.add_argument("--sandbox", choices=("on", "off"), default=argparse.SUPPRESS, help="confine student code (default on; off: trusted code only, and every output says so)")
     _add_visibility_option(parser)
+
+
+_SETTING_OPTIONS = {"timeout": "--timeout", "assignment_timeout": "--assignment-timeout", "budget": "--student-budget", "seed": "--seed", "sandbox": "--sandbox", "jobs": "--jobs"}
 
 
 def _budget(text: str) -> float | None:
@@ -86,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     grade_parser.add_argument("--out", type=Path, help="write here instead of stdout (with --format html, also each graded notebook with feedback beside it)")
     grade_parser.add_argument("--keep-notebooks", type=Path, metavar="DIR", help="copy each graded notebook, as graded, to DIR/<assignment>/")
-    grade_parser.add_argument("--jobs", type=int, default=available_cpus(), help=f"assignments graded at once, each group in a judge of its own (default: the CPUs available, {available_cpus()})")
+    grade_parser.add_argument("--jobs", type=int, default=argparse.SUPPRESS, help=f"assignments graded at once, each group in a judge of its own (default: the CPUs available, {available_cpus()})")
+    grade_parser.add_argument("--settings", type=Path, metavar="FILE", help="every setting from this JSON file (grader.settings.Settings.write; how batch hands them over), and none of the options above")
     _add_grading_options(grade_parser)
 
     batch_parser = commands.add_parser("batch", help="grade a roster: every subfolder is one student's submission")
@@ -131,16 +141,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace, *, jobs: int) -> Options:
-    if jobs < 1:
-        raise GradingError(f"jobs={jobs!r}: give at least 1")
-    if args.seed < 0:
-        raise GradingError(f"seed={args.seed!r}: give a non-negative integer")
-    if args.timeout <= 0 or args.assignment_timeout <= 0:
-        raise GradingError(f"timeouts must be positive (timeout={args.timeout!r}, assignment_timeout={args.assignment_timeout!r})")
-    if args.sandbox == "on" and probe() is None:
+def _settings(args: argparse.Namespace, **fixed: object) -> Settings:
+    """The grading settings: ``Settings.grading()`` changed by the options given (and by
+    ``fixed``), or read whole from ``--settings FILE``."""
+    given = {name: getattr(args, name) for name in _SETTING_OPTIONS if hasattr(args, name) and name not in fixed}
+    if "sandbox" in given:
+        given["sandbox"] = given["sandbox"] == "on"
+    try:
+        if getattr(args, "settings", None) is not None:
+            if given:
+                raise GradingError(f"--settings gives every setting: do not also give {', '.join(_SETTING_OPTIONS[n] for n in given)}")
+            settings = Settings.read(args.settings)
+        else:
+            settings = Settings.grading(**{**given, **fixed})
+    except ValueError as error:
+        raise GradingError(str(error)) from None
+    if settings.sandbox and probe() is None:
         raise GradingError(f"cannot grade here: {NOT_ROOT if os.geteuid() != 0 else UNAVAILABLE}")
-    return Options(timeout=args.timeout, assignment_timeout=args.assignment_timeout, budget=args.student_budget, sandbox=args.sandbox == "on", seed=args.seed, jobs=jobs)
+    return settings
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -150,7 +168,7 @@ def _grade(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="dlgrade-notebooks-") as scratch:
         notebooks = args.keep_notebooks or Path(scratch)
         with _progress_on_a_terminal() as progress:
-            report = grade(args.submission, course=course, assignments=args.assignment, options=_options(args, jobs=args.jobs), progress=progress, keep_notebooks=notebooks)
+            report = grade(args.submission, course=course, assignments=args.assignment, settings=_settings(args), progress=progress, keep_notebooks=notebooks)
         text = render(report, args.format, hidden_visibility=args.hidden_visibility)
         if args.out is None:
             sys.stdout.write(text)
@@ -200,7 +218,7 @@ def _batch(args: argparse.Namespace) -> int:
         args.out,
         course=Course(args.course.resolve()),
         assignments=args.assignment,
-        options=_options(args, jobs=1),  # each submission by one judge: --jobs submissions at once
+        settings=_settings(args, jobs=1),  # each submission by one judge: --jobs submissions at once
         jobs=args.jobs,
         progress=not args.no_progress,
         hidden_visibility=args.hidden_visibility,
@@ -242,10 +260,10 @@ def _roster(args: argparse.Namespace) -> int:
 
 
 def _package(args: argparse.Namespace) -> int:
-    from grader.gradescope import Settings
+    from grader.gradescope import BundleSettings
     from grader.package import gradescope_bundle
 
-    settings = Settings(tuple(args.assignment or ()), budget=args.budget, timeout=args.timeout, hidden_visibility=args.hidden_visibility)
+    settings = BundleSettings(tuple(args.assignment or ()), budget=args.budget, timeout=args.timeout, hidden_visibility=args.hidden_visibility)
     path = gradescope_bundle(Course(args.course.resolve()), args.out, assignments=args.assignment, settings=settings)
     print(f"dlgrade package gradescope: {path} (upload it as the autograder of a Gradescope programming assignment)")
     return EXIT_OK

@@ -3,7 +3,7 @@
 The bundle's ``run_autograder`` (``grader.package``) runs ``python -m grader.gradescope`` as root
 for every submission; its ``setup.sh`` runs ``python -m grader.gradescope --check`` once the
 environment is installed. The course lies in ``/autograder/source/course``, its settings in
-``/autograder/source/dlgrade.json`` (``Settings``).
+``/autograder/source/dlgrade.json`` (``BundleSettings``).
 
 Gradescope gives a run 10 minutes, 768 MB and half a CPU by default, and when its own timeout
 kills a run the student gets 0 and sees nothing. So the run has a budget under that timeout:
@@ -27,7 +27,8 @@ from pathlib import Path
 
 from grader.course import Course, CourseError
 from grader.formats import VISIBILITIES, render
-from grader.grading import Options, grade
+from grader.grading import grade
+from grader.settings import Settings
 from grader.results import AssignmentGrade, Report
 from grader.sandbox import isolation_level
 
@@ -37,7 +38,7 @@ STOPPED = "the autograder stopped before it reached this assignment"
 
 
 @dataclass(frozen=True)
-class Settings:
+class BundleSettings:
     """How the bundle grades: which assignments, the whole run's budget, the per-test limit."""
 
     assignments: tuple[str, ...] = ()  # empty: every assignment of the course
@@ -50,7 +51,7 @@ class Settings:
         return json.dumps(asdict(self), indent=2) + "\n"
 
     @classmethod
-    def read(cls, path: Path) -> Settings:
+    def read(cls, path: Path) -> BundleSettings:
         document = json.loads(path.read_text())
         return cls(**{**document, "assignments": tuple(document["assignments"])})
 
@@ -66,10 +67,10 @@ class Autograder:
     """The folders of one Gradescope run (``root`` is ``/autograder`` there)."""
 
     root: Path
-    settings: Settings = field(init=False)
+    settings: BundleSettings = field(init=False)
 
     def __post_init__(self) -> None:
-        self.settings = Settings.read(self.source / SETTINGS_FILE)
+        self.settings = BundleSettings.read(self.source / SETTINGS_FILE)
 
     @property
     def source(self) -> Path:
@@ -108,9 +109,9 @@ class Autograder:
             if left < MARGIN:
                 graded.append(AssignmentGrade(assignment, (), f"the autograder's time budget ({self.settings.budget:g} s) was spent on the assignments before it"))
                 continue
-            options = Options(timeout=min(self.settings.timeout, left), assignment_timeout=left, seed=self.settings.seed)
+            settings = Settings.grading(timeout=min(self.settings.timeout, left), assignment_timeout=left, seed=self.settings.seed)
             try:
-                one = grade(submission, course=self.course, assignments=[assignment], options=options)
+                one = grade(submission, course=self.course, assignments=[assignment], settings=settings)
             except CourseError as error:
                 graded.append(AssignmentGrade(assignment, (), str(error)))
             else:

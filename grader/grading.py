@@ -7,14 +7,15 @@
    (``Course.flat_files``). Nothing else from the submission is ever seen again: no
    ``conftest.py``, ``pytest.ini``, ``pyproject.toml``, ``sitecustomize.py`` or test file.
 2. **Run.** The assignments' public and hidden tests run in pytest subprocesses, the *judges*:
-   up to ``Options.jobs`` at once, each judging a group of assignments of about equal expected
-   cost (``spread``) in one run, under the grade profile (``--dlgrade-profile grade``:
-   derandomized, seed 0, per-test timeout, student code in sandboxed workers forked from one
-   warm fork server per judge, a worker of its own per assignment), with the course's ini file,
+   up to ``Settings.jobs`` at once, each judging a group of assignments of about equal expected
+   cost (``spread``) in one run, with the grader's ``Settings`` handed over in a file
+   (``--dlgrade-settings``): the grade profile (derandomized, seed 0, per-test timeout, student
+   code in sandboxed workers forked from one warm fork server per judge, a worker of its own per
+   assignment), with the course's ini file,
    the course as ``rootdir``, no cache, and an environment without ``PYTEST_*``, ``PYTHON*`` or
-   ``DLGRADE_*`` variables, and a limit on its address space (``Options.judge_memory_bytes``):
+   ``DLGRADE_*`` variables, and a limit on its address space (``Settings.judge_memory_bytes``):
    the judge reads at most one message of ``grader.wire.MAX_MESSAGE_BYTES`` at a time, so a
-   submission cannot make it take the machine. Each assignment has ``Options.assignment_timeout``
+   submission cannot make it take the machine. Each assignment has ``Settings.assignment_timeout``
    seconds: a judge that has not finished its current assignment that long after the previous
    one finished (or it started) is stopped.
 3. **Collect.** The verdicts come only from the results file the plugin writes in a folder the
@@ -40,41 +41,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, finished_results, from_json, normalize
-from grader.sandbox import Limits, copy_regular_files, default_limits, isolation_level
-from grader.settings import DEFAULT_BUDGET, DEFAULT_TIMEOUT, budget_text
+from grader.sandbox import Limits, copy_regular_files, isolation_level
+from grader.settings import Settings
 
 
 class GradingError(CourseError):
     """The grader itself cannot run: a bad argument, a missing course, broken course tests."""
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on."""
-    return len(os.sched_getaffinity(0))
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to grade: per-test time limit, per-assignment time limit, the budget of student code
-    (seconds its calls that never answer may take in one assignment's tests; None: no limit, see
-    ``grader.settings``), sandbox on or off, how many judges run at once (``jobs``), and the
-    address space of each judge (``None``: unlimited; the default when an NVIDIA driver is
-    present, as CUDA reserves far more address space than it uses)."""
-
-    timeout: float = DEFAULT_TIMEOUT
-    assignment_timeout: float = 1800.0
-    budget: float | None = DEFAULT_BUDGET
-    sandbox: bool = True
-    seed: int = 0
-    shrink: bool = True  # off: a failing example is reported as found, not shrunk (same verdicts, sooner)
-    judge_memory_bytes: int | None = field(default_factory=lambda: default_limits().memory_bytes)
-    jobs: int = field(default_factory=available_cpus)
 
 
 def stage(course: Course, submission: Path, assignments: list[str] | None, destination: Path) -> tuple[list[str], list[str]]:
@@ -123,9 +101,18 @@ def _match_file(course: Course, assignment: str, name: str) -> str:
     raise GradingError(f"{name} is not a file of {assignment} (its files: {', '.join(files)}); rename it to the one it is")
 
 
-def expected_level(options: Options) -> str:
+def _grading(settings: Settings | None) -> Settings:
+    """``settings``, checked to be a grader's (``Settings.grading``); the default ones without."""
+    if settings is None:
+        return Settings.grading()
+    if not settings.deterministic or settings.isolation != "worker":
+        raise GradingError(f"grading takes Settings.grading(...): the grade profile with student code in a worker, not profile={settings.profile}, isolation={settings.isolation}")
+    return settings
+
+
+def expected_level(settings: Settings) -> str:
     """The sandbox level every assignment of one grading runs at (``off`` without a sandbox)."""
-    return isolation_level(options.sandbox)
+    return isolation_level(settings.sandbox)
 
 
 def bytecode_cache() -> Path:
@@ -213,23 +200,22 @@ the end to find them, about 0.4 s with torch loaded."""
 
 
 def _run_pytest(
-    course: Course, assignments: list[str], whose: list[str], options: Options, folder: Path, *, timeout: float, progress: Callable[[float], None] | None = None
+    course: Course, assignments: list[str], judge: Settings, folder: Path, *, timeout: float, progress: Callable[[float], None] | None = None
 ) -> Report | Unfinished:
-    """Run the tests of ``assignments`` in one judge under the grade profile, in ``folder`` (out
-    of the worker's reach): the plugin's results, or why there are none. Each assignment may take
-    ``timeout`` seconds."""
+    """Run the tests of ``assignments`` in one judge with the settings ``judge`` (whose code: its
+    ``submission`` or ``plan``), in ``folder`` (out of the worker's reach): the plugin's results,
+    or why there are none. Each assignment may take ``timeout`` seconds."""
     folder.mkdir(parents=True, exist_ok=True)
     results, log = folder / "results.json", folder / "pytest.log"
+    settings = replace(judge, results_file=results)
     command = [
         sys.executable, "-m", "pytest", *(str(course.assignments_dir / a) for a in assignments),
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *_UNUSED_IN_A_JUDGE, "--rootdir", str(course.root), "-c", str(course.ini_file(folder)),
-        "--dlgrade-profile", "grade", "--dlgrade-isolation", "worker", "--dlgrade-sandbox", "on" if options.sandbox else "off",
-        "--dlgrade-seed", str(options.seed), "--dlgrade-timeout", str(options.timeout), "--dlgrade-budget", budget_text(options.budget),
-        "--dlgrade-shrink", "on" if options.shrink else "off", *whose, "--dlgrade-results", str(results),
+        "--dlgrade-settings", str(settings.write(folder / "settings.json")),
     ]  # fmt: skip
     finished = finished_results(results)
     with open(log, "wb") as output:
-        limit = Limits(cpu_seconds=None, memory_bytes=options.judge_memory_bytes, tasks=None, open_files=None, file_bytes=None)
+        limit = Limits(cpu_seconds=None, memory_bytes=settings.judge_memory_bytes, tasks=None, open_files=None, file_bytes=None)
         try:
             process = subprocess.Popen(
                 command, cwd=folder, env=_clean_environment(), stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
@@ -244,7 +230,7 @@ def _run_pytest(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            return Unfinished(f"grading did not finish within {timeout:g} s", _read_results(finished, course, folder, options), timed_out=True)
+            return Unfinished(f"grading did not finish within {timeout:g} s", _read_results(finished, course, folder, settings), timed_out=True)
         finally:
             try:
                 os.killpg(process.pid, signal.SIGKILL)  # anything the run left behind
@@ -252,21 +238,21 @@ def _run_pytest(
                 pass
     if status not in (0, 1) or not results.is_file():
         tail = log.read_bytes()[-3000:].decode(errors="replace")
-        return Unfinished(f"pytest ended with exit status {status} and no results:\n{tail}", _read_results(finished, course, folder, options))
-    run = _read_results(results, course, folder, options)
+        return Unfinished(f"pytest ended with exit status {status} and no results:\n{tail}", _read_results(finished, course, folder, settings))
+    run = _read_results(results, course, folder, settings)
     if run is None:
-        return Unfinished(f"graded at sandbox level {from_json(results.read_text()).sandbox} instead of {expected_level(options)}")
+        return Unfinished(f"graded at sandbox level {from_json(results.read_text()).sandbox} instead of {expected_level(settings)}")
     return run
 
 
-def _read_results(results: Path, course: Course, folder: Path, options: Options) -> Report | None:
+def _read_results(results: Path, course: Course, folder: Path, settings: Settings) -> Report | None:
     """The plugin's results file, its messages naming the course's files from its root; None
     when there is none, it does not parse, or it was graded at another sandbox level."""
     try:
         run = from_json(results.read_text())
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if run.sandbox != expected_level(options):
+    if run.sandbox != expected_level(settings):
         return None
 
     def reproducible(message: str) -> str:
@@ -285,7 +271,7 @@ def _grade_of(run: Report | Unfinished, assignment: str, submission: str | None 
 
 
 def run_assignments(
-    course: Course, assignments: list[str], staged: Path, options: Options, scratch: Path, *, progress: Callable[[float], None] | None = None
+    course: Course, assignments: list[str], staged: Path, settings: Settings, scratch: Path, *, progress: Callable[[float], None] | None = None
 ) -> tuple[dict[str, AssignmentGrade], tuple[str, ...]]:
     """Run the tests of ``assignments`` on the staged submission in one judge: each one's
     verdicts, or why there are none, and the notes for the student (notebook lines that were
@@ -293,8 +279,8 @@ def run_assignments(
     graded again (the one it was running alone, the rest together). ``progress`` hears how far
     the run is (0 to 1) while it runs."""
     folder = Path(tempfile.mkdtemp(prefix="judge-", dir=scratch))
-    whose = ["--dlgrade-submission", str(staged)]
-    run = _run_pytest(course, assignments, whose, options, folder, timeout=options.assignment_timeout, progress=progress)
+    judge = replace(settings, submission=staged)
+    run = _run_pytest(course, assignments, judge, folder, timeout=settings.assignment_timeout, progress=progress)
     if isinstance(run, Report):
         return {a: _grade_of(run, a) for a in assignments}, run.notes
     finished = run.finished or Report("", ())
@@ -307,10 +293,10 @@ def run_assignments(
     if run.timed_out:
         grades[current] = _grade_of(run, current)
     else:
-        alone, alone_notes = run_assignments(course, [current], staged, options, scratch)
+        alone, alone_notes = run_assignments(course, [current], staged, settings, scratch)
         grades, notes = {**grades, **alone}, notes + alone_notes
     if after:
-        others, other_notes = run_assignments(course, after, staged, options, scratch)
+        others, other_notes = run_assignments(course, after, staged, settings, scratch)
         grades, notes = {**grades, **others}, notes + other_notes
     return grades, notes
 
@@ -361,18 +347,18 @@ def grade_assignment_many(
     requests: list[Request],
     *,
     course: Course | None = None,
-    options: Options | None = None,
+    settings: Settings | None = None,
 ) -> list[AssignmentGrade]:
     """Grade one assignment of several submissions in ONE pytest run (start-up paid once).
 
     Each submission is staged exactly as :func:`grade` stages it and graded by the same pytest
     command (course ini file, clean environment, grade profile, time limits, a sandboxed worker),
-    with ``--dlgrade-plan`` (``grader.plan``): every test runs once per submission, each
+    with a plan (``grader.plan``): every test runs once per submission, each
     submission in its own worker and sandbox, one after the other. The grades come back in the
     order of ``requests``; a run that ends without results gives every one of them the error.
     """
     course = course or Course(PROJECT_ROOT)
-    options = options or Options()
+    settings = _grading(settings)
     if not requests:
         return []
     with tempfile.TemporaryDirectory(prefix="dlgrade-grade-") as scratch_name:
@@ -384,9 +370,8 @@ def grade_assignment_many(
             (staged / "assignments").mkdir(parents=True)
             stage(course, request.submission.resolve(), [assignment], staged)
             planned.append(Planned(f"s{i}", staged, request.tests, request.first_failure))
-        write_plan(scratch / "plan.json", planned)
-        timeout = options.assignment_timeout * len(requests)
-        run = _run_pytest(course, [assignment], ["--dlgrade-plan", str(scratch / "plan.json")], options, scratch, timeout=timeout)
+        timeout = settings.assignment_timeout * len(requests)
+        run = _run_pytest(course, [assignment], replace(settings, plan=write_plan(scratch / "plan.json", planned)), scratch, timeout=timeout)
         return [_grade_of(run, assignment, p.key) for p in planned]
 
 
@@ -403,7 +388,7 @@ def grade(
     *,
     course: Course | None = None,
     assignments: list[str] | None = None,
-    options: Options | None = None,
+    settings: Settings | None = None,
     progress: Callable[[str, float], None] | None = None,
     keep_notebooks: Path | None = None,
 ) -> Report:
@@ -413,7 +398,7 @@ def grade(
     copied as staged, before any student code ran, to ``<assignment>/<name>.ipynb`` (for the feedback in
     the student's notebook, ``grader.formats.notebook_feedback``)."""
     course = course or Course(PROJECT_ROOT)
-    options = options or Options()
+    settings = _grading(settings)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dlgrade-grade-") as scratch_name:
         scratch = Path(scratch_name)
@@ -424,7 +409,7 @@ def grade(
         if keep_notebooks is not None:
             for assignment in chosen:
                 copy_regular_files(staged / "assignments" / assignment, keep_notebooks / assignment, names=course.student_notebooks(assignment))
-        groups = spread({a: expected_cost(course, a) for a in chosen}, options.jobs)
+        groups = spread({a: expected_cost(course, a) for a in chosen}, settings.jobs)
 
         def judge(group: list[str]) -> tuple[dict[str, AssignmentGrade], tuple[str, ...]]:
             """One judge's assignments; each of them hears how far the judge is."""
@@ -433,7 +418,7 @@ def grade(
                 for assignment in group:
                     progress(assignment, fraction)  # type: ignore[misc]
 
-            graded = run_assignments(course, group, staged, options, scratch, progress=heard if progress else None)
+            graded = run_assignments(course, group, staged, settings, scratch, progress=heard if progress else None)
             if progress:
                 heard(1.0)
             return graded
@@ -446,8 +431,8 @@ def grade(
     return Report(
         submission=submission.name,
         assignments=grades,
-        seed=options.seed,
-        sandbox=expected_level(options),
+        seed=settings.seed,
+        sandbox=expected_level(settings),
         execution_time=time.monotonic() - started,
         notes=tuple(notes),
     )

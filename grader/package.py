@@ -4,7 +4,7 @@
 setup.sh          ci/gradescope/setup.sh: installs the pinned environment (CPU torch) once, as
                   root, locks the private files (root only) and checks the result
 run_autograder    ci/gradescope/run_autograder: grades one submission (``grader.gradescope``)
-dlgrade.json      the run's settings (``grader.gradescope.Settings``)
+dlgrade.json      the run's settings (``grader.gradescope.BundleSettings``)
 course/           the harness (grader/, its pyproject.toml, constraints.txt) and the course:
                   assignments/ with their hidden/ tests, reference/ (the oracles), pytest.ini
 ```
@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT, Course, CourseError
-from grader.gradescope import SETTINGS_FILE, Settings
+from grader.gradescope import SETTINGS_FILE, BundleSettings
 
 SCRIPTS = PROJECT_ROOT / "ci" / "gradescope"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -46,14 +46,14 @@ def _add(bundle: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) -> 
     bundle.writestr(info, data)
 
 
-def gradescope_bundle(course: Course, out: Path, *, assignments: list[str] | None = None, settings: Settings | None = None) -> Path:
+def gradescope_bundle(course: Course, out: Path, *, assignments: list[str] | None = None, settings: BundleSettings | None = None) -> Path:
     """Write Gradescope's autograder bundle for ``course`` (only ``assignments``, if given) to ``out``."""
     known = course.assignments()
     for name in assignments or []:
         if name not in known:
             raise CourseError(f"assignment {name!r} is not in the course (it has: {', '.join(known)})")
     chosen = assignments or known
-    settings = settings or Settings(assignments=tuple(assignments or ()))
+    settings = settings or BundleSettings(assignments=tuple(assignments or ()))
     for script in ("setup.sh", "run_autograder"):
         if not (SCRIPTS / script).is_file():
             raise CourseError(f"{SCRIPTS / script} is missing: package from a checkout of the harness")

@@ -36,7 +36,8 @@ class Planned:
             raise ValueError(f"a plan key is letters, digits, '_' and '.': got {self.key!r}")
 
 
-def write_plan(path: Path, planned: list[Planned]) -> None:
+def write_plan(path: Path, planned: list[Planned]) -> Path:
+    """Write ``planned`` to ``path`` (``read_plan`` reads it); returns ``path``."""
     keys = [p.key for p in planned]
     if len(set(keys)) != len(keys):
         raise ValueError("the keys of a plan must be distinct")
@@ -49,6 +50,7 @@ def write_plan(path: Path, planned: list[Planned]) -> None:
             indent=1,
         )
     )
+    return path
 
 
 def read_plan(path: Path) -> dict[str, Planned]:

@@ -5,9 +5,11 @@ Registered through the ``pytest11`` entry point, so ``pytest assignments/`` load
 * markers ``points(n)`` (a test's worth, default 1) and ``gpu`` (skipped without CUDA);
 * fixtures ``student``, ``reference``, ``helper`` and ``rng`` (``grader.fixtures``), student
   code run where ``grader.isolation`` decides, once per run;
-* options ``--dlgrade-profile``, ``--dlgrade-submission``, ``--dlgrade-against-reference``, ``--dlgrade-isolation``,
-  ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-results``, ``--dlgrade-sandbox`` (see
-  ``grader.settings``; the sandbox is ``grader.sandbox``);
+* options ``--dlgrade-profile``, ``--dlgrade-submission``, ``--dlgrade-against-reference``,
+  ``--dlgrade-isolation``, ``--dlgrade-seed``, ``--dlgrade-timeout``, ``--dlgrade-budget``,
+  ``--dlgrade-shrink``, ``--dlgrade-results``, ``--dlgrade-sandbox``, ``--dlgrade-plan``, or all
+  of them at once from ``--dlgrade-settings FILE`` (see ``grader.settings``; the sandbox is
+  ``grader.sandbox``);
 * a report header with the profile, seed, isolation, whose code and device, and a score table
   per assignment at the end of the run (optionally also written as JSON);
 * for a failed test, the known mistake it shows, when the course's catalogue recognises one

@@ -11,7 +11,10 @@ EXAMPLE = str(PROJECT_ROOT / "examples" / "submission")
 
 @pytest.mark.parametrize("argv, says", [
     (["grade", "no/such/submission"], "does not exist"),
-    (["grade", EXAMPLE, "--timeout", "0"], "timeouts must be positive"),
+    (["grade", EXAMPLE, "--timeout", "0"], "timeouts must be a positive number of seconds"),
+    (["grade", EXAMPLE, "--jobs", "0"], "jobs=0: give at least 1"),
+    (["grade", EXAMPLE, "--settings", "{tmp}/settings.json", "--seed", "3"], "--settings gives every setting: do not also give --seed"),
+    (["grade", EXAMPLE, "--settings", "{tmp}/missing.json"], "cannot read settings from"),
     (["grade", EXAMPLE, "--seed", "-1"], "non-negative integer"),
     (["grade", EXAMPLE, "--assignment", "a0_nothing"], "assignment 'a0_nothing' is not in the course"),
     (["batch", str(PROJECT_ROOT / "examples"), "--out", "{tmp}/out", "--shard", "3/2"], "K must be between 1 and N"),

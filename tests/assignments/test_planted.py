@@ -4,7 +4,7 @@ Per assignment, the tables in ``tests/assignments/test_<assignment>.py`` (``BUGG
 and on a CUDA machine ``GPU_BUGGY``) plus the reference and the released stubs are graded in ONE
 pytest run by ``grader.grading.grade_assignment_many``: the same staging, course ini file, clean
 environment, time limits, grade profile and sandboxed worker as ``python -m grader grade``, with
-start-up paid once. Failing examples are not shrunk (``Options(shrink=False)``: same verdicts).
+start-up paid once. Failing examples are not shrunk (``Settings.grading(shrink=False)``: same verdicts).
 
 What each is graded on, and what it must show (``grader.course.Course.tests_of`` states the rule
 for "the tests of" a function):
@@ -35,9 +35,10 @@ import pytest
 
 from grader.course import Course
 from grader.diagnosis import Catalogue
-from grader.grading import Options, Request, grade_assignment_many
+from grader.grading import Request, grade_assignment_many
 from grader.plugin import NOT_RUN
 from grader.results import AssignmentGrade
+from grader.settings import Settings
 from tests.assignments.test_a3_autodiff import MINIMAL_ENGINE, MINIMAL_ENGINE_LOSES
 from tests.planted import COURSE, MODULE, ROOT, Edit, Rewrite, Variant, build_submission, changed_units
 
@@ -77,7 +78,7 @@ def graded(assignment: str) -> dict[str, tuple[AssignmentGrade, frozenset[str]]]
         for i, variant in enumerate(buggy):
             tests = COURSE.tests_of(assignment, breaks(assignment, variant))
             plan[f"buggy:{variant}"] = (Request(build_submission(assignment, variant, folder / f"b{i}"), tests, first_failure=True), tests)
-        grades = grade_assignment_many(assignment, [r for r, _ in plan.values()], options=Options(shrink=False))
+        grades = grade_assignment_many(assignment, [r for r, _ in plan.values()], settings=Settings.grading(shrink=False))
         return {name: (grade, tests) for (name, (_, tests)), grade in zip(plan.items(), grades)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -213,7 +214,7 @@ def test_an_edit_outside_every_function_changes_the_module() -> None:
 def test_a_minimal_engine_loses_only_the_tests_of_what_it_lacks(tmp_path: Path) -> None:
     """a3: ints as whole numbers are plain data; a missing method costs its own tests, not the graphs'."""
     engine = Variant("minimal engine", (Rewrite("engine.py", "Value", MINIMAL_ENGINE),))
-    [grade] = grade_assignment_many("a3_autodiff", [Request(build_submission("a3_autodiff", engine, tmp_path))], options=Options(shrink=False))
+    [grade] = grade_assignment_many("a3_autodiff", [Request(build_submission("a3_autodiff", engine, tmp_path))], settings=Settings.grading(shrink=False))
     assert not grade.error, grade.error
     lost = {t.name for t in grade.tests if t.outcome == "failed"}
     assert lost == MINIMAL_ENGINE_LOSES, f"lost {sorted(lost)}, expected {sorted(MINIMAL_ENGINE_LOSES)}:\n{_show(grade)}"

@@ -15,9 +15,10 @@ import pytest
 
 from grader.course import Course
 from grader.formats import render
-from grader.grading import GradingError, Options, grade
+from grader.grading import GradingError, grade
 from grader.results import from_json
 from grader.sandbox import probe
+from grader.settings import Settings
 from tests.grading.conftest import FAST, dlgrade
 from tests.grading.course import CALC_REFERENCE, OPS_REFERENCE, notebook, solution, submission
 
@@ -280,4 +281,4 @@ def test_a_judge_that_cannot_start_is_the_graders_error_not_a_grade(course, tmp_
     honest = submission(tmp_path / "honest", ops=solution(OPS_REFERENCE))
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
     with pytest.raises(GradingError, match="cannot start the judge .*no-python -m pytest"):
-        grade(honest, course=Course(course), assignments=["t1_ops"], options=Options(timeout=6, sandbox=False))
+        grade(honest, course=Course(course), assignments=["t1_ops"], settings=Settings.grading(timeout=6, sandbox=False))

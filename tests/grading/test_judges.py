@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course
-from grader.grading import Options, expected_cost, grade, spread
+from grader.grading import expected_cost, grade, spread
+from grader.settings import Settings
 
 STUDENT = "import numpy as np\n\n\ndef double(x):\n    return 2 * np.asarray(x, dtype=np.float64)\n"
 TEST = """import numpy as np
@@ -72,7 +73,7 @@ def test_the_expected_cost_counts_the_test_functions(tmp_path):
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_the_grades_do_not_depend_on_how_many_judges_run(tmp_path, jobs):
     course, student = write_course(tmp_path)
-    report = grade(student, course=Course(course), options=Options(sandbox=False, jobs=jobs))
+    report = grade(student, course=Course(course), settings=Settings.grading(sandbox=False, jobs=jobs))
     assert scores(report) == {name: (3.0, 3.0, None) for name in NAMES}
     assert [a.name for a in report.assignments] == NAMES
 
@@ -80,8 +81,8 @@ def test_the_grades_do_not_depend_on_how_many_judges_run(tmp_path, jobs):
 @pytest.mark.parametrize("how", ["crash", "hang"])
 def test_a_judge_that_ends_early_costs_only_the_assignment_it_was_running(tmp_path, how):
     course, student = write_course(tmp_path, second=how)
-    options = Options(sandbox=False, jobs=1, timeout=600, assignment_timeout=60)
-    report = grade(student, course=Course(course), options=options)
+    settings = Settings.grading(sandbox=False, jobs=1, timeout=600, assignment_timeout=60)
+    report = grade(student, course=Course(course), settings=settings)
     graded = scores(report)
     assert graded[NAMES[0]] == (3.0, 3.0, None)  # finished before the judge ended: kept
     assert graded[NAMES[2]] == (3.0, 3.0, None)  # after it: graded again
@@ -95,7 +96,7 @@ def test_judges_keep_their_compiled_modules_in_the_graders_cache_not_in_the_cour
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # the grader's own setting does not reach its judges
     course, student = write_course(tmp_path)
-    report = grade(student, course=Course(course), assignments=[NAMES[0]], options=Options(sandbox=False))
+    report = grade(student, course=Course(course), assignments=[NAMES[0]], settings=Settings.grading(sandbox=False))
     assert scores(report) == {NAMES[0]: (3.0, 3.0, None)}
     cache = tmp_path / "cache" / "dlgrade" / "bytecode"
     assert cache.stat().st_mode & 0o777 == 0o700
