@@ -183,6 +183,13 @@ class Course:
                 found.setdefault(owner[0], []).append(name)
         return found
 
+    def test_files(self, assignment: str) -> list[str]:
+        """``assignment``'s test files, public and hidden, relative to its folder, in the order
+        pytest collects them (each folder's entries by name)."""
+        folder = self.assignments_dir / assignment
+        found = [path.relative_to(folder) for path in folder.rglob("*.py") if _is_test_file(path)]
+        return [path.as_posix() for path in sorted(found, key=lambda path: path.parts)]
+
     def test_functions(self, assignment: str) -> frozenset[str]:
         """The names of ``assignment``'s test functions, public and hidden."""
         return frozenset(_names_in_tests(self.assignments_dir / assignment))

@@ -8,16 +8,18 @@
    ``conftest.py``, ``pytest.ini``, ``pyproject.toml``, ``sitecustomize.py`` or test file.
 2. **Run.** The assignments' public and hidden tests run in pytest subprocesses, the *judges*:
    up to ``Settings.jobs`` at once, each judging a group of assignments of about equal expected
-   cost (``spread``) in one run, with the grader's ``Settings`` handed over in a file
+   cost (``spread``) in one run; when there are fewer assignments than judges, the costliest
+   are cut into parts between their test files (``divide``), so that one assignment graded
+   alone still uses every judge. The grader's ``Settings`` reach each judge in a file
    (``--dlgrade-settings``): the grade profile (derandomized, seed 0, per-test timeout, student
    code in sandboxed workers forked from one warm fork server per judge, a worker of its own per
-   assignment), with the course's ini file,
-   the course as ``rootdir``, no cache, and an environment without ``PYTEST_*``, ``PYTHON*`` or
-   ``DLGRADE_*`` variables, and a limit on its address space (``Settings.judge_memory_bytes``):
-   the judge reads at most one message of ``grader.wire.MAX_MESSAGE_BYTES`` at a time, so a
-   submission cannot make it take the machine. Each assignment has ``Settings.assignment_timeout``
-   seconds: a judge that has not finished its current assignment that long after the previous
-   one finished (or it started) is stopped.
+   assignment or part), with the course's ini file, the course as ``rootdir``, no cache, and an
+   environment without ``PYTEST_*``, ``PYTHON*`` or ``DLGRADE_*`` variables, and a limit on its
+   address space (``Settings.judge_memory_bytes``): the judge reads at most one message of
+   ``grader.wire.MAX_MESSAGE_BYTES`` at a time, so a submission cannot make it take the
+   machine. Each assignment (or part) has ``Settings.assignment_timeout`` seconds: a judge
+   that has not finished its current one that long after the previous one finished (or it
+   started) is stopped.
 3. **Collect.** The verdicts come only from the results file the plugin writes in a folder the
    student's code cannot reach. A judge that ends without it, or with an exit status other than
    "tests passed" (0) or "some tests failed" (1), did not grade the assignments it had not
@@ -25,7 +27,7 @@
    was running is graded again alone (when it ran out of time, ``AssignmentGrade.error`` says
    so), the ones after it again in one run; an assignment that cannot be graded alone gets its
    own ``AssignmentGrade.error``, and no points are assumed. One broken assignment never costs
-   another its grade.
+   another its grade. The parts of an assignment make one grade again (``merged``).
 """
 
 from __future__ import annotations
@@ -43,12 +45,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Hashable, TypeVar
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
 from grader.results import AssignmentGrade, Report, finished_results, from_json, normalize
 from grader.sandbox import Limits, copy_regular_files, isolation_level
 from grader.settings import Settings
+
+
+K = TypeVar("K", bound=Hashable)
 
 
 class GradingError(CourseError):
@@ -200,16 +206,16 @@ the end to find them, about 0.4 s with torch loaded."""
 
 
 def _run_pytest(
-    course: Course, assignments: list[str], judge: Settings, folder: Path, *, timeout: float, progress: Callable[[float], None] | None = None
+    course: Course, parts: list[Part], judge: Settings, folder: Path, *, timeout: float, progress: Callable[[float], None] | None = None
 ) -> Report | Unfinished:
-    """Run the tests of ``assignments`` in one judge with the settings ``judge`` (whose code: its
+    """Run the tests of ``parts`` in one judge with the settings ``judge`` (whose code: its
     ``submission`` or ``plan``), in ``folder`` (out of the worker's reach): the plugin's results,
-    or why there are none. Each assignment may take ``timeout`` seconds."""
+    or why there are none. Each part may take ``timeout`` seconds."""
     folder.mkdir(parents=True, exist_ok=True)
     results, log = folder / "results.json", folder / "pytest.log"
     settings = replace(judge, results_file=results)
     command = [
-        sys.executable, "-m", "pytest", *(str(course.assignments_dir / a) for a in assignments),
+        sys.executable, "-m", "pytest", *(path for part in parts for path in part.paths(course)),
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *_UNUSED_IN_A_JUDGE, "--rootdir", str(course.root), "-c", str(course.ini_file(folder)),
         "--dlgrade-settings", str(settings.write(folder / "settings.json")),
     ]  # fmt: skip
@@ -270,28 +276,43 @@ def _grade_of(run: Report | Unfinished, assignment: str, submission: str | None 
     return AssignmentGrade(assignment, tests)
 
 
+@dataclass(frozen=True)
+class Part:
+    """Test files of one assignment that one judge runs: all of them (``files`` empty), or some,
+    relative to the assignment's folder in the order pytest collects them."""
+
+    assignment: str
+    files: tuple[str, ...] = ()
+
+    def paths(self, course: Course) -> list[str]:
+        """What the judge's pytest is given to collect."""
+        folder = course.assignments_dir / self.assignment
+        return [str(folder / file) for file in self.files] if self.files else [str(folder)]
+
+
 def run_assignments(
-    course: Course, assignments: list[str], staged: Path, settings: Settings, scratch: Path, *, progress: Callable[[float], None] | None = None
-) -> tuple[dict[str, AssignmentGrade], tuple[str, ...]]:
-    """Run the tests of ``assignments`` on the staged submission in one judge: each one's
-    verdicts, or why there are none, and the notes for the student (notebook lines that were
-    skipped). When the judge ends without results, the assignments it had not finished are
-    graded again (the one it was running alone, the rest together). ``progress`` hears how far
-    the run is (0 to 1) while it runs."""
+    course: Course, parts: list[Part], staged: Path, settings: Settings, scratch: Path, *, progress: Callable[[float], None] | None = None
+) -> tuple[dict[Part, AssignmentGrade], tuple[str, ...]]:
+    """Run the tests of ``parts`` (never two of one assignment) on the staged submission in one
+    judge: each one's verdicts, or why there are none, and the notes for the student (notebook
+    lines that were skipped). When the judge ends without results, the parts it had not
+    finished are graded again (the one it was running alone, the rest together). ``progress``
+    hears how far the run is (0 to 1) while it runs."""
     folder = Path(tempfile.mkdtemp(prefix="judge-", dir=scratch))
     judge = replace(settings, submission=staged)
-    run = _run_pytest(course, assignments, judge, folder, timeout=settings.assignment_timeout, progress=progress)
+    run = _run_pytest(course, parts, judge, folder, timeout=settings.assignment_timeout, progress=progress)
     if isinstance(run, Report):
-        return {a: _grade_of(run, a) for a in assignments}, run.notes
+        return {p: _grade_of(run, p.assignment) for p in parts}, run.notes
     finished = run.finished or Report("", ())
-    grades = {a.name: _grade_of(finished, a.name) for a in finished.assignments if a.name in assignments}
+    done = {a.name for a in finished.assignments}
+    grades = {p: _grade_of(finished, p.assignment) for p in parts if p.assignment in done}
     notes = finished.notes
-    rest = [a for a in assignments if a not in grades]
-    if len(assignments) == 1 or not rest:
-        return {**grades, **{a: _grade_of(run, a) for a in rest}}, notes
+    rest = [p for p in parts if p not in grades]
+    if len(parts) == 1 or not rest:
+        return {**grades, **{p: _grade_of(run, p.assignment) for p in rest}}, notes
     current, *after = rest  # the judge was running ``current`` when it ended
     if run.timed_out:
-        grades[current] = _grade_of(run, current)
+        grades[current] = _grade_of(run, current.assignment)
     else:
         alone, alone_notes = run_assignments(course, [current], staged, settings, scratch)
         grades, notes = {**grades, **alone}, notes + alone_notes
@@ -301,24 +322,51 @@ def run_assignments(
     return grades, notes
 
 
-def expected_cost(course: Course, assignment: str) -> int:
-    """How long ``assignment``'s tests are expected to take, in a unit of its own: how many test
-    functions its public and hidden test files define."""
-    count = 0
-    for path in sorted((course.assignments_dir / assignment).rglob("test_*.py")):
-        try:
-            tree = ast.parse(path.read_text())
-        except (SyntaxError, UnicodeDecodeError):
-            continue
-        count += sum(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test") for node in ast.walk(tree))
-    return max(count, 1)
+def _test_count(path: Path) -> int:
+    """How many test functions the test file ``path`` defines (0 when it does not parse)."""
+    try:
+        tree = ast.parse(path.read_text())
+    except (SyntaxError, UnicodeDecodeError):
+        return 0
+    return sum(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test") for node in ast.walk(tree))
 
 
-def spread(costs: dict[str, int], jobs: int) -> list[list[str]]:
-    """The assignments (``costs``: each one's expected cost) in at most ``jobs`` groups of about
-    equal total cost: each assignment, most costly first, joins the group that costs least so
-    far. The groups and each group keep the order of ``costs``."""
-    groups: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(costs))))]
+def expected_cost(course: Course, assignment: str, files: tuple[str, ...] = ()) -> int:
+    """How long ``assignment``'s tests (only those of ``files``, when given) are expected to
+    take, in a unit of its own: how many test functions they define (at least 1)."""
+    folder = course.assignments_dir / assignment
+    return max(sum(_test_count(folder / file) for file in files or course.test_files(assignment)), 1)
+
+
+def divide(course: Course, assignments: list[str], jobs: int) -> dict[Part, int]:
+    """The parts to judge, in the course's order, and each one's expected cost: each assignment
+    whole, unless there are fewer assignments than ``jobs``; then the costliest part is cut in
+    two of about equal cost, between its test files, until there is a part per judge or no part
+    has two files. (One assignment graded alone thus uses every judge.)"""
+    parts = [Part(a) for a in assignments]
+    files = {a: tuple(course.test_files(a)) for a in assignments}
+
+    def files_of(part: Part) -> tuple[str, ...]:
+        return part.files or files[part.assignment]
+
+    def cost(part: Part) -> int:
+        return expected_cost(course, part.assignment, files_of(part))
+
+    while len(parts) < jobs and (splittable := [p for p in parts if len(files_of(p)) > 1]):
+        biggest = max(splittable, key=cost)
+        whole = files_of(biggest)
+        before = [expected_cost(course, biggest.assignment, whole[:k]) for k in range(1, len(whole))]
+        cut = 1 + min(range(len(before)), key=lambda i: abs(2 * before[i] - cost(biggest)))
+        at = parts.index(biggest)
+        parts[at : at + 1] = [Part(biggest.assignment, whole[:cut]), Part(biggest.assignment, whole[cut:])]
+    return {p: cost(p) for p in parts}
+
+
+def spread(costs: dict[K, int], jobs: int) -> list[list[K]]:
+    """The parts (``costs``: each one's expected cost) in at most ``jobs`` groups of about equal
+    total cost: each part, most costly first, joins the group that costs least so far. The
+    groups and each group keep the order of ``costs``."""
+    groups: list[list[K]] = [[] for _ in range(max(1, min(jobs, len(costs))))]
     totals = [0] * len(groups)
     for name in sorted(costs, key=lambda a: -costs[a]):
         cheapest = totals.index(min(totals))
@@ -326,6 +374,13 @@ def spread(costs: dict[str, int], jobs: int) -> list[list[str]]:
         totals[cheapest] += costs[name]
     order = list(costs)
     return sorted((sorted(g, key=order.index) for g in groups if g), key=lambda g: order.index(g[0]))
+
+
+def merged(assignment: str, grades: list[AssignmentGrade]) -> AssignmentGrade:
+    """One assignment's grade from its parts' grades (in the parts' order): their tests, and
+    their errors, if any."""
+    errors = dict.fromkeys(g.error for g in grades if g.error)
+    return AssignmentGrade(assignment, tuple(t for g in grades for t in g.tests), "\n".join(errors))
 
 
 @dataclass(frozen=True)
@@ -371,7 +426,7 @@ def grade_assignment_many(
             stage(course, request.submission.resolve(), [assignment], staged)
             planned.append(Planned(f"s{i}", staged, request.tests, request.first_failure))
         timeout = settings.assignment_timeout * len(requests)
-        run = _run_pytest(course, [assignment], replace(settings, plan=write_plan(scratch / "plan.json", planned)), scratch, timeout=timeout)
+        run = _run_pytest(course, [Part(assignment)], replace(settings, plan=write_plan(scratch / "plan.json", planned)), scratch, timeout=timeout)
         return [_grade_of(run, assignment, p.key) for p in planned]
 
 
@@ -409,24 +464,31 @@ def grade(
         if keep_notebooks is not None:
             for assignment in chosen:
                 copy_regular_files(staged / "assignments" / assignment, keep_notebooks / assignment, names=course.student_notebooks(assignment))
-        groups = spread({a: expected_cost(course, a) for a in chosen}, settings.jobs)
+        parts = divide(course, chosen, settings.jobs)
+        fractions: dict[Part, float] = {}
 
-        def judge(group: list[str]) -> tuple[dict[str, AssignmentGrade], tuple[str, ...]]:
-            """One judge's assignments; each of them hears how far the judge is."""
+        def heard(part: Part, fraction: float) -> None:
+            """An assignment is as far as its parts are on average."""
+            fractions[part] = fraction
+            own = [fractions.get(p, 0.0) for p in parts if p.assignment == part.assignment]
+            progress(part.assignment, sum(own) / len(own))  # type: ignore[misc]
 
-            def heard(fraction: float) -> None:
-                for assignment in group:
-                    progress(assignment, fraction)  # type: ignore[misc]
+        def judge(group: list[Part]) -> tuple[dict[Part, AssignmentGrade], tuple[str, ...]]:
+            """One judge's parts; each of them hears how far the judge is."""
 
-            graded = run_assignments(course, group, staged, settings, scratch, progress=heard if progress else None)
+            def tell(fraction: float) -> None:
+                for part in group:
+                    heard(part, fraction)
+
+            graded = run_assignments(course, group, staged, settings, scratch, progress=tell if progress else None)
             if progress:
-                heard(1.0)
+                tell(1.0)
             return graded
 
-        with ThreadPoolExecutor(max_workers=len(groups) or 1) as pool:
-            runs = list(pool.map(judge, groups))
-    by_name = {name: grade for graded, _ in runs for name, grade in graded.items()}
-    grades = tuple(by_name[a] for a in chosen)
+        with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:
+            runs = list(pool.map(judge, spread(parts, settings.jobs)))
+    by_part = {part: grade for graded, _ in runs for part, grade in graded.items()}
+    grades = tuple(merged(a, [by_part[p] for p in parts if p.assignment == a]) for a in chosen)
     notes += [note for _, run_notes in runs for note in run_notes]
     return Report(
         submission=submission.name,
@@ -434,5 +496,5 @@ def grade(
         seed=settings.seed,
         sandbox=expected_level(settings),
         execution_time=time.monotonic() - started,
-        notes=tuple(notes),
+        notes=tuple(dict.fromkeys(notes)),  # parts of one assignment may note the same
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.course import Course
-from grader.grading import expected_cost, grade, spread
+from grader.grading import Part, divide, expected_cost, grade, spread
 from grader.settings import Settings
 
 STUDENT = "import numpy as np\n\n\ndef double(x):\n    return 2 * np.asarray(x, dtype=np.float64)\n"
@@ -68,6 +68,22 @@ def test_spread_gives_each_assignment_to_one_group_of_about_equal_cost():
 def test_the_expected_cost_counts_the_test_functions(tmp_path):
     course, _ = write_course(tmp_path, second="crash")
     assert [expected_cost(Course(course), name) for name in NAMES] == [2, 3, 2]
+    assert expected_cost(Course(course), NAMES[1], ("test_ends.py",)) == 1
+
+
+def test_fewer_assignments_than_judges_are_cut_between_their_test_files(tmp_path):
+    course, _ = write_course(tmp_path)
+    folder = course / "assignments" / NAMES[0]
+    (folder / "hidden").mkdir()
+    for name, tests in [("hidden/test_a.py", 3), ("hidden/test_b.py", 1), ("test_c.py", 1)]:
+        (folder / name).write_text("".join(f"def test_{i}():\n    pass\n\n\n" for i in range(tests)))
+    assert Course(course).test_files(NAMES[0]) == ["hidden/test_a.py", "hidden/test_b.py", "test_c.py", f"test_{NAMES[0]}.py"]  # pytest's order
+    assert divide(Course(course), NAMES, 2) == {Part(name): 2 for name in NAMES}  # enough assignments: each whole
+    assert divide(Course(course), [NAMES[0]], 1) == {Part(NAMES[0]): 7}
+    assert divide(Course(course), [NAMES[0]], 2) == {Part(NAMES[0], ("hidden/test_a.py",)): 3, Part(NAMES[0], ("hidden/test_b.py", "test_c.py", f"test_{NAMES[0]}.py")): 4}
+    three = divide(Course(course), [NAMES[0], NAMES[1]], 3)  # the costliest is cut
+    assert list(three) == [Part(NAMES[0], ("hidden/test_a.py",)), Part(NAMES[0], ("hidden/test_b.py", "test_c.py", f"test_{NAMES[0]}.py")), Part(NAMES[1])]
+    assert len(divide(Course(course), [NAMES[1]], 8)) == 1  # one test file cannot be cut
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
@@ -76,6 +92,25 @@ def test_the_grades_do_not_depend_on_how_many_judges_run(tmp_path, jobs):
     report = grade(student, course=Course(course), settings=Settings.grading(sandbox=False, jobs=jobs))
     assert scores(report) == {name: (3.0, 3.0, None) for name in NAMES}
     assert [a.name for a in report.assignments] == NAMES
+
+
+def test_an_assignment_cut_into_parts_gets_the_grade_it_gets_whole(tmp_path):
+    course, student = write_course(tmp_path)
+    hidden = course / "assignments" / NAMES[0] / "hidden"
+    hidden.mkdir()
+    (hidden / f"test_hidden_{NAMES[0]}.py").write_text(TEST.format(name=NAMES[0]).replace("def test_double", "def test_hidden_double").replace("2 * np.arange(3.0)", "np.arange(3.0)"))
+    whole, parts = (grade(student, course=Course(course), assignments=[NAMES[0]], settings=Settings.grading(sandbox=False, jobs=jobs)) for jobs in (1, 2))
+    assert [t.nodeid for t in parts.assignments[0].tests] == [t.nodeid for t in whole.assignments[0].tests]
+    assert [(t.outcome, t.points, t.hidden) for t in parts.assignments[0].tests] == [(t.outcome, t.points, t.hidden) for t in whole.assignments[0].tests]
+    assert scores(parts) == scores(whole) == {NAMES[0]: (4.0, 6.0, None)}  # test_hidden_double (2 points) fails: 2 x != x
+
+
+def test_a_part_that_ends_its_judge_costs_only_its_own_tests(tmp_path):
+    course, student = write_course(tmp_path, second="crash")
+    report = grade(student, course=Course(course), assignments=[NAMES[1]], settings=Settings.grading(sandbox=False, jobs=2))
+    [graded] = report.assignments
+    assert [t.name for t in graded.tests] == ["test_double", "test_double_again"]  # the other part's
+    assert "exit status -9" in graded.error and not report.complete
 
 
 @pytest.mark.parametrize("how", ["crash", "hang"])
