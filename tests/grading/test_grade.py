@@ -184,7 +184,7 @@ def test_code_that_never_answers_spends_the_budget_and_every_test_says_so(course
         (["grade", "{missing}"], "does not exist"),
         (["grade", "{honest}", "--assignment", "a0_nothing"], "not in the course"),
         (["grade", "{file}"], "--assignment NAME"),
-        (["grade", "{honest}", "--timeout", "0"], "timeouts must be positive"),
+        (["grade", "{honest}", "--timeout", "0"], "timeout=0.0: timeouts must be a positive number of seconds"),
         (["grade", "{honest}", "--student-budget", "0"], "budget='0' must be a positive number of seconds, or off"),
         (["batch", "{file}", "--out", "{tmp}"], "is not a folder"),
     ],
