@@ -1,9 +1,11 @@
-"""Worker start-up in the sandbox: from starting the process to the answer to its first load.
+"""Worker start-up: from starting a worker to the answer to its first load, as a new interpreter
+and as an incarnation forked by the warm fork server (``grader.forkserver``, how grading starts
+them), without a sandbox and at this machine's sandbox level.
 
     python benchmarks/sandbox_startup.py [REPEATS]
 
-Prints the median over REPEATS (default 10) restarts, without a sandbox and at this machine's
-sandbox level, and the level.
+Prints the median over REPEATS (default 10) restarts of each, and the fork server's own start
+(the first incarnation's, paid once per judge).
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.forkserver import ForkServer
 from grader.remote import Worker
 from grader.sandbox import Sandbox
 
 
-def median_start(worker: Worker, path: Path, repeats: int) -> float:
+def start_times(worker: Worker, path: Path, repeats: int) -> tuple[float, float]:
+    """The first start + load, and the median of ``repeats`` restarts + loads after it."""
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats + 1):
         worker.close()
         start = time.perf_counter()
         worker.load(path, label=path.name)
         times.append(time.perf_counter() - start)
     worker.close()
-    return statistics.median(times)
+    return times[0], statistics.median(times[1:])
 
 
 def main(repeats: int) -> None:
@@ -34,10 +38,14 @@ def main(repeats: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "tiny.py").write_text("import numpy as np\n\ndef f(x):\n    return np.asarray(x) * 2\n")
         folder = box.add_files(Path(scratch), "code")
-        plain = median_start(Worker(cwd=folder), folder / "tiny.py", repeats)
-    boxed = median_start(Worker(**box.worker_options()), folder / "tiny.py", repeats)
+        _, plain = start_times(Worker(cwd=folder), folder / "tiny.py", repeats)
+        _, plain_forked = start_times(Worker(spawner=ForkServer(cwd=folder).spawner()), folder / "tiny.py", repeats)
+    _, boxed = start_times(Worker(**box.worker_options()), folder / "tiny.py", repeats)
+    server_start, boxed_forked = start_times(Worker(spawner=ForkServer(sweep=True, **box.worker_options()).spawner()), folder / "tiny.py", repeats)
     box.close()
-    print(f"worker start + load (median of {repeats}): no sandbox {plain:.3f} s; sandbox level {box.level} {boxed:.3f} s (+{boxed - plain:.3f} s)")
+    print(f"worker start + first load, median of {repeats}:")
+    print(f"  new interpreter: no sandbox {plain:.3f} s; sandbox level {box.level} {boxed:.3f} s")
+    print(f"  forked by the fork server: no sandbox {plain_forked:.3f} s; sandbox level {box.level} {boxed_forked:.3f} s (the server's own start, once per judge: {server_start:.3f} s)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ Only the project's public commands are timed:
    (cost per submission should not grow with N; 2 jobs should be at least 1.8x faster on 2 cores).
    N is 6 by default: one a1 takes 15 to 60 s on a shared 2-core machine, so that the batch's
    four timings (N and N/2, 1 and 2 jobs) stay within a few minutes per run.
-3. **homework**: the same three numpy functions and checks (``benchmarks/homework/``: a tiny
+3. **student**: for every assignment, a student's run (as in **course**) beside its floor: plain
+   pytest (the harness's plugin off) collecting one trivial test in a module that imports the
+   third-party modules the assignment's tests and solution import (numpy, hypothesis, torch...),
+   with the ratio of the two. Both run with bytecode written and read (as on a student's
+   machine), after one untimed run.
+4. **homework**: the same three numpy functions and checks (``benchmarks/homework/``: a tiny
    course, its ``checks.py``, the solution in ``reference/hw_numpy/ops.py``) graded by dlgrade
    (``grade --course benchmarks/homework``, sandboxed, and the student profile's ``pytest``), by
    nbgrader (``nbgrader autograde``) and by Otter-Grader (``otter run``, no container), each
@@ -27,12 +32,13 @@ Only the project's public commands are timed:
 
 Prints a table (and the batch's speed-up and cost per submission) and writes it all as JSON to
 ``--out`` with the machine's description. ``--quick``: one run each and N = 4, to try it out;
-``--only course|batch|homework`` (repeatable): only those groups.
+``--only course|batch|student|homework`` (repeatable): only those groups.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import json
 import os
@@ -334,6 +340,48 @@ def batch_rows(scratch: Path, runs: int, n: int) -> list[Row]:
     return rows
 
 
+def imported_modules(assignment: str) -> list[str]:
+    """The third-party top-level modules that ``assignment``'s test files (and conftest) and its
+    solution import, anywhere in them: not the standard library, the harness or the course."""
+    course_modules = {path.stem for path in (ROOT / "assignments" / assignment).rglob("*.py")}
+    found: set[str] = set()
+    for path in [*(ROOT / "assignments" / assignment).rglob("*.py"), *(ROOT / "reference" / assignment).glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return sorted(found - set(sys.stdlib_module_names) - course_modules - {"grader", "reference", "assignments", "tests", "__future__"})
+
+
+def student_rows(scratch: Path, runs: int) -> list[Row]:
+    python = sys.executable
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    rows = []
+    for assignment in sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        modules = imported_modules(assignment)
+        floor = scratch / "floor" / assignment
+        floor.mkdir(parents=True)
+        (floor / "pytest.ini").write_text("[pytest]\n")
+        (floor / "test_floor.py").write_text("".join(f"import {m}  # noqa: F401\n" for m in modules) + "\n\ndef test_nothing():\n    pass\n")
+        student = [python, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider", "--dlgrade-against-reference"]
+        plain = [python, "-m", "pytest", str(floor / "test_floor.py"), "-q", "-p", "no:cacheprovider", "-p", "no:dlgrade", "-c", str(floor / "pytest.ini"), "--rootdir", str(floor)]
+        for command in (student, plain):
+            run_once(command, ROOT, env)  # bytecode written, as a second run on a student's machine finds it
+        rows.append(measure(Row("student", f"pytest assignments/{assignment}"), student, runs=runs, env=env, result=pytest_summary))
+        rows.append(measure(Row("student", f"floor: plain pytest importing {', '.join(modules)}"), plain, runs=runs, env=env, result=pytest_summary))
+    return rows
+
+
+def student_figures(rows: list[Row]) -> dict[str, float]:
+    """Each assignment's student run over its floor (wall)."""
+    figures = {}
+    for run, floor in zip(rows[::2], rows[1::2]):
+        if run.group == "student" and run.wall_s and floor.wall_s:
+            figures[f"{run.what} / its floor"] = round(run.wall_s / floor.wall_s, 2)
+    return figures
+
+
 def homework_rows(scratch: Path, runs: int) -> list[Row]:
     python = sys.executable
     submission = scratch / "hw-submission"
@@ -416,13 +464,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=6, help="students in the batch's roster (default 6; N/2 is timed too)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "speed.json", help="the JSON to write (default benchmarks/results/speed.json)")
     parser.add_argument("--quick", action="store_true", help="one run each and N = 4: to try the script out")
-    parser.add_argument("--only", action="append", choices=("course", "batch", "homework"), help="only this group (repeatable; default all)")
+    parser.add_argument("--only", action="append", choices=("course", "batch", "student", "homework"), help="only this group (repeatable; default all)")
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.n = 1, 4
     if args.runs < 1 or args.n < 1:
         parser.error(f"runs={args.runs!r} and n={args.n!r} must be at least 1")
-    groups = args.only or ["course", "batch", "homework"]
+    groups = args.only or ["course", "batch", "student", "homework"]
     described = machine()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="dlgrade-speed-") as scratch:
@@ -430,12 +478,14 @@ def main(argv: list[str] | None = None) -> None:
             rows += course_rows(Path(scratch), args.runs)
         if "batch" in groups:
             rows += batch_rows(Path(scratch), args.runs, args.n)
+        if "student" in groups:
+            rows += student_rows(Path(scratch), args.runs)
         if "homework" in groups:
             rows += homework_rows(Path(scratch), args.runs)
-    figures = batch_figures(rows, args.n)
+    figures = {**batch_figures(rows, args.n), **student_figures([r for r in rows if r.group == "student"])}
     show(rows, figures, args.runs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    document = {"machine": described, "runs": args.runs, "n": args.n, "rows": [asdict(r) for r in rows], "batch": figures}
+    document = {"machine": described, "runs": args.runs, "n": args.n, "rows": [asdict(r) for r in rows], "figures": figures}
     args.out.write_text(json.dumps(document, indent=2) + "\n")
     print(f"written: {args.out}")
 
