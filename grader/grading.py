@@ -1,4 +1,4 @@
-"""Grade one submission with the course's own tests: stage it, run pytest per assignment, collect.
+"""Grade one submission with the course's own tests: stage it, judge it in parallel pytest runs, collect.
 
 1. **Stage.** Only the student files the course knows (``Course.student_files``: the ``.py`` and
    ``.ipynb`` files of ``assignments/<a>/`` that are not tests) are copied from the submission,
