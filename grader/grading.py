@@ -1,4 +1,4 @@
-"""Grade one submission with the course's own tests: stage it, run pytest per assignment, collect.
+"""Grade one submission with the course's own tests: stage it, judge it in parallel pytest runs, collect.
 
 1. **Stage.** Only the student files the course knows (``Course.student_files``: the ``.py`` and
    ``.ipynb`` files of ``assignments/<a>/`` that are not tests) are copied from the submission,
@@ -159,35 +159,39 @@ def _wait(process: subprocess.Popen[bytes], timeout: float, tick: Callable[[], N
 
 
 _RESULTS_LINE = re.compile(rb"[.FEsxX]+(?:\s+\[\s*\d+%\])?")  # pytest -q: a character per test
-_TESTS_TO_RUN = re.compile(rb"dlgrade: tests to run: (\d+)")
+_TESTS_TO_RUN = re.compile(rb"dlgrade: tests to run: ((?:\S+=\d+ ?)*)")
 
 
 class _Progress:
-    """How far a pytest run is, from its log as it grows: the tests reported so far over those
-    the plugin said would run. Each call reads only what was written since the last."""
+    """How far each assignment of a pytest run is, from its log as it grows: the plugin says how
+    many tests of each will run, in the order they run, then pytest writes a character per test
+    run. Each call reads only what was written since the last."""
 
     def __init__(self, log: Path) -> None:
         self.log = log
         self.read = 0  # bytes of the log read so far
         self.line = b""  # the line being written
-        self.total: int | None = None
+        self.counts: dict[str, int] | None = None
         self.done = 0  # tests on finished lines
 
-    def fraction(self) -> float:
+    def fractions(self) -> dict[str, float]:
+        """Each assignment's fraction of tests run (0 to 1); empty before the plugin said."""
         with open(self.log, "rb") as file:
             file.seek(self.read)
             new = file.read()
         self.read += len(new)
         *finished, self.line = (self.line + new).split(b"\n")
         for line in finished:
-            if self.total is None and (match := _TESTS_TO_RUN.fullmatch(line)):
-                self.total = int(match[1])
-            elif self.total is not None and _RESULTS_LINE.fullmatch(line):
+            if self.counts is None and (match := _TESTS_TO_RUN.fullmatch(line)):
+                self.counts = {name: int(count) for name, _, count in (part.decode().rpartition("=") for part in match[1].split())}
+            elif self.counts is not None and _RESULTS_LINE.fullmatch(line):
                 self.done += len(line.split()[0])
-        if not self.total:
-            return 0.0
-        current = len(self.line) if re.fullmatch(rb"[.FEsxX]+", self.line) else 0
-        return min(1.0, (self.done + current) / self.total)
+        left = self.done + (len(self.line) if re.fullmatch(rb"[.FEsxX]+", self.line) else 0)
+        fractions = {}
+        for name, count in (self.counts or {}).items():
+            fractions[name] = min(1.0, left / count) if count else 1.0
+            left = max(0, left - count)
+        return fractions
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,7 @@ the end to find them, about 0.4 s with torch loaded."""
 
 
 def _run_pytest(
-    course: Course, parts: list[Part], judge: Settings, folder: Path, *, timeout: float, progress: Callable[[float], None] | None = None
+    course: Course, parts: list[Part], judge: Settings, folder: Path, *, timeout: float, progress: Callable[[str, float], None] | None = None
 ) -> Report | Unfinished:
     """Run the tests of ``parts`` in one judge with the settings ``judge`` (whose code: its
     ``submission`` or ``plan``), in ``folder`` (out of the worker's reach): the plugin's results,
@@ -232,7 +236,7 @@ def _run_pytest(
         try:
             shown = _Progress(log)
             progressed = lambda: finished.stat().st_mtime_ns if finished.is_file() else 0  # noqa: E731
-            status = _wait(process, timeout, lambda: progress(shown.fraction()) if progress else None, progressed)
+            status = _wait(process, timeout, lambda: [progress(*told) for told in shown.fractions().items()] if progress else None, progressed)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -291,13 +295,13 @@ class Part:
 
 
 def run_assignments(
-    course: Course, parts: list[Part], staged: Path, settings: Settings, scratch: Path, *, progress: Callable[[float], None] | None = None
+    course: Course, parts: list[Part], staged: Path, settings: Settings, scratch: Path, *, progress: Callable[[str, float], None] | None = None
 ) -> tuple[dict[Part, AssignmentGrade], tuple[str, ...]]:
     """Run the tests of ``parts`` (never two of one assignment) on the staged submission in one
     judge: each one's verdicts, or why there are none, and the notes for the student (notebook
     lines that were skipped). When the judge ends without results, the parts it had not
     finished are graded again (the one it was running alone, the rest together). ``progress``
-    hears how far the run is (0 to 1) while it runs."""
+    hears how far each assignment is (0 to 1) while it runs."""
     folder = Path(tempfile.mkdtemp(prefix="judge-", dir=scratch))
     judge = replace(settings, submission=staged)
     run = _run_pytest(course, parts, judge, folder, timeout=settings.assignment_timeout, progress=progress)
@@ -474,15 +478,11 @@ def grade(
             progress(part.assignment, sum(own) / len(own))  # type: ignore[misc]
 
         def judge(group: list[Part]) -> tuple[dict[Part, AssignmentGrade], tuple[str, ...]]:
-            """One judge's parts; each of them hears how far the judge is."""
-
-            def tell(fraction: float) -> None:
-                for part in group:
-                    heard(part, fraction)
-
-            graded = run_assignments(course, group, staged, settings, scratch, progress=tell if progress else None)
-            if progress:
-                tell(1.0)
+            """One judge's parts (never two of one assignment), each told how far it is."""
+            own = {part.assignment: part for part in group}
+            graded = run_assignments(course, group, staged, settings, scratch, progress=(lambda name, f: heard(own[name], f) if name in own else None) if progress else None)
+            for part in group if progress else ():
+                heard(part, 1.0)
             return graded
 
         with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:

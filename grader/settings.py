@@ -19,8 +19,8 @@ Profiles:
   planted bug (``tests/assignments/``) is already caught with 10 examples per test, since the
   tests put their examples where bugs show (edge values, uneven shapes, explicit cases).
 
-Whenever student code runs in a worker, each assignment's tests (which have a worker of their
-own) have a ``budget``: the seconds that calls into student code which never answered (stopped
+Whenever student code runs in a worker, each assignment's tests in a run (which have a worker of
+their own) have a ``budget``: the seconds that calls into student code which never answered (stopped
 at their time limit, or ending the worker) may take together (``grader.remote.Worker``). An
 assignment whose functions hang then costs about one budget, however many tests call them: once it is spent, each test left fails
 at once, saying so. Calls that answer never spend it. A call (not a file's load: loading may
