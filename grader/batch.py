@@ -84,7 +84,8 @@ class BatchRun:
 
 
 def fingerprint(submission: Path, *, course_digest: str, course: Course, assignments: list[str], settings: Settings) -> Fingerprint:
-    return Fingerprint(course_digest, submission_hash(course, submission, assignments), tuple(assignments), settings.seed, expected_level(settings))
+    hashed = submission_hash(course, submission, assignments)
+    return Fingerprint(course_digest, hashed, tuple(assignments), settings.seed, expected_level(settings), settings.timeout, settings.budget)
 
 
 def earlier_grade(folder: Path, current: Fingerprint) -> StudentGrade | None:

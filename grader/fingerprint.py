@@ -1,4 +1,4 @@
-"""What a grade depends on, as content hashes: the course, the submission as graded, the options.
+"""What a grade depends on, as content hashes: the course, the submission as graded, the settings.
 
 ``batch --resume`` keeps a student's earlier results only when the fingerprint stored beside
 them equals the fingerprint of this run; ``gradebook merge`` refuses shards graded against
@@ -8,7 +8,9 @@ different courses, seeds or isolation levels.
   (bytecode caches and hidden files aside);
 * the submission: the files grading takes from it (``grader.grading.stage``), so a change to a
   file the grader never reads does not cost a re-grade;
-* the options: the assignments graded, the seed and the isolation level.
+* the settings that can change a verdict: the assignments graded, the seed, the isolation level,
+  the per-test time limit and the budget of student code (a slow but correct function passes
+  under one limit and fails under a shorter one).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Fingerprint:
     assignments: tuple[str, ...]
     seed: int
     sandbox: str
+    timeout: float
+    budget: float | None
 
     def write(self, folder: Path) -> None:
         (folder / FILE_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")

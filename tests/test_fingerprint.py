@@ -1,5 +1,7 @@
 """Fingerprints: a grade's inputs as content hashes, blind to what grading never reads."""
 
+import dataclasses
+import json
 import shutil
 
 from grader.course import PROJECT_ROOT, Course
@@ -39,10 +41,16 @@ def test_the_submission_hash_covers_only_what_grading_takes(tmp_path):
     assert submission_hash(course, tmp_path / "missing", chosen) is None
 
 
-def test_a_fingerstoredround_trips_and_a_broken_one_reads_as_none(tmp_path):
-    stored = Fingerprint(course="c", submission="s", assignments=("a1_foundations",), seed=0, sandbox="allowlist")
+def test_a_stored_fingerprint_round_trips_and_a_broken_or_older_one_reads_as_none(tmp_path):
+    stored = Fingerprint(course="c", submission="s", assignments=("a1_foundations",), seed=0, sandbox="allowlist", timeout=120.0, budget=None)
     stored.write(tmp_path)
     assert Fingerprint.read(tmp_path) == stored and stored.known
+    for changed in ({"timeout": 60.0}, {"budget": 20.0}, {"seed": 1}, {"sandbox": "off"}):
+        assert Fingerprint.read(tmp_path) != dataclasses.replace(stored, **changed)  # --resume grades again
+    document = json.loads((tmp_path / "fingerprint.json").read_text())
+    del document["timeout"]  # written before time limits were part of it
+    (tmp_path / "fingerprint.json").write_text(json.dumps(document))
+    assert Fingerprint.read(tmp_path) is None
     (tmp_path / "fingerprint.json").write_text("{not json")
     assert Fingerprint.read(tmp_path) is None
-    assert not Fingerprint("c", None, (), 0, "off").known
+    assert not Fingerprint("c", None, (), 0, "off", 120.0, 20.0).known
