@@ -42,6 +42,9 @@ MODULE = "<module>"
 """The unit of a student file's code outside every definition: every test is of it."""
 MISTAKES_FILE = "mistakes.py"
 """``reference/<assignment>/mistakes.py``: the catalogue of known mistakes, never a student file."""
+STUDENT_RELEASE = "dlgrade: this is a student release: "
+"""How a refusal begins when a run asks a student release (``Course.is_student_release``) for
+what only the instructor's course has."""
 
 
 class CourseError(Exception):

@@ -15,14 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.course import Course
+from grader.course import STUDENT_RELEASE, Course
 from grader.isolation import close, loader
 from grader.loader import load_module_from_path
 from grader.settings import SETTINGS_KEY
 from grader.submission import StudentFile
 
-STUDENT_RELEASE = "dlgrade: this is a student release: "
-SUBMISSION_FIXTURE = "_dlgrade_submission"
 
 
 def _test_assignment(request: pytest.FixtureRequest) -> tuple[Course, str]:

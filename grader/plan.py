@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _KEY = re.compile(r"[A-Za-z0-9_.]+")
+SUBMISSION_FIXTURE = "_dlgrade_submission"
+"""The session fixture a plan parametrizes with its submissions' keys (``grader.fixtures``)."""
 
 
 @dataclass(frozen=True)

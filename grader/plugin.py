@@ -27,17 +27,16 @@ import pytest
 
 from grader import scoring, settings as settings_module, stubs
 from grader.calls import CallLog
-from grader.course import Course
+from grader.course import STUDENT_RELEASE, Course
 from grader.diagnosis import Catalogue
-from grader.fixtures import STUDENT_RELEASE, SUBMISSION_FIXTURE
 from grader.isolation import CALLS_KEY, LOADER_KEY, NOTES_KEY, PLAN_KEY, SANDBOX_KEY, close, close_assignment, level, notes as run_notes
-from grader.plan import param_id, read_plan
+from grader.plan import SUBMISSION_FIXTURE, param_id, read_plan
 from grader.remote import StudentCodeError
 from grader.results import finished_results
 from grader.sandbox import isolation_level
 from grader.settings import SETTINGS_KEY, Settings
 
-pytest_plugins = ["grader.fixtures"]  # student, helper, reference, rng
+pytest_plugins = ["grader.fixtures"]  # student, helper, reference, rng (imported by pytest alone, so it may rewrite it)
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
 TESTS_TO_RUN = "dlgrade: tests to run: "
 FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test

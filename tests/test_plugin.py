@@ -157,3 +157,12 @@ def test_loads_beside_pytest_profiling(course):
     result.stdout.fnmatch_lines(["*profile=grade*"])
     result.stdout.fnmatch_lines(["*a0_demo*1/3*3 / 6*"])
     result.stdout.fnmatch_lines(["Profiling (from *combined.prof*"])
+
+
+def test_a_run_without_any_configuration_warns_about_nothing_of_the_harness(course):
+    """The plugin's fixtures module is imported by pytest alone, so pytest may rewrite it: no
+    "module already imported" warning at the end of every student's run (an editable install
+    showed one wherever the course had no pytest configuration, as a student release has none)."""
+    result = course.runpytest_subprocess("-p", "no:cacheprovider")
+    assert "warning" not in result.stdout.str().lower(), result.stdout.str()
+    result.stdout.fnmatch_lines(["*a0_demo*1/3*3 / 6*"])
