@@ -9,19 +9,20 @@ what the run reported (points, tests) so that a fast failure is not mistaken for
 Only the project's public commands are timed:
 
 1. **course**: ``python -m grader grade reference`` (every assignment, public and hidden tests,
-   sandboxed), the same with ``--assignment a1_foundations``, and a student's run of a1
+   sandboxed), the same with ``--assignment a1_foundations``, and the instructor's check of a1
    (``pytest assignments/a1_foundations -p no:cacheprovider --dlgrade-against-reference``: the
-   student profile, the oracle in place of the student's code).
+   student profile on public and hidden tests, the oracle in place of the student's code).
 2. **batch**: ``python -m grader batch`` of a roster of ``--n`` copies of the reference's a1
    (``--assignment a1_foundations``) with ``--jobs 1`` and ``--jobs 2``, and of ``--n``/2 copies
    (cost per submission should not grow with N; 2 jobs should be at least 1.8x faster on 2 cores).
    N is 6 by default: one a1 takes 15 to 60 s on a shared 2-core machine, so that the batch's
    four timings (N and N/2, 1 and 2 jobs) stay within a few minutes per run.
-3. **student**: for every assignment, a student's run (as in **course**) beside its floor: plain
-   pytest (the harness's plugin off) collecting one trivial test in a module that imports the
-   third-party modules the assignment's tests and solution import (numpy, hypothesis, torch...),
-   with the ratio of the two. Both run with bytecode written and read (as on a student's
-   machine), after one untimed run.
+3. **student**: for every assignment, a student's run, ``pytest assignments/<a>`` in the
+   students' release (``release --student``: public tests only) whose student files are the
+   reference's, beside its floor: plain pytest (the harness's plugin off) collecting one trivial
+   test in a module that imports the third-party modules the assignment's tests and solutions
+   import (numpy, hypothesis, torch...), with the ratio of the two. Both run with bytecode
+   written and read (as on a student's machine), after one untimed run.
 4. **homework**: the same three numpy functions and checks (``benchmarks/homework/``: a tiny
    course, its ``checks.py``, the solution in ``reference/hw_numpy/ops.py``) graded by dlgrade
    (``grade --course benchmarks/homework``, sandboxed, and the student profile's ``pytest``), by
@@ -58,6 +59,8 @@ from pathlib import Path
 import nbformat
 from rich.console import Console
 from rich.table import Table
+
+from grader.course import Course
 
 ROOT = Path(__file__).resolve().parents[1]
 HOMEWORK = ROOT / "benchmarks" / "homework"
@@ -316,7 +319,7 @@ def course_rows(scratch: Path, runs: int) -> list[Row]:
     return [
         measure(Row("course", "grade reference, every assignment (sandboxed)"), [python, "-m", "grader", "grade", "reference", "--format", "json", "--hidden-visibility", "visible", "--out", str(whole)], runs=runs, result=report_points(whole)),
         measure(Row("course", f"grade reference, {A1} (sandboxed)"), [python, "-m", "grader", "grade", "reference", "--assignment", A1, "--format", "json", "--hidden-visibility", "visible", "--out", str(one)], runs=runs, result=report_points(one)),
-        measure(Row("course", f"student: pytest assignments/{A1}"), [python, "-m", "pytest", f"assignments/{A1}", "-q", "-p", "no:cacheprovider", "--dlgrade-against-reference"], runs=runs, result=pytest_summary),
+        measure(Row("course", f"instructor: pytest assignments/{A1} --dlgrade-against-reference"), [python, "-m", "pytest", f"assignments/{A1}", "-q", "-p", "no:cacheprovider", "--dlgrade-against-reference"], runs=runs, result=pytest_summary),
     ]  # fmt: skip
 
 
@@ -340,36 +343,48 @@ def batch_rows(scratch: Path, runs: int, n: int) -> list[Row]:
     return rows
 
 
-def imported_modules(assignment: str) -> list[str]:
-    """The third-party top-level modules that ``assignment``'s test files (and conftest) and its
-    solution import, anywhere in them: not the standard library, the harness or the course."""
-    course_modules = {path.stem for path in (ROOT / "assignments" / assignment).rglob("*.py")}
+def imported_modules(folder: Path) -> list[str]:
+    """The third-party top-level modules that the files of ``folder`` (an assignment's tests,
+    conftest and solutions) import, anywhere in them: not the standard library, the harness or
+    the course's own modules."""
+    own = {path.stem for path in folder.rglob("*.py")}
     found: set[str] = set()
-    for path in [*(ROOT / "assignments" / assignment).rglob("*.py"), *(ROOT / "reference" / assignment).glob("*.py")]:
+    for path in folder.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_bytes())):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
-    return sorted(found - set(sys.stdlib_module_names) - course_modules - {"grader", "reference", "assignments", "tests", "__future__"})
+    return sorted(found - set(sys.stdlib_module_names) - own - {"grader", "__future__"})
+
+
+def solved_release(scratch: Path) -> Path:
+    """The students' release (``release --student``) with every student file replaced by the
+    reference's: the repository of a student who solved every assignment."""
+    release = scratch / "release"
+    subprocess.run([sys.executable, "-m", "grader", "release", "--student", str(release)], cwd=ROOT, check=True, capture_output=True)
+    for source, student in Course(ROOT).release_pairs():
+        shutil.copyfile(source, release / student.relative_to(ROOT))
+    return release
 
 
 def student_rows(scratch: Path, runs: int) -> list[Row]:
     python = sys.executable
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    release = solved_release(scratch)
     rows = []
-    for assignment in sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
-        modules = imported_modules(assignment)
+    for assignment in Course(release).assignments():
+        modules = imported_modules(release / "assignments" / assignment)
         floor = scratch / "floor" / assignment
         floor.mkdir(parents=True)
         (floor / "pytest.ini").write_text("[pytest]\n")
         (floor / "test_floor.py").write_text("".join(f"import {m}  # noqa: F401\n" for m in modules) + "\n\ndef test_nothing():\n    pass\n")
-        student = [python, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider", "--dlgrade-against-reference"]
+        student = [python, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider"]
         plain = [python, "-m", "pytest", str(floor / "test_floor.py"), "-q", "-p", "no:cacheprovider", "-p", "no:dlgrade", "-c", str(floor / "pytest.ini"), "--rootdir", str(floor)]
         for command in (student, plain):
-            run_once(command, ROOT, env)  # bytecode written, as a second run on a student's machine finds it
-        rows.append(measure(Row("student", f"pytest assignments/{assignment}"), student, runs=runs, env=env, result=pytest_summary))
-        rows.append(measure(Row("student", f"floor: plain pytest importing {', '.join(modules)}"), plain, runs=runs, env=env, result=pytest_summary))
+            run_once(command, release, env)  # bytecode written, as a second run on a student's machine finds it
+        rows.append(measure(Row("student", f"pytest assignments/{assignment}"), student, runs=runs, cwd=release, env=env, result=pytest_summary))
+        rows.append(measure(Row("student", f"floor: plain pytest importing {', '.join(modules)}"), plain, runs=runs, cwd=release, env=env, result=pytest_summary))
     return rows
 
 
