@@ -343,14 +343,25 @@ def batch_rows(scratch: Path, runs: int, n: int) -> list[Row]:
     return rows
 
 
+def python_sources(folder: Path) -> list[str]:
+    """The Python of every ``.py`` file and notebook code cell under ``folder`` (IPython magics and
+    shell lines left out)."""
+    sources = [path.read_text() for path in folder.rglob("*.py")]
+    for path in folder.rglob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                sources.append("\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    return sources
+
+
 def imported_modules(folder: Path) -> list[str]:
     """The third-party top-level modules that the files of ``folder`` (an assignment's tests,
-    conftest and solutions) import, anywhere in them: not the standard library, the harness or
-    the course's own modules."""
+    conftest, solutions and notebooks) import, anywhere in them: not the standard library, the
+    harness or the course's own modules."""
     own = {path.stem for path in folder.rglob("*.py")}
     found: set[str] = set()
-    for path in folder.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_bytes())):
+    for source in python_sources(folder):
+        for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
