@@ -355,18 +355,18 @@ def python_sources(folder: Path) -> list[str]:
 
 
 def imported_modules(folder: Path) -> list[str]:
-    """The third-party top-level modules that the files of ``folder`` (an assignment's tests,
-    conftest, solutions and notebooks) import, anywhere in them: not the standard library, the
-    harness or the course's own modules."""
-    own = {path.stem for path in folder.rglob("*.py")}
+    """The third-party modules (``matplotlib.figure``, ``torch.nn.functional``) that the files of
+    ``folder`` (an assignment's tests, conftest, solutions and notebooks) import, anywhere in
+    them: not the standard library's, the harness's or the course's own."""
+    skipped = {*sys.stdlib_module_names, *(path.stem for path in folder.rglob("*.py")), "grader", "__future__"}
     found: set[str] = set()
     for source in python_sources(folder):
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Import):
-                found |= {alias.name.split(".")[0] for alias in node.names}
+                found |= {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module.split(".")[0])
-    return sorted(found - set(sys.stdlib_module_names) - own - {"grader", "__future__"})
+                found.add(node.module)
+    return sorted(name for name in found if name.split(".")[0] not in skipped)
 
 
 def solved_release(scratch: Path) -> Path:
