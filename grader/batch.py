@@ -250,5 +250,7 @@ def run_batch(
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
     write_summary(out, grades, expected_level(settings))
-    Manifest.of(grades, shard=shard, course=course_digest, assignments=chosen, seed=settings.seed, sandbox=expected_level(settings)).write(out)
+    Manifest.of(
+        grades, shard=shard, course=course_digest, assignments=chosen, seed=settings.seed, sandbox=expected_level(settings), timeout=settings.timeout, budget=settings.budget
+    ).write(out)
     return BatchRun(grades, resumed=sum(g is not None for g in kept.values()), gradebook=out / "gradebook.csv")

@@ -2,7 +2,8 @@
 
 Every ``batch`` run writes ``shard.json`` (``Manifest``) beside its gradebook: which shard of how
 many, the students it holds (and why any has no results), and what the grades depend on (the
-course's content hash, the assignments, the seed, the isolation level). ``merge`` takes the
+course's content hash, the assignments, the seed, the isolation level, the per-test time limit
+and the budget of student code). ``merge`` takes the
 folders of all ``N`` shards of one roster and writes the gradebook, summary and per-student
 files that one ``batch`` over the whole roster writes; it refuses, saying why, shards that
 overlap, that are missing, or that were graded differently.
@@ -39,14 +40,18 @@ class Manifest:
     assignments: tuple[str, ...]
     seed: int
     sandbox: str
+    timeout: float
+    budget: float | None
     students: tuple[str, ...]
     errors: dict[str, str] = field(default_factory=dict)  # student -> why there is no report
 
     @classmethod
-    def of(cls, grades: list[StudentGrade], *, shard: Shard, course: str, assignments: list[str], seed: int, sandbox: str) -> Manifest:
+    def of(
+        cls, grades: list[StudentGrade], *, shard: Shard, course: str, assignments: list[str], seed: int, sandbox: str, timeout: float, budget: float | None
+    ) -> Manifest:
         ordered = sorted(grades, key=lambda g: g.name)
         errors = {g.name: g.error for g in ordered if g.report is None}
-        return cls(str(shard), course, tuple(assignments), seed, sandbox, tuple(g.name for g in ordered), errors)
+        return cls(str(shard), course, tuple(assignments), seed, sandbox, timeout, budget, tuple(g.name for g in ordered), errors)
 
     def write(self, folder: Path) -> None:
         (folder / MANIFEST).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -69,11 +74,14 @@ def check_shards(manifests: dict[Path, Manifest]) -> None:
     counts = sorted({s.count for s in shards.values()})
     if len(counts) != 1:
         raise MergeError("the shards split the roster differently: " + ", ".join(f"{f} is {s}" for f, s in shards.items()))
-    for key in ("course", "assignments", "seed", "sandbox"):
+    for key in ("course", "assignments", "seed", "sandbox", "timeout", "budget"):
         values = {folder: getattr(m, key) for folder, m in manifests.items()}
         if len(set(values.values())) > 1:
             shown = ", ".join(f"{f}: {v if key != 'course' else str(v)[:12]}" for f, v in values.items())
-            what = {"course": "course content (hash)", "assignments": "assignments", "seed": "seed", "sandbox": "isolation level"}[key]
+            what = {
+                "course": "course content (hash)", "assignments": "assignments", "seed": "seed", "sandbox": "isolation level",
+                "timeout": "per-test time limit", "budget": "student-code budget",
+            }[key]  # fmt: skip
             raise MergeError(f"the shards were graded with a different {what}: {shown}; grade them again the same way")
     seen: dict[int, Path] = {}
     for folder, shard in shards.items():
@@ -125,5 +133,7 @@ def merge(folders: list[Path], out: Path) -> list[StudentGrade]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, list(first.assignments)))
     write_summary(out, grades, first.sandbox)
-    Manifest.of(grades, shard=WHOLE_ROSTER, course=first.course, assignments=list(first.assignments), seed=first.seed, sandbox=first.sandbox).write(out)
+    Manifest.of(
+        grades, shard=WHOLE_ROSTER, course=first.course, assignments=list(first.assignments), seed=first.seed, sandbox=first.sandbox, timeout=first.timeout, budget=first.budget
+    ).write(out)
     return grades

@@ -88,13 +88,15 @@ def test_merging_all_shards_gives_every_student_once(ungraded_shards, tmp_path):
         ((1, 1, 2, 3), None, "are both shard 1/3"),
         ((1, 2, 3), ("sandbox", "off"), "different isolation level"),
         ((1, 2, 3), ("seed", 7), "different seed"),
+        ((1, 2, 3), ("timeout", 5.0), "different per-test time limit"),
+        ((1, 2, 3), ("budget", None), "different student-code budget"),
         ((1, 2, 3), ("course", "0" * 64), "different course content"),
         ((1, 2, 3), ("students", ["dave", "erin"]), "holds dave, who belongs to another shard than 1/3"),
     ],
 )
 def test_merge_refuses_missing_overlapping_or_inconsistent_shards(ungraded_shards, tmp_path, shards, change, message):
     folders = [shutil.copytree(ungraded_shards / f"shard-{k}", tmp_path / f"{i}-shard-{k}") for i, k in enumerate(shards)]
-    if change is not None:  # shard 1 as another run (another seed, course, isolation) would have left it
+    if change is not None:  # shard 1 as another run (another seed, course, isolation, limit) would have left it
         manifest = json.loads((folders[0] / "shard.json").read_text())
         manifest[change[0]] = change[1]
         (folders[0] / "shard.json").write_text(json.dumps(manifest))
