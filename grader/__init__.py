@@ -21,6 +21,7 @@ _HOMES = {  # name -> the module it comes from, imported on first use
     ),
     "student_raises": "grader.raises",
     **dict.fromkeys(["assert_close", "check_array_type", "check_scalar_type"], "grader.tolerance"),
+    "torch_one_thread": "grader.torch_oracle",
 }
 
 
@@ -50,4 +51,5 @@ __all__ = [
     "one_failure",
     "strategies",
     "student_raises",
+    "torch_one_thread",
 ]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, check_array_type, check_gradient, check_scalar_type
+from grader import assert_close, check_array_type, check_gradient, check_scalar_type, torch_one_thread
 from grader import strategies as dl
 
 # `student` is a function-scoped fixture that holds no per-example state: safe under @given
@@ -25,17 +25,11 @@ LARGE = 1e4
 def with_torch_grad(loss_fn, first, *rest):
     """PyTorch's loss and its gradient with respect to ``first`` (float64), on one thread: the
     tensors are tiny, and waking a thread pool on a busy machine costs more than the computation."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_one_thread() as torch:
         z = torch.tensor(first, dtype=torch.float64, requires_grad=True)
         loss = loss_fn(z, *(torch.as_tensor(r) for r in rest))
         loss.backward()
         return float(loss.detach()), z.grad.numpy()
-    finally:
-        torch.set_num_threads(threads)
 
 
 @st.composite

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, check_array_type, check_layer_gradient, student_raises
+from grader import assert_close, check_array_type, check_layer_gradient, student_raises, torch_one_thread
 from grader import strategies as dl
 
 # `student` is a function-scoped fixture that holds no per-example state: safe under @given
@@ -193,15 +193,11 @@ def test_matches_torch_batch_norm_and_autograd(student, shape, seed, eps, moment
     grads = bn.batchnorm_backward(dout, cache)
     state = bn.fetch(shared)
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: a thread pool on a busy machine costs more than it saves
-    try:
+    with torch_one_thread():  # tiny tensors: a thread pool on a busy machine costs more than it saves
         tx, tg, tb = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
         t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
         t_out = F.batch_norm(tx, t_rm, t_rv, tg, tb, training=mode == "train", momentum=momentum, eps=eps)
         t_out.backward(torch.tensor(dout))
-    finally:
-        torch.set_num_threads(threads)
 
     where = f"({mode}, N={shape[0]}, momentum={momentum}, eps={eps:g})"
     assert_close(out, t_out.detach().numpy(), what=f"batchnorm_forward output {where}")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, check_array_type, student_raises
+from grader import assert_close, check_array_type, student_raises, torch_one_thread
 from grader import strategies as dl
 
 STEPS = 5
@@ -107,11 +107,7 @@ def assert_same_trajectory(name: str, got: list[list[np.ndarray]], expected: lis
 
 def torch_trajectory(name: str, params: list[np.ndarray], grads: list[list[np.ndarray]], **hyper: Any) -> list[list[np.ndarray]]:
     """The parameters after each step of ``torch.optim.<name>`` in float64."""
-    import torch  # here, not at the top: only the tests that need PyTorch pay for importing it
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: a thread pool on a busy machine costs more than it saves
-    try:
+    with torch_one_thread() as torch:
         tensors = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
         optimizer = getattr(torch.optim, name)(tensors, **hyper)
         trajectory = []
@@ -121,8 +117,6 @@ def torch_trajectory(name: str, params: list[np.ndarray], grads: list[list[np.nd
             optimizer.step()
             trajectory.append([tensor.detach().numpy().copy() for tensor in tensors])
         return trajectory
-    finally:
-        torch.set_num_threads(threads)
 
 
 def check_against_torch(student: Any, helper: Any, name: str, problem: Any, **hyper: Any) -> None:

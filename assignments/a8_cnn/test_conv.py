@@ -19,8 +19,6 @@ Results are compared to about six significant digits of the quantities they are 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -28,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, check_array_type, check_layer_gradient
+from grader import assert_close, check_array_type, check_layer_gradient, torch_one_thread
 from grader import strategies as dl
 
 # ``student`` is a function-scoped fixture that returns the same module for every example: safe
@@ -47,20 +45,6 @@ def conv_inputs(case: dl.ConvCase, seed: int, scale: float = 1.0) -> tuple[np.nd
     dout = rng.standard_normal(case.out_shape)
     layouts = [dl.LAYOUTS[(seed // 3**k) % len(dl.LAYOUTS)] for k in range(4)]
     return tuple(dl.laid_out(a, layout) for a, layout in zip((x, w, b, dout), layouts))
-
-
-@contextmanager
-def torch_one_thread() -> Iterator[Any]:
-    """``torch`` with one intra-op thread: these tensors are tiny, and waking a thread pool on a
-    busy machine costs more than the whole computation."""
-    import torch  # here, not at the top: only the tests that need PyTorch pay for importing it
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield torch
-    finally:
-        torch.set_num_threads(threads)
 
 
 def torch_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, dout: np.ndarray, stride: int, padding: int) -> tuple[np.ndarray, ...]:

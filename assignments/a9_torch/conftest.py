@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader import torch_one_thread
 from grader.loader import load_module_from_path
 from grader.remote import StudentCodeError
 
@@ -167,12 +168,6 @@ def a9(student: Any, helper: Any, local_inputs: Any) -> A9:
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_torch_thread() -> Any:
-    """Run torch on one thread in this process: the tests' tensors are tiny, and on a shared
-    machine several threads per tiny operation are many times slower (a grading worker already
-    runs with one thread)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    """Run torch on one thread in this process (``grader.torch_oracle``)."""
+    with torch_one_thread():
+        yield
