@@ -361,6 +361,8 @@ def imported_modules(folder: Path) -> list[str]:
     skipped = {*sys.stdlib_module_names, *(path.stem for path in folder.rglob("*.py")), "grader", "__future__"}
     found: set[str] = set()
     for source in python_sources(folder):
+        if "torch_one_thread" in source:  # the harness's context manager imports torch for the test
+            found.add("torch")
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Import):
                 found |= {alias.name for alias in node.names}
