@@ -190,8 +190,19 @@ class Course:
         """``assignment``'s test files, public and hidden, relative to its folder, in the order
         pytest collects them (each folder's entries by name)."""
         folder = self.assignments_dir / assignment
-        found = [path.relative_to(folder) for path in folder.rglob("*.py") if _is_test_file(path)]
-        return [path.as_posix() for path in sorted(found, key=lambda path: path.parts)]
+        return [path.relative_to(folder).as_posix() for path in _test_files(folder)]
+
+    def test_counts(self, assignment: str) -> dict[str, int]:
+        """Each of ``test_files`` -> how many test functions it defines (0 when it does not parse)."""
+        folder = self.assignments_dir / assignment
+        counts = {}
+        for file in self.test_files(assignment):
+            try:
+                tree = ast.parse((folder / file).read_bytes())
+            except (SyntaxError, ValueError):
+                tree = ast.Module(body=[], type_ignores=[])
+            counts[file] = sum(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test") for node in ast.walk(tree))
+        return counts
 
     def test_functions(self, assignment: str) -> frozenset[str]:
         """The names of ``assignment``'s test functions, public and hidden."""
@@ -239,6 +250,11 @@ def _is_test_file(path: Path) -> bool:
     return path.suffix == ".py" and (path.name.startswith("test_") or path.stem.endswith("_test"))
 
 
+def _test_files(folder: Path) -> list[Path]:
+    """The test files below ``folder``, in the order pytest collects them."""
+    return sorted((path for path in folder.rglob("*.py") if _is_test_file(path)), key=lambda path: path.relative_to(folder).parts)
+
+
 def _identifiers(node: ast.AST) -> set[str]:
     """The names, attributes, arguments and identifier-like string constants in ``node``."""
     found: set[str] = set()
@@ -283,7 +299,7 @@ def _names_in_tests(folder: Path) -> dict[str, frozenset[str]]:
             for name in _top_level_names(node):
                 shared.setdefault(name, set()).update(_identifiers(node))
     tests: dict[str, frozenset[str]] = {}
-    for path in sorted([*folder.glob("test_*.py"), *folder.glob("hidden/test_*.py")]):
+    for path in _test_files(folder):
         definitions = {k: set(v) for k, v in shared.items()}
         nodes = ast.parse(path.read_bytes()).body
         for node in nodes:

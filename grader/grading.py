@@ -32,8 +32,8 @@
 
 from __future__ import annotations
 
-import ast
 import functools
+import itertools
 import os
 import re
 import signal
@@ -326,20 +326,11 @@ def run_assignments(
     return grades, notes
 
 
-def _test_count(path: Path) -> int:
-    """How many test functions the test file ``path`` defines (0 when it does not parse)."""
-    try:
-        tree = ast.parse(path.read_text())
-    except (SyntaxError, UnicodeDecodeError):
-        return 0
-    return sum(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test") for node in ast.walk(tree))
-
-
 def expected_cost(course: Course, assignment: str, files: tuple[str, ...] = ()) -> int:
     """How long ``assignment``'s tests (only those of ``files``, when given) are expected to
     take, in a unit of its own: how many test functions they define (at least 1)."""
-    folder = course.assignments_dir / assignment
-    return max(sum(_test_count(folder / file) for file in files or course.test_files(assignment)), 1)
+    counts = course.test_counts(assignment)
+    return max(sum(counts[file] for file in files or counts), 1)
 
 
 def divide(course: Course, assignments: list[str], jobs: int) -> dict[Part, int]:
@@ -348,19 +339,19 @@ def divide(course: Course, assignments: list[str], jobs: int) -> dict[Part, int]
     two of about equal cost, between its test files, until there is a part per judge or no part
     has two files. (One assignment graded alone thus uses every judge.)"""
     parts = [Part(a) for a in assignments]
-    files = {a: tuple(course.test_files(a)) for a in assignments}
+    counts = {a: course.test_counts(a) for a in assignments}
 
     def files_of(part: Part) -> tuple[str, ...]:
-        return part.files or files[part.assignment]
+        return part.files or tuple(counts[part.assignment])
 
     def cost(part: Part) -> int:
-        return expected_cost(course, part.assignment, files_of(part))
+        return max(sum(counts[part.assignment][f] for f in files_of(part)), 1)
 
     while len(parts) < jobs and (splittable := [p for p in parts if len(files_of(p)) > 1]):
         biggest = max(splittable, key=cost)
-        whole = files_of(biggest)
-        before = [expected_cost(course, biggest.assignment, whole[:k]) for k in range(1, len(whole))]
-        cut = 1 + min(range(len(before)), key=lambda i: abs(2 * before[i] - cost(biggest)))
+        whole, total = files_of(biggest), cost(biggest)
+        before = list(itertools.accumulate(counts[biggest.assignment][f] for f in whole[:-1]))  # the cost before each cut
+        cut = 1 + min(range(len(before)), key=lambda i: abs(2 * before[i] - total))
         at = parts.index(biggest)
         parts[at : at + 1] = [Part(biggest.assignment, whole[:cut]), Part(biggest.assignment, whole[cut:])]
     return {p: cost(p) for p in parts}
