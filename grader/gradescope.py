@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import os
 import stat
 import sys
 import time
@@ -28,9 +27,9 @@ from pathlib import Path
 from grader.course import Course, CourseError
 from grader.formats import VISIBILITIES, render
 from grader.grading import grade
-from grader.settings import Settings
-from grader.results import AssignmentGrade, Report
+from grader.results import AssignmentGrade, Report, write_whole
 from grader.sandbox import isolation_level
+from grader.settings import Settings
 
 SETTINGS_FILE = "dlgrade.json"
 MARGIN = 10.0  # seconds an assignment needs at least to be worth starting
@@ -86,10 +85,7 @@ class Autograder:
 
     def write(self, report: Report) -> None:
         """Replace results.json at once (never a half-written file)."""
-        self.results.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.results.with_suffix(".partial")
-        partial.write_text(render(report, "gradescope", hidden_visibility=self.settings.hidden_visibility))
-        os.replace(partial, self.results)
+        write_whole(self.results, render(report, "gradescope", hidden_visibility=self.settings.hidden_visibility))
 
     def run(self) -> Report:
         """Grade the submission assignment by assignment within the budget, writing as it goes."""
