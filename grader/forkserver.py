@@ -125,8 +125,9 @@ class ForkServer:
         raise AssertionError("unreachable")
 
     def kill(self, pid: int) -> None:
-        """Kill incarnation ``pid`` (and, with ``sweep``, every stray process of the sandbox's user)."""
-        if self._socket is None or pid in self._exited:
+        """Kill incarnation ``pid`` (and, with ``sweep``, every stray process of the sandbox's user),
+        also when it has ended already: what it started may still run."""
+        if self._socket is None:
             return
         try:
             _send(self._socket, {"op": "kill", "pid": pid})

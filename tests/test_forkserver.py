@@ -133,7 +133,8 @@ def test_preloaded_libraries_are_imported_once_in_the_server(server, probe_file)
 
 
 @pytest.mark.skipif(probe() is None, reason="the sandbox needs root with bubblewrap or Landlock")
-def test_in_the_sandbox_no_process_of_an_incarnation_survives_into_the_next(tmp_path):
+@pytest.mark.parametrize("ending", ["closed", "crashed"])
+def test_in_the_sandbox_no_process_of_an_incarnation_survives_into_the_next(tmp_path, ending):
     (tmp_path / "probe.py").write_text(PROBE)
     box = Sandbox()
     code = box.add_files(tmp_path, "code")
@@ -143,6 +144,9 @@ def test_in_the_sandbox_no_process_of_an_incarnation_survives_into_the_next(tmp_
         module = worker.load(code / "probe.py", label="probe.py")
         stray = module.leave_a_stray()
         assert module.alive(stray)
+        if ending == "crashed":
+            with pytest.raises(StudentCodeError, match="exit status 7"):
+                module.die()
         worker.close()
         again = worker.load(code / "probe.py", label="probe.py")
         assert not again.alive(stray)  # swept before the next incarnation started
