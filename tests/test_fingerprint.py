@@ -4,8 +4,10 @@ import dataclasses
 import json
 import shutil
 
+from grader.batch import fingerprint
 from grader.course import PROJECT_ROOT, Course
 from grader.fingerprint import Fingerprint, submission_hash, tree_hash
+from grader.settings import Settings
 
 EXAMPLE = PROJECT_ROOT / "examples" / "submission"
 
@@ -45,8 +47,6 @@ def test_a_stored_fingerprint_round_trips_and_a_broken_or_older_one_reads_as_non
     stored = Fingerprint(course="c", submission="s", assignments=("a1_foundations",), seed=0, sandbox="allowlist", timeout=120.0, budget=None)
     stored.write(tmp_path)
     assert Fingerprint.read(tmp_path) == stored and stored.known
-    for changed in ({"timeout": 60.0}, {"budget": 20.0}, {"seed": 1}, {"sandbox": "off"}):
-        assert Fingerprint.read(tmp_path) != dataclasses.replace(stored, **changed)  # --resume grades again
     document = json.loads((tmp_path / "fingerprint.json").read_text())
     del document["timeout"]  # written before time limits were part of it
     (tmp_path / "fingerprint.json").write_text(json.dumps(document))
@@ -54,3 +54,14 @@ def test_a_stored_fingerprint_round_trips_and_a_broken_or_older_one_reads_as_non
     (tmp_path / "fingerprint.json").write_text("{not json")
     assert Fingerprint.read(tmp_path) is None
     assert not Fingerprint("c", None, (), 0, "off", 120.0, 20.0).known
+
+
+def test_batch_fingerprints_every_setting_that_can_change_a_verdict():
+    base = Settings.grading(sandbox=False)
+
+    def of(settings):
+        return fingerprint(EXAMPLE, course_digest="c", course=Course(PROJECT_ROOT), assignments=["a1_foundations"], settings=settings)
+
+    assert of(base) == of(dataclasses.replace(base, shrink=False, jobs=1))  # same verdicts: no re-grade
+    for changed in ({"timeout": 60.0}, {"budget": None}, {"seed": 1}, {"sandbox": True}):
+        assert of(dataclasses.replace(base, **changed)) != of(base)  # --resume grades again
