@@ -251,7 +251,7 @@ def serve(argv: list[str]) -> None:
             _send(sock, {"pid": pid})
         elif message.get("op") == "kill":
             pid = int(message["pid"])
-            _kill(pid, sweep)
+            _kill(pid, sweep, sock, running)
             _reap(sock, running, wait_for=pid)
             _send(sock, {"killed": pid})
         else:
@@ -259,9 +259,10 @@ def serve(argv: list[str]) -> None:
                 os.close(fd)
 
 
-def _kill(pid: int, sweep: bool) -> None:
+def _kill(pid: int, sweep: bool, sock: socket.socket, running: dict[int, int]) -> None:
     """Kill incarnation ``pid``'s session; with ``sweep`` also every other process of this user,
-    until none is left (they may be starting more while they are killed)."""
+    until none is left (they may be starting more while they are killed; the ended ones, orphans
+    this subreaper adopted, are collected as ``_reap`` collects every child)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -275,7 +276,7 @@ def _kill(pid: int, sweep: bool) -> None:
                 os.kill(other, signal.SIGKILL)
             except OSError:
                 pass
-        _collect_orphans(pid)
+        _reap(sock, running)
         time.sleep(0.001)
 
 
@@ -291,16 +292,6 @@ def _others() -> list[int]:
             except OSError:
                 pass
     return found
-
-
-def _collect_orphans(incarnation: int) -> None:
-    """Reap ended children that are not incarnations (orphans this subreaper adopted)."""
-    for other in _others():
-        if other != incarnation:
-            try:
-                os.waitpid(other, os.WNOHANG)
-            except ChildProcessError:
-                pass
 
 
 def _reap(sock: socket.socket, running: dict[int, int], wait_for: int | None = None) -> None:
