@@ -130,6 +130,9 @@ class CallLog:
     def __iter__(self) -> Iterator[Call]:
         return iter(self._calls)
 
+    def __reversed__(self) -> Iterator[Call]:
+        return reversed(self._calls)
+
     def __len__(self) -> int:
         return len(self._calls)
 
@@ -189,7 +192,7 @@ class ObjectRecorder:
         self._log = log
 
     def _maker(self, owner: Any) -> Call | None:
-        return next((c for c in reversed(list(self._log)) if c.returned is owner), None)
+        return next((c for c in reversed(self._log) if c.returned is owner), None)
 
     def method(self, owner: Any, name: str, run: Callable[[], Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
@@ -199,6 +202,4 @@ class ObjectRecorder:
         return record(self._log, (made.assignment, made.file, f"{kind_of(owner)}.{name}"), run, args, kwargs, owner=owner)
 
     def attribute(self, owner: Any, name: str, value: Any) -> None:
-        made = self._maker(owner)
-        if made is not None:
-            self._log.append(Call(made.assignment, made.file, f"{kind_of(owner)}.{name}", (), {}, result=plain_copy(value), returned=value, owner=owner))
+        self.method(owner, name, lambda: value, (), {})  # a call without arguments that returned ``value``

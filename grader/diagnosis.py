@@ -175,8 +175,6 @@ class Mistake:
 class Raises:
     """The right answer of a call whose inputs the handout says are refused: ``ValueError``."""
 
-    error: str = "ValueError"
-
 
 def agrees(actual: Any, expected: Any, *, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """``actual`` equals ``expected`` within the course's tolerance, entry by entry (see above)."""
