@@ -14,12 +14,11 @@ grades with another checkout of dlgrade (its ``.venv``), to compare before and a
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from speed import run_once  # this folder's speed.py: wall and CPU of a command
 
 STUDENT = "import numpy as np\n\n\ndef double(x):\n    return 2 * np.asarray(x, dtype=np.float64)\n"
 TEST = """import numpy as np
@@ -46,15 +45,12 @@ def write_course(root: Path, count: int) -> list[str]:
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall and CPU seconds (user + sys of the children) of ``command``, which must succeed."""
-    before = os.times()
-    start = time.perf_counter()
-    run = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = os.times()
-    if run.returncode != 0:
+    """Wall and CPU seconds of ``command`` and every process it started (``speed.run_once``),
+    which must succeed."""
+    run = run_once(command, cwd)
+    if run.status != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr[-3000:]}")
-    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return run.wall, run.cpu
 
 
 def main() -> None:

@@ -61,6 +61,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.course import Course
+from grader.notebook import code_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 HOMEWORK = ROOT / "benchmarks" / "homework"
@@ -344,14 +345,8 @@ def batch_rows(scratch: Path, runs: int, n: int) -> list[Row]:
 
 
 def python_sources(folder: Path) -> list[str]:
-    """The Python of every ``.py`` file and notebook code cell under ``folder`` (IPython magics and
-    shell lines left out)."""
-    sources = [path.read_text() for path in folder.rglob("*.py")]
-    for path in folder.rglob("*.ipynb"):
-        for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "code":
-                sources.append("\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))))
-    return sources
+    """The Python of every ``.py`` file and notebook code cell under ``folder`` (``grader.notebook``)."""
+    return [path.read_text() for path in folder.rglob("*.py")] + [source for path in folder.rglob("*.ipynb") for source in code_cells(path)]
 
 
 def imported_modules(folder: Path) -> list[str]:

@@ -103,15 +103,18 @@ class _InertShell:
         return []
 
 
-def code_cells(path: Path) -> list[str]:
-    """The notebook's code cells as plain Python source, in order.
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook at ``path`` as nbformat 4. The file is UTF-8 JSON; a byte-order mark, as some
+    Windows editors write it, is allowed."""
+    return nbformat.reads(Path(path).read_bytes().decode("utf-8-sig"), as_version=4)
 
-    The file is UTF-8 JSON; a byte-order mark, as some Windows editors write it, is allowed.
-    """
+
+def code_cells(path: Path) -> list[str]:
+    """The notebook's code cells as plain Python source, in order."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
-        notebook = nbformat.reads(Path(path).read_bytes().decode("utf-8-sig"), as_version=4)
+        notebook = read_notebook(path)
     except Exception as error:
         raise NotebookError(f"{path.name} is not a valid Jupyter notebook: {error}") from None
     transformer = TransformerManager()

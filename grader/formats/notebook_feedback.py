@@ -29,6 +29,7 @@ import nbformat
 from grader.course import Course
 from grader.formats.disclosure import HIDDEN_DETAILS, isolation_line, shows_hidden_details, without_hidden_details
 from grader.formats.failures import failure_summary, fence, hint_for, number, public_first, what_was_checked
+from grader.notebook import read_notebook
 from grader.results import AssignmentGrade, Report, TestResult
 
 FEEDBACK_TAG = "dlgrade-feedback"  # the tag of every cell this module adds
@@ -148,11 +149,6 @@ def annotate(notebook: nbformat.NotebookNode, report: Report, assignment: str, c
             cells.append(_cell(after[index], len(cells)))
     annotated.cells = cells
     return annotated
-
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """The notebook at ``path`` (UTF-8 JSON, a byte-order mark allowed), as nbformat 4."""
-    return nbformat.reads(path.read_bytes().decode("utf-8-sig"), as_version=4)
 
 
 _SAFE_TAGS = ["p", "div", "span", "pre", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "img", "del", "sup", "sub", "dl", "dt", "dd", "details", "summary"]

@@ -230,7 +230,6 @@ def _rewrite_the_course_helpers():
         if "a9_torch" not in path or module.__dict__.get("SEEN") is SEEN or module.__dict__.get("_rewritten"):
             continue
         module._rewritten = True
-        real_tensor = getattr(module, "tensor", None)
         for name, fake in FAKES.items():
             if name in module.__dict__:
                 setattr(module, name, fake)
