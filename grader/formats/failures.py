@@ -96,3 +96,12 @@ def public_first(tests: list[TestResult]) -> list[TestResult]:
 def what_was_checked(test: TestResult) -> str:
     doc = "\n".join(line for line in test.doc.splitlines() if not line.strip().lower().startswith("hint:")).strip()
     return doc or test.name.removeprefix("test_").replace("_", " ")
+
+
+def failure_details(test: TestResult) -> list[str]:
+    """The Markdown lines every student format shows of a failed test it may show: what was
+    checked, what went wrong (the failure's own lines) and a hint."""
+    return [
+        f"**What was checked:** {what_was_checked(test)}", "", "**What went wrong:**", "", fence(failure_summary(test.message)), "",
+        f"**Hint:** {hint_for(test)}", "",
+    ]  # fmt: skip

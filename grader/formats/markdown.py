@@ -7,7 +7,7 @@ expected and actual values, the smallest failing input) and a hint.
 from __future__ import annotations
 
 from grader.formats.disclosure import HIDDEN_DETAILS, isolation_line, shows_hidden_details
-from grader.formats.failures import failure_summary, fence, file_failure, hint_for, number, public_first, what_was_checked
+from grader.formats.failures import failure_details, fence, file_failure, hint_for, number, public_first
 from grader.results import Report, TestResult
 
 
@@ -49,8 +49,7 @@ def render(report: Report, *, hidden_visibility: str) -> str:
             if test.hidden and not show_hidden:
                 out += [HIDDEN_DETAILS, ""]
                 continue
-            out += [f"**What was checked:** {what_was_checked(test)}", "", "**What went wrong:**", "", fence(failure_summary(test.message)), ""]
-            out += [f"**Hint:** {hint_for(test)}", ""]
+            out += failure_details(test)
     skipped = [t for t in report.tests() if t.outcome == "skipped"]
     if skipped:
         out += [f"_{len(skipped)} GPU test(s) were skipped (no GPU on the grading machine) and do not count._", ""]

@@ -28,7 +28,7 @@ import nbformat
 
 from grader.course import Course
 from grader.formats.disclosure import HIDDEN_DETAILS, isolation_line, shows_hidden_details, without_hidden_details
-from grader.formats.failures import failure_summary, fence, hint_for, number, public_first, what_was_checked
+from grader.formats.failures import failure_details, fence, number, public_first
 from grader.notebook import read_notebook
 from grader.results import AssignmentGrade, Report, TestResult
 
@@ -89,8 +89,7 @@ def _test_lines(test: TestResult, show_hidden: bool) -> list[str]:
     lines = [f"**FAILED** `{test.name}` ({points}{kind})", ""]
     if test.hidden and not show_hidden:
         return lines + [HIDDEN_DETAILS, ""]
-    lines += [f"**What was checked:** {what_was_checked(test)}", "", "**What went wrong:**", "", fence(failure_summary(test.message)), ""]
-    return lines + [f"**Hint:** {hint_for(test)}", ""]
+    return lines + failure_details(test)
 
 
 def annotate(notebook: nbformat.NotebookNode, report: Report, assignment: str, course: Course, *, hidden_visibility: str) -> nbformat.NotebookNode:
