@@ -77,6 +77,10 @@ def test_a_feedback_cell_follows_each_graded_function_with_the_tests_that_name_i
     assert set(after) == graded  # not the helper _fan: no test names it
     for function in graded:
         assert _listed(after[function], function) == set(COURSE.tests_naming(A4, [function])), function
+    assert _listed(after["xavier_normal"], "xavier_normal") == {  # the rule's answer, read off the tests by hand
+        "test_every_function_rejects_other_numbers_of_dimensions", "test_other_numbers_of_dimensions_raise_value_error",
+        "test_randomness_comes_only_from_rng", "test_xavier_distributions_with_several_gains", "test_xavier_normal_has_std_gain_sqrt_2_over_fan_sum",
+    }  # fmt: skip
     assert "**FAILED** `test_xavier_normal_has_std_gain_sqrt_2_over_fan_sum`" in after["xavier_normal"]
     assert "**What went wrong:**" in after["xavier_normal"] and "**Hint:**" in after["xavier_normal"] and SECRET in after["xavier_normal"]
     assert "[kaiming_normal]" in after["kaiming_normal"] and "[kaiming_normal]" not in after["zeros_init"]  # a case goes where its id points
@@ -92,30 +96,28 @@ def test_a_notebook_of_an_older_minor_format_stays_valid():
     assert annotated.nbformat_minor == 5 and annotated.cells[1].id == "cell-0"
 
 
-def test_hidden_details_stay_hidden_unless_visible():
+def test_hidden_details_stay_hidden_unless_visible(tmp_path):
     annotated = annotate(_student_notebook(), _report(), A4, COURSE, hidden_visibility="hidden")
     text = "\n".join(c.source for c in annotated.cells if c.metadata.get("tags") == [FEEDBACK_TAG])
     assert SECRET not in text and "hidden/test_initializers_hidden.py" not in text
     assert "**FAILED** `test_xavier_distributions_with_several_gains` (0 / 1 point, hidden test)" in text and HIDDEN_DETAILS in text
-    page = render(_write(_student_notebook()), _report(), A4, COURSE, hidden_visibility="after_published")
+    page = render(_write(_student_notebook(), tmp_path), _report(), A4, COURSE, hidden_visibility="after_published")
     assert SECRET not in page and "test_xavier_distributions_with_several_gains" in page
 
 
-def _write(notebook: nbformat.NotebookNode) -> Path:
-    import tempfile
-
-    path = Path(tempfile.mkdtemp(prefix="dlgrade-test-")) / "init.ipynb"
+def _write(notebook: nbformat.NotebookNode, folder: Path) -> Path:
+    path = folder / "init.ipynb"
     nbformat.write(notebook, str(path))
     return path
 
 
-def test_the_page_keeps_the_students_outputs_and_runs_none_of_their_html():
-    page = render(_write(_student_notebook()), _report(), A4, COURSE, hidden_visibility="visible")
+def test_the_page_keeps_the_students_outputs_and_runs_none_of_their_html(tmp_path):
+    page = render(_write(_student_notebook(), tmp_path), _report(), A4, COURSE, hidden_visibility="visible")
     assert page.startswith("<!DOCTYPE html>") and 'name="viewport"' in page
     assert "my own run: 42" in page and "<b>bold</b>" in page  # not run again: the student's outputs
     assert '<script>alert("pwned")</script>' not in page and "onerror" not in page
     assert "<h1" in page and "<table>" in page  # rendered Markdown, not escaped tags
-    assert page == render(_write(_student_notebook()), _report(), A4, COURSE, hidden_visibility="visible")  # deterministic
+    assert page == render(_write(_student_notebook(), tmp_path), _report(), A4, COURSE, hidden_visibility="visible")  # deterministic
 
 
 @pytest.mark.parametrize("content", [b"{ not a notebook", b'{"cells": 3, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}'])
