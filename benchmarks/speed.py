@@ -332,15 +332,16 @@ def roster_of(scratch: Path, n: int) -> Path:
     return roster
 
 
-def batch_rows(scratch: Path, runs: int, n: int) -> list[Row]:
-    rows = []
+def batch_rows(scratch: Path, runs: int, n: int) -> dict[tuple[int, int], Row]:
+    """The batch's rows by (roster size, jobs)."""
+    rows = {}
     for size in (n, max(1, n // 2)):
         roster = roster_of(scratch, size)
         for jobs in (1, 2):
             out = scratch / f"batch-{size}-{jobs}"
             command = [sys.executable, "-m", "grader", "batch", str(roster), "--out", str(out), "--jobs", str(jobs), "--assignment", A1, "--no-progress"]
             row = Row("batch", f"batch {size} x {A1}, --jobs {jobs}")
-            rows.append(measure(row, command, runs=runs, before=lambda out=out: shutil.rmtree(out, ignore_errors=True), result=batch_result))
+            rows[size, jobs] = measure(row, command, runs=runs, before=lambda out=out: shutil.rmtree(out, ignore_errors=True), result=batch_result)
     return rows
 
 
@@ -400,7 +401,7 @@ def student_figures(rows: list[Row]) -> dict[str, float]:
     """Each assignment's student run over its floor (wall)."""
     figures = {}
     for run, floor in zip(rows[::2], rows[1::2]):
-        if run.group == "student" and run.wall_s and floor.wall_s:
+        if run.wall_s and floor.wall_s:
             figures[f"{run.what} / its floor"] = round(run.wall_s / floor.wall_s, 2)
     return figures
 
@@ -415,11 +416,11 @@ def homework_rows(scratch: Path, runs: int) -> list[Row]:
         measure(Row("homework", "dlgrade grade (sandboxed)"), [python, "-m", "grader", "grade", str(submission), "--course", str(HOMEWORK), "--format", "json", "--out", str(graded)], runs=runs, result=report_points(graded)),
         measure(Row("homework", "dlgrade student: pytest"), [python, "-m", "pytest", f"assignments/{HW}", "-q", "-p", "no:cacheprovider", "--dlgrade-against-reference"], cwd=HOMEWORK, runs=runs, result=pytest_summary),
     ]  # fmt: skip
-    for name, setup, command, reading in (
-        ("nbgrader", setup_nbgrader, ["nbgrader", "autograde", HW, "--force"], lambda folder, venv: nbgrader_result(folder, venv)),
-        ("otter", setup_otter, ["otter", "run", "-a", "autograder.zip", f"{HW}.ipynb", "-o", "out", "--no-logo"], lambda folder, venv: otter_result(folder)),
+    for name, label, setup, command, reading in (
+        ("nbgrader", "nbgrader autograde", setup_nbgrader, ["nbgrader", "autograde", HW, "--force"], nbgrader_result),
+        ("otter", "Otter-Grader otter run", setup_otter, ["otter", "run", "-a", "autograder.zip", f"{HW}.ipynb", "-o", "out", "--no-logo"], lambda folder, venv: otter_result(folder)),
     ):
-        row = Row("homework", {"nbgrader": "nbgrader autograde", "otter": "Otter-Grader otter run"}[name])
+        row = Row("homework", label)
         venv = tool_venv(name)
         if isinstance(venv, str):
             row.skipped = venv
@@ -443,9 +444,9 @@ def homework_rows(scratch: Path, runs: int) -> list[Row]:
 
 
 # -- output ---------------------------------------------------------------------------------
-def batch_figures(rows: list[Row], n: int) -> dict[str, float]:
+def batch_figures(rows: dict[tuple[int, int], Row], n: int) -> dict[str, float]:
     """2 jobs' speed-up at N and N/2, and the cost per submission (wall, --jobs 1) at N and N/2."""
-    wall = {(int(m.group(1)), int(m.group(2))): r.wall_s for r in rows if r.wall_s and (m := re.match(r"batch (\d+) x \S+, --jobs (\d)", r.what))}
+    wall = {key: row.wall_s for key, row in rows.items() if row.wall_s}
     half = max(1, n // 2)
     figures = {}
     for size in (n, half):
@@ -496,16 +497,18 @@ def main(argv: list[str] | None = None) -> None:
     groups = args.only or ["course", "batch", "student", "homework"]
     described = machine()
     rows: list[Row] = []
+    batch: dict[tuple[int, int], Row] = {}
     with tempfile.TemporaryDirectory(prefix="dlgrade-speed-") as scratch:
         if "course" in groups:
             rows += course_rows(Path(scratch), args.runs)
         if "batch" in groups:
-            rows += batch_rows(Path(scratch), args.runs, args.n)
+            batch = batch_rows(Path(scratch), args.runs, args.n)
+            rows += batch.values()
         if "student" in groups:
             rows += student_rows(Path(scratch), args.runs)
         if "homework" in groups:
             rows += homework_rows(Path(scratch), args.runs)
-    figures = {**batch_figures(rows, args.n), **student_figures([r for r in rows if r.group == "student"])}
+    figures = {**batch_figures(batch, args.n), **student_figures([r for r in rows if r.group == "student"])}
     show(rows, figures, args.runs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     document = {"machine": described, "runs": args.runs, "n": args.n, "rows": [asdict(r) for r in rows], "figures": figures}
