@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 _BODY_RUNNING_CELL_MAGICS = {"time", "timeit", "capture"}
 CELL_TIMEOUT = 120.0
@@ -105,7 +106,10 @@ class _InertShell:
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """The notebook at ``path`` as nbformat 4. The file is UTF-8 JSON; a byte-order mark, as some
-    Windows editors write it, is allowed."""
+    Windows editors write it, is allowed. (nbformat is imported here: a run without notebooks
+    does not pay for its JSON-schema validator.)"""
+    import nbformat
+
     return nbformat.reads(Path(path).read_bytes().decode("utf-8-sig"), as_version=4)
 
 
