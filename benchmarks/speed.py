@@ -21,8 +21,10 @@ Only the project's public commands are timed:
    students' release (``release --student``: public tests only) whose student files are the
    reference's, beside its floor: plain pytest (the harness's plugin off) collecting one trivial
    test in a module that imports the third-party modules the assignment's tests and solutions
-   import (numpy, hypothesis, torch...), with the ratio of the two. Both run with bytecode
-   written and read (as on a student's machine), after one untimed run.
+   import (numpy, hypothesis, torch...), and those modules' submodules that the run loads on
+   first use (``torch._dynamo``, which ``torch.optim``'s first step imports), with the ratio of
+   the two. Both run with bytecode written and read (as on a student's machine), after one
+   untimed run, which records the modules the student's run imported.
 4. **homework**: the same three numpy functions and checks (``benchmarks/homework/``: a tiny
    course, its ``checks.py``, the solution in ``reference/hw_numpy/ops.py``) graded by dlgrade
    (``grade --course benchmarks/homework``, sandboxed, and the student profile's ``pytest``), by
@@ -367,6 +369,29 @@ def imported_modules(folder: Path) -> list[str]:
     return sorted(name for name in found if name.split(".")[0] not in skipped)
 
 
+MODULE_RECORDER = '''"""The benchmark's pytest plugin: at the session's end, the name of every imported module."""
+import os
+import sys
+
+
+def pytest_sessionfinish(session):
+    with open(os.environ["DLGRADE_SPEED_MODULES"], "w") as out:
+        out.write("\\n".join(sorted(sys.modules)))
+'''
+
+
+def loaded_on_first_use(modules: list[str], record: Path, env: dict[str, str], cwd: Path) -> list[str]:
+    """Of the modules a run imported (as ``record`` lists them), the submodules of ``modules``'
+    packages that importing ``modules`` alone does not load (``torch._dynamo``): the outermost
+    of each, as importing it loads the rest."""
+    packages = {m.split(".")[0] for m in modules}
+    used = {m for m in record.read_text().split() if m.split(".")[0] in packages}
+    listing = "".join(f"import {m}\n" for m in ["sys", *modules]) + "print('\\n'.join(sys.modules))"
+    eager = set(subprocess.run([sys.executable, "-c", listing], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.split())
+    lazy = used - eager
+    return sorted(m for m in lazy if m.rpartition(".")[0] not in lazy)
+
+
 def solved_release(scratch: Path) -> Path:
     """The students' release (``release --student``) with every student file replaced by the
     reference's: the repository of a student who solved every assignment."""
@@ -381,19 +406,24 @@ def student_rows(scratch: Path, runs: int) -> list[Row]:
     python = sys.executable
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     release = solved_release(scratch)
+    (scratch / "dlgrade_speed_modules.py").write_text(MODULE_RECORDER)
+    record = scratch / "modules.txt"
+    recording = {**env, "PYTHONPATH": str(scratch), "DLGRADE_SPEED_MODULES": str(record)}
     rows = []
     for assignment in Course(release).assignments():
         modules = imported_modules(release / "assignments" / assignment)
+        student = [python, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider"]
+        run_once([*student, "-p", "dlgrade_speed_modules"], release, recording)  # bytecode written, as a second run on a student's machine finds it
+        lazy = loaded_on_first_use(modules, record, env, release)
         floor = scratch / "floor" / assignment
         floor.mkdir(parents=True)
         (floor / "pytest.ini").write_text("[pytest]\n")
-        (floor / "test_floor.py").write_text("".join(f"import {m}  # noqa: F401\n" for m in modules) + "\n\ndef test_nothing():\n    pass\n")
-        student = [python, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider"]
+        (floor / "test_floor.py").write_text("".join(f"import {m}  # noqa: F401\n" for m in modules + lazy) + "\n\ndef test_nothing():\n    pass\n")
         plain = [python, "-m", "pytest", str(floor / "test_floor.py"), "-q", "-p", "no:cacheprovider", "-p", "no:dlgrade", "-c", str(floor / "pytest.ini"), "--rootdir", str(floor)]
-        for command in (student, plain):
-            run_once(command, release, env)  # bytecode written, as a second run on a student's machine finds it
+        run_once(plain, release, env)
         rows.append(measure(Row("student", f"pytest assignments/{assignment}"), student, runs=runs, cwd=release, env=env, result=pytest_summary))
-        rows.append(measure(Row("student", f"floor: plain pytest importing {', '.join(modules)}"), plain, runs=runs, cwd=release, env=env, result=pytest_summary))
+        first_use = f"; on first use {', '.join(lazy)}" if lazy else ""
+        rows.append(measure(Row("student", f"floor: plain pytest importing {', '.join(modules)}{first_use}"), plain, runs=runs, cwd=release, env=env, result=pytest_summary))
     return rows
 
 
