@@ -41,7 +41,7 @@ def forged_answer() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "forged.py").write_text(FORGED)
         folder = box.add_files(Path(scratch), "code")
-    worker = Worker(timeout=60, load_timeout=60, **box.worker_options())
+    worker = Worker(timeout=60, load_timeout=60, launch=box.launch())
     before = peak_mib()
     try:
         worker.load(folder / "forged.py", label="forged.py")

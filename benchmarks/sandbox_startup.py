@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from grader.forkserver import ForkServer
+from grader.launch import Launch
 from grader.remote import Worker
 from grader.sandbox import Sandbox
 
@@ -38,10 +39,10 @@ def main(repeats: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "tiny.py").write_text("import numpy as np\n\ndef f(x):\n    return np.asarray(x) * 2\n")
         folder = box.add_files(Path(scratch), "code")
-        _, plain = start_times(Worker(cwd=folder), folder / "tiny.py", repeats)
-        _, plain_forked = start_times(Worker(spawner=ForkServer(cwd=folder).spawner()), folder / "tiny.py", repeats)
-    _, boxed = start_times(Worker(**box.worker_options()), folder / "tiny.py", repeats)
-    server_start, boxed_forked = start_times(Worker(spawner=ForkServer(sweep=True, **box.worker_options()).spawner()), folder / "tiny.py", repeats)
+        _, plain = start_times(Worker(launch=Launch(cwd=folder)), folder / "tiny.py", repeats)
+        _, plain_forked = start_times(Worker(spawner=ForkServer(Launch(cwd=folder)).spawner()), folder / "tiny.py", repeats)
+    _, boxed = start_times(Worker(launch=box.launch()), folder / "tiny.py", repeats)
+    server_start, boxed_forked = start_times(Worker(spawner=ForkServer(box.launch(), sweep=True).spawner()), folder / "tiny.py", repeats)
     box.close()
     print(f"worker start + first load, median of {repeats}:")
     print(f"  new interpreter: no sandbox {plain:.3f} s; sandbox level {box.level} {boxed:.3f} s")

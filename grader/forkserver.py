@@ -38,10 +38,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from grader.course import PROJECT_ROOT
+from grader.launch import Launch
 
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from grader.forkserver import serve; serve(sys.argv[1:])"
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
@@ -71,21 +72,11 @@ def _receive(sock: socket.socket) -> tuple[dict[str, object], list[int]]:
 
 # -- the judge's side -----------------------------------------------------------------------------
 class ForkServer:
-    """Starts the server on first use (``command`` + this interpreter, in ``cwd`` with ``env``,
-    ``prepare`` run in the child before ``exec``: the same recipe as ``grader.remote.Exec``) and
-    asks it for incarnations. ``reap`` kills, after the server, whatever it left behind."""
+    """Starts the server on first use, as ``launch`` says, and asks it for incarnations; killing
+    the server is ``launch``'s kill (its session, then ``reap``)."""
 
-    def __init__(
-        self,
-        *,
-        env: dict[str, str] | None = None,
-        cwd: Path | None = None,
-        prepare: Callable[[], None] | None = None,
-        command: Sequence[str] = (),
-        reap: Callable[[], None] | None = None,
-        sweep: bool = False,
-    ) -> None:
-        self.env, self.cwd, self.prepare, self.command, self.reap, self.sweep = env, cwd, prepare, list(command), reap, sweep
+    def __init__(self, launch: Launch = Launch(), *, sweep: bool = False) -> None:
+        self.launch, self.sweep = launch, sweep
         self._process: subprocess.Popen[bytes] | None = None
         self._socket: socket.socket | None = None
         self._exited: dict[int, int] = {}  # incarnation pid -> exit status, as the server reported them
@@ -98,13 +89,10 @@ class ForkServer:
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [*self.command, sys.executable, "-I", "-c", _BOOTSTRAP.format(root=str(PROJECT_ROOT)), str(theirs.fileno()), str(PROJECT_ROOT), "sweep" if self.sweep else "session"]
         self._log.seek(0)
         self._log.truncate()
-        self._process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log, pass_fds=(theirs.fileno(),),
-            env=self.env, cwd=self.cwd, preexec_fn=self.prepare, start_new_session=True,
-        )  # fmt: skip
+        args = [theirs.fileno(), PROJECT_ROOT, "sweep" if self.sweep else "session"]
+        self._process = self.launch.popen(_BOOTSTRAP, args, pass_fds=(theirs.fileno(),), output=self._log)
         theirs.close()
         self._socket = ours
         self._exited.clear()
@@ -175,13 +163,7 @@ class ForkServer:
             sock.close()
         process, self._process = self._process, None
         if process is not None:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            process.wait()
-            if self.reap is not None:
-                self.reap()
+            self.launch.kill(process)
 
 
 class Forked:

@@ -23,6 +23,7 @@ from grader.calls import CallLog
 from grader.course import Course
 from grader.forkserver import ForkServer
 from grader.imports import imported_modules
+from grader.launch import Launch
 from grader.plan import Planned
 from grader.remote import Worker
 from grader.sandbox import Sandbox, SandboxError, isolation_level
@@ -82,13 +83,13 @@ def _place(config: pytest.Config, course: Course, key: str | None, source: CodeS
     if key not in places:
         env = _worker_environment()
         if not config.stash[SETTINGS_KEY].sandbox:
-            places[key] = Place(ForkServer(env=env))
+            places[key] = Place(ForkServer(Launch(env=env)))
             return places[key]
         box = None
         try:  # the worker gets read-only copies of the code it runs, and nothing else
             box = Sandbox(private=[course.root])
             copies = _copy_for_worker(box, course, source.assignments_root)
-            places[key] = Place(ForkServer(sweep=True, **box.worker_options(env)), box, copies)
+            places[key] = Place(ForkServer(box.launch(env), sweep=True), box, copies)
             config.stash[LEVEL_KEY] = box.level
         except SandboxError as error:  # never grade unconfined: stop the whole run
             if box is not None:

@@ -28,15 +28,14 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from grader import wire
 from grader.course import PROJECT_ROOT
+from grader.launch import Launch
 
 _BOOTSTRAP = (
     "import sys; sys.path.insert(0, {root!r}); from grader.worker import main; main(sys.argv[1:])"
@@ -86,48 +85,25 @@ class Spawner(Protocol):
 
 
 class Exec:
-    """Starts each worker as a new interpreter: ``command`` + ``python -I -c <bootstrap>``.
+    """Starts each worker as a new interpreter, as ``launch`` says."""
 
-    ``prepare`` runs in the child before Python starts (resource limits, see ``grader.sandbox``);
-    ``env`` and ``cwd`` are the child's environment and folder; ``reap`` kills, after the worker,
-    whatever it started (``Sandbox.kill_all``).
-    """
-
-    def __init__(
-        self,
-        *,
-        env: dict[str, str] | None = None,
-        cwd: Path | None = None,
-        prepare: Callable[[], None] | None = None,
-        command: Sequence[str] | None = None,
-        reap: Callable[[], None] | None = None,
-    ) -> None:
-        self.env, self.cwd, self.prepare, self.command, self.reap = env, cwd, prepare, list(command or []), reap
+    def __init__(self, launch: Launch = Launch()) -> None:
+        self.launch = launch
 
     def start(self, requests_fd: int, answers_fd: int, output: int) -> Started:
-        argv = [*self.command, sys.executable, "-I", "-c", _BOOTSTRAP.format(root=str(PROJECT_ROOT)), str(requests_fd), str(answers_fd), str(PROJECT_ROOT)]
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, pass_fds=(requests_fd, answers_fd),
-            env=self.env, cwd=self.cwd, preexec_fn=self.prepare, start_new_session=True,
-        )  # fmt: skip
-        return _Executed(process, self.reap)
+        process = self.launch.popen(_BOOTSTRAP, [requests_fd, answers_fd, PROJECT_ROOT], pass_fds=(requests_fd, answers_fd), output=output)
+        return _Executed(process, self.launch)
 
 
 class _Executed:
-    """A worker started by ``Exec``: killed with its process group, then ``reap``."""
+    """A worker started by ``Exec``: killed as its ``Launch`` kills."""
 
-    def __init__(self, process: subprocess.Popen[bytes], reap: Callable[[], None] | None) -> None:
-        self.process, self.reap = process, reap
+    def __init__(self, process: subprocess.Popen[bytes], launch: Launch) -> None:
+        self.process, self.launch = process, launch
         self.poll, self.wait = process.poll, process.wait
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
-        if self.reap is not None:  # what left the process group (setsid, double fork)
-            self.reap()
+        self.launch.kill(self.process)
 
 
 class Worker:
@@ -135,7 +111,7 @@ class Worker:
 
     ``timeout`` bounds each request in wall-clock seconds; ``load_timeout`` bounds loading a file
     (a notebook may train a model). Each start or restart asks ``spawner`` for a fresh process:
-    by default ``Exec`` with the other arguments (a new interpreter each time); a
+    by default ``Exec(launch)`` (a new interpreter each time); a
     ``grader.forkserver.ForkServer``'s spawner forks one from a warm interpreter instead.
     ``budget``: the seconds requests that never answered may take together (None: no limit);
     ``spent`` counts them.
@@ -146,17 +122,13 @@ class Worker:
         *,
         timeout: float = 60.0,
         load_timeout: float = 300.0,
-        env: dict[str, str] | None = None,
-        cwd: Path | None = None,
-        prepare: Callable[[], None] | None = None,
-        command: Sequence[str] | None = None,
-        reap: Callable[[], None] | None = None,
+        launch: Launch = Launch(),
         spawner: Spawner | None = None,
         budget: float | None = None,
     ) -> None:
         self.timeout = timeout
         self.load_timeout = load_timeout
-        self.spawner = spawner or Exec(env=env, cwd=cwd, prepare=prepare, command=command, reap=reap)
+        self.spawner = spawner or Exec(launch)
         self.budget = budget
         self.spent = 0.0
         self.incarnation = 0

@@ -44,10 +44,11 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from grader import confine
 from grader.course import PROJECT_ROOT
+from grader.launch import Launch
 
 Level = Literal["allowlist", "user"]
 
@@ -282,12 +283,12 @@ class Sandbox:
 
         return prepare
 
-    def worker_options(self, env: dict[str, str] | None = None) -> dict[str, Any]:
-        """Keyword arguments for ``grader.remote.Worker``."""
+    def launch(self, env: dict[str, str] | None = None) -> Launch:
+        """How a worker or the fork server starts in this sandbox (``grader.launch``)."""
         self._hand_over()
         self.check()
         reap = self.kill_all if self.level == "user" else None  # at the allowlist level the PID namespace does it
-        return {"env": self.environment(env), "cwd": self.work, "prepare": self.prepare(), "command": self.command(), "reap": reap}
+        return Launch(env=self.environment(env), cwd=self.work, prepare=self.prepare(), command=tuple(self.command()), reap=reap)
 
     def kill_all(self) -> None:
         """Kill every process of the worker's user, wherever it detached to (``kill -KILL -1``

@@ -138,7 +138,7 @@ def test_in_the_sandbox_no_process_of_an_incarnation_survives_into_the_next(tmp_
     (tmp_path / "probe.py").write_text(PROBE)
     box = Sandbox()
     code = box.add_files(tmp_path, "code")
-    server = ForkServer(sweep=True, **box.worker_options())
+    server = ForkServer(box.launch(), sweep=True)
     worker = Worker(timeout=20.0, spawner=server.spawner())
     try:
         module = worker.load(code / "probe.py", label="probe.py")

@@ -63,7 +63,7 @@ def main(paths: list[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "probe.py").write_text(PROBE)
         folder = box.add_files(Path(scratch), "code")
-    worker = Worker(timeout=20, load_timeout=30, **box.worker_options())
+    worker = Worker(timeout=20, load_timeout=30, launch=box.launch())
     try:
         probe = worker.load(folder / "probe.py", label="probe.py")
         seen = {"level": box.level, "box_uid": box.uid, "box_root": str(box.root), "box_home": str(box.home), "box_work": str(box.work)}
