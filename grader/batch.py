@@ -36,7 +36,7 @@ from pathlib import Path
 from grader import plots
 from grader.course import Course
 from grader.fingerprint import FILE_NAME as FINGERPRINT_FILE
-from grader.fingerprint import Fingerprint, course_hash, submission_hash
+from grader.fingerprint import Conditions, Fingerprint, course_hash, submission_hash
 from grader.formats import FORMATS, html, notebook_feedback, render
 from grader.grading import expected_level
 from grader.results import Report, from_json
@@ -83,9 +83,13 @@ class BatchRun:
         return f"dlgrade batch: {graded} of {len(self.grades)} submissions fully graded{kept}; gradebook {self.gradebook}"
 
 
-def fingerprint(submission: Path, *, course_digest: str, course: Course, assignments: list[str], settings: Settings) -> Fingerprint:
-    hashed = submission_hash(course, submission, assignments)
-    return Fingerprint(course_digest, hashed, tuple(assignments), settings.seed, expected_level(settings), settings.timeout, settings.budget)
+def conditions(*, course_digest: str, assignments: list[str], settings: Settings) -> Conditions:
+    """What every grade of this run depends on besides the submission."""
+    return Conditions(course_digest, tuple(assignments), settings.seed, expected_level(settings), settings.timeout, settings.budget)
+
+
+def fingerprint(submission: Path, *, course: Course, conditions: Conditions) -> Fingerprint:
+    return Fingerprint(submission_hash(course, submission, list(conditions.assignments)), conditions)
 
 
 def earlier_grade(folder: Path, current: Fingerprint) -> StudentGrade | None:
@@ -219,15 +223,11 @@ def run_batch(
     from grader.roster import unfetched
 
     chosen = assignments or course.assignments()
-    course_digest = course_hash(course)
     out.mkdir(parents=True, exist_ok=True)
     missing = {name: reason for name, reason in unfetched(roster).items() if shard.holds(name)}
     grades = [StudentGrade(name, None, reason) for name, reason in missing.items()]
-    prints = {
-        s: fingerprint(s, course_digest=course_digest, course=course, assignments=chosen, settings=settings)
-        for s in students(roster)
-        if shard.holds(s.name) and s.name not in missing
-    }
+    under = conditions(course_digest=course_hash(course), assignments=chosen, settings=settings)
+    prints = {s: fingerprint(s, course=course, conditions=under) for s in students(roster) if shard.holds(s.name) and s.name not in missing}
     kept = {s: earlier_grade(out / "students" / s.name, p) for s, p in prints.items()} if resume else {}
     grades += [g for g in kept.values() if g is not None]
     submissions = [s for s in prints if kept.get(s) is None]
@@ -250,7 +250,5 @@ def run_batch(
             bar.update(task, advance=1, description=name)
     (out / "gradebook.csv").write_text(gradebook_csv(grades, chosen))
     write_summary(out, grades, expected_level(settings))
-    Manifest.of(
-        grades, shard=shard, course=course_digest, assignments=chosen, seed=settings.seed, sandbox=expected_level(settings), timeout=settings.timeout, budget=settings.budget
-    ).write(out)
+    Manifest.of(grades, shard=shard, conditions=under).write(out)
     return BatchRun(grades, resumed=sum(g is not None for g in kept.values()), gradebook=out / "gradebook.csv")

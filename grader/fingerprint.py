@@ -1,8 +1,8 @@
 """What a grade depends on, as content hashes: the course, the submission as graded, the settings.
 
 ``batch --resume`` keeps a student's earlier results only when the fingerprint stored beside
-them equals the fingerprint of this run; ``gradebook merge`` refuses shards graded against
-different courses, seeds or isolation levels.
+them equals the fingerprint of this run; ``gradebook merge`` refuses shards graded under
+different ``Conditions`` (everything below but the submission).
 
 * the course: every file of ``assignments/`` and ``reference/`` and its pytest configuration
   (bytecode caches and hidden files aside);
@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any, ClassVar
 
 from grader.course import Course, CourseError
 
@@ -59,25 +60,50 @@ def submission_hash(course: Course, submission: Path, assignments: list[str] | N
 
 
 @dataclass(frozen=True)
-class Fingerprint:
-    """What one student's stored results were graded from."""
+class Conditions:
+    """What every grade of a run depends on besides the submission: the course's content hash,
+    the assignments graded, the seed, the isolation level, the per-test time limit and the
+    budget of student code."""
 
     course: str
-    submission: str | None
     assignments: tuple[str, ...]
     seed: int
     sandbox: str
     timeout: float
     budget: float | None
 
+    NAMES: ClassVar[dict[str, str]] = {
+        "course": "course content (hash)", "assignments": "assignments", "seed": "seed",
+        "sandbox": "isolation level", "timeout": "per-test time limit", "budget": "student-code budget",
+    }  # fmt: skip  (what a message calls each)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Conditions:
+        """The conditions among the fields of ``document`` (``KeyError`` when one is missing)."""
+        values = {f.name: document[f.name] for f in fields(cls)}
+        return cls(**{**values, "assignments": tuple(values["assignments"])})
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What one student's stored results were graded from: the submission's hash and the run's
+    conditions. Written as one flat JSON object."""
+
+    submission: str | None
+    conditions: Conditions
+
     def write(self, folder: Path) -> None:
-        (folder / FILE_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        document = {"submission": self.submission, **self.conditions.as_json()}
+        (folder / FILE_NAME).write_text(json.dumps(document, indent=2) + "\n")
 
     @classmethod
     def read(cls, folder: Path) -> Fingerprint | None:
         try:
             document = json.loads((folder / FILE_NAME).read_text())
-            return cls(**{**document, "assignments": tuple(document["assignments"])})
+            return cls(document["submission"], Conditions.from_json(document))
         except (OSError, ValueError, TypeError, KeyError):
             return None
 

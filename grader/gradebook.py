@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course import CourseError
+from grader.fingerprint import Conditions
 from grader.results import from_json
 from grader.shards import WHOLE_ROSTER, Shard
 
@@ -33,28 +34,22 @@ class MergeError(CourseError):
 
 @dataclass(frozen=True)
 class Manifest:
-    """What one ``batch`` run graded, and how."""
+    """What one ``batch`` run graded, and how. Written as one flat JSON object."""
 
     shard: str
-    course: str
-    assignments: tuple[str, ...]
-    seed: int
-    sandbox: str
-    timeout: float
-    budget: float | None
+    conditions: Conditions
     students: tuple[str, ...]
     errors: dict[str, str] = field(default_factory=dict)  # student -> why there is no report
 
     @classmethod
-    def of(
-        cls, grades: list[StudentGrade], *, shard: Shard, course: str, assignments: list[str], seed: int, sandbox: str, timeout: float, budget: float | None
-    ) -> Manifest:
+    def of(cls, grades: list[StudentGrade], *, shard: Shard, conditions: Conditions) -> Manifest:
         ordered = sorted(grades, key=lambda g: g.name)
         errors = {g.name: g.error for g in ordered if g.report is None}
-        return cls(str(shard), course, tuple(assignments), seed, sandbox, timeout, budget, tuple(g.name for g in ordered), errors)
+        return cls(str(shard), conditions, tuple(g.name for g in ordered), errors)
 
     def write(self, folder: Path) -> None:
-        (folder / MANIFEST).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        document = {"shard": self.shard, **self.conditions.as_json(), "students": list(self.students), "errors": self.errors}
+        (folder / MANIFEST).write_text(json.dumps(document, indent=2) + "\n")
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -63,7 +58,7 @@ class Manifest:
             raise MergeError(f"{folder} is not a batch output: it has no {MANIFEST} (run `python -m grader batch ... --out {folder}`)")
         try:
             document = json.loads(path.read_text())
-            return cls(**{**document, "assignments": tuple(document["assignments"]), "students": tuple(document["students"])})
+            return cls(document["shard"], Conditions.from_json(document), tuple(document["students"]), document.get("errors", {}))
         except (ValueError, TypeError, KeyError) as error:
             raise MergeError(f"{path} is not a dlgrade shard manifest: {error}") from error
 
@@ -74,14 +69,10 @@ def check_shards(manifests: dict[Path, Manifest]) -> None:
     counts = sorted({s.count for s in shards.values()})
     if len(counts) != 1:
         raise MergeError("the shards split the roster differently: " + ", ".join(f"{f} is {s}" for f, s in shards.items()))
-    for key in ("course", "assignments", "seed", "sandbox", "timeout", "budget"):
-        values = {folder: getattr(m, key) for folder, m in manifests.items()}
+    for key, what in Conditions.NAMES.items():
+        values = {folder: getattr(m.conditions, key) for folder, m in manifests.items()}
         if len(set(values.values())) > 1:
             shown = ", ".join(f"{f}: {v if key != 'course' else str(v)[:12]}" for f, v in values.items())
-            what = {
-                "course": "course content (hash)", "assignments": "assignments", "seed": "seed", "sandbox": "isolation level",
-                "timeout": "per-test time limit", "budget": "student-code budget",
-            }[key]  # fmt: skip
             raise MergeError(f"the shards were graded with a different {what}: {shown}; grade them again the same way")
     seen: dict[int, Path] = {}
     for folder, shard in shards.items():
@@ -131,9 +122,7 @@ def merge(folders: list[Path], out: Path) -> list[StudentGrade]:
             grades.append(StudentGrade(student, report))
     first = next(iter(manifests.values()))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "gradebook.csv").write_text(gradebook_csv(grades, list(first.assignments)))
-    write_summary(out, grades, first.sandbox)
-    Manifest.of(
-        grades, shard=WHOLE_ROSTER, course=first.course, assignments=list(first.assignments), seed=first.seed, sandbox=first.sandbox, timeout=first.timeout, budget=first.budget
-    ).write(out)
+    (out / "gradebook.csv").write_text(gradebook_csv(grades, list(first.conditions.assignments)))
+    write_summary(out, grades, first.conditions.sandbox)
+    Manifest.of(grades, shard=WHOLE_ROSTER, conditions=first.conditions).write(out)
     return grades

@@ -4,9 +4,9 @@ import dataclasses
 import json
 import shutil
 
-from grader.batch import fingerprint
+from grader.batch import conditions, fingerprint
 from grader.course import PROJECT_ROOT, Course
-from grader.fingerprint import Fingerprint, submission_hash, tree_hash
+from grader.fingerprint import Conditions, Fingerprint, submission_hash, tree_hash
 from grader.settings import Settings
 
 EXAMPLE = PROJECT_ROOT / "examples" / "submission"
@@ -44,7 +44,7 @@ def test_the_submission_hash_covers_only_what_grading_takes(tmp_path):
 
 
 def test_a_stored_fingerprint_round_trips_and_a_broken_or_older_one_reads_as_none(tmp_path):
-    stored = Fingerprint(course="c", submission="s", assignments=("a1_foundations",), seed=0, sandbox="allowlist", timeout=120.0, budget=None)
+    stored = Fingerprint("s", Conditions(course="c", assignments=("a1_foundations",), seed=0, sandbox="allowlist", timeout=120.0, budget=None))
     stored.write(tmp_path)
     assert Fingerprint.read(tmp_path) == stored and stored.known
     document = json.loads((tmp_path / "fingerprint.json").read_text())
@@ -53,14 +53,14 @@ def test_a_stored_fingerprint_round_trips_and_a_broken_or_older_one_reads_as_non
     assert Fingerprint.read(tmp_path) is None
     (tmp_path / "fingerprint.json").write_text("{not json")
     assert Fingerprint.read(tmp_path) is None
-    assert not Fingerprint("c", None, (), 0, "off", 120.0, 20.0).known
+    assert not Fingerprint(None, Conditions("c", (), 0, "off", 120.0, 20.0)).known
 
 
 def test_batch_fingerprints_every_setting_that_can_change_a_verdict():
     base = Settings.grading(sandbox=False)
 
     def of(settings):
-        return fingerprint(EXAMPLE, course_digest="c", course=Course(PROJECT_ROOT), assignments=["a1_foundations"], settings=settings)
+        return fingerprint(EXAMPLE, course=Course(PROJECT_ROOT), conditions=conditions(course_digest="c", assignments=["a1_foundations"], settings=settings))
 
     assert of(base) == of(dataclasses.replace(base, shrink=False, jobs=1))  # same verdicts: no re-grade
     for changed in ({"timeout": 60.0}, {"budget": None}, {"seed": 1}, {"sandbox": True}):
