@@ -3,7 +3,7 @@
     python benchmarks/hanging.py [--assignment a1_foundations] [--case NAME ...] [-- GRADE OPTIONS]
 
 Writes four submissions of the assignment in which every student function (as named in the
-course's stubs) hangs in its own way, grades each with ``python -m grader grade SUB --assignment A
+course's stubs; a notebook's in its code cells, written back as one code cell) hangs in its own way, grades each with ``python -m grader grade SUB --assignment A
 --format json --hidden-visibility visible`` (every public and hidden test, sandboxed) and prints per submission the wall and
 CPU time of the run (the process and its children, as ``speed.py`` counts them), the points,
 the seconds the tests themselves took (the rest is start-up) and the slowest three, how many
@@ -27,7 +27,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 from grader.course import PROJECT_ROOT, Course
+from grader.notebook import code_cells
 from speed import run_once  # this folder's speed.py: wall and CPU of a command
 
 HANGS = {
@@ -45,8 +48,17 @@ HANGS = {
 
 
 def functions_of(stub: Path) -> list[str]:
-    """The top-level function names of a student file."""
-    return [node.name for node in ast.parse(stub.read_text()).body if isinstance(node, ast.FunctionDef)]
+    """The top-level function names of a student file (a notebook: of its code cells)."""
+    sources = code_cells(stub) if stub.suffix == ".ipynb" else [stub.read_text()]
+    return [node.name for source in sources for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+
+
+def write_student_file(path: Path, source: str) -> None:
+    """``source`` as the student file ``path``: a notebook holds it in one code cell."""
+    if path.suffix == ".ipynb":
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]), path)
+    else:
+        path.write_text(source)
 
 
 def write_submission(course: Course, assignment: str, case: str, folder: Path) -> int:
@@ -60,7 +72,7 @@ def write_submission(course: Course, assignment: str, case: str, folder: Path) -
         functions = functions_of(course.assignments_dir / assignment / name)
         count += len(functions)
         text = header + "".join(f"\n\ndef {f}(*args, **kwargs):\n{body}" for f in functions)
-        (target / name).write_text(text)
+        write_student_file(target / name, text)
     return count
 
 
