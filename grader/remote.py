@@ -290,6 +290,8 @@ class Worker:
             return [self._wrap(v) for v in value]
         if type(value) is tuple:
             return tuple(self._wrap(v) for v in value)
+        if type(value) is wire.HeldTuple:
+            return wire.HeldTuple(tuple(self._wrap(v) for v in value), RemoteObject(self, value.held))
         if type(value) is dict:
             return {k: self._wrap(v) for k, v in value.items()}
         return value

@@ -3,8 +3,10 @@
 A message is plain data only: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples,
 dicts, numpy arrays and numpy scalars of numeric dtypes, ``numpy.random.Generator`` (as its bit
 generator's state: the copy draws the same numbers as the original), and *handles* (``Handle(id, kind)``) that
-stand for any other object living in the worker. It is encoded as a JSON header followed by the
-raw bytes of the arrays::
+stand for any other object living in the worker. An instance of a ``tuple`` subclass (a named
+tuple) is both a tuple and an object: it crosses as a ``HeldTuple``, the plain tuple of the items
+it holds with the handle that passes the object itself back. It is encoded as a JSON header
+followed by the raw bytes of the arrays::
 
     [8-byte big-endian header length][JSON header][array bytes ...]
 
@@ -43,6 +45,18 @@ class Handle:
     kind: str
 
 
+class HeldTuple(tuple):
+    """The items of a ``tuple`` subclass instance living in the worker, with ``held``: its handle
+    (on the judge's side, the proxy for it). Sent back, it stands for the object itself."""
+
+    held: Any
+
+    def __new__(cls, items: Any, held: Any) -> HeldTuple:
+        made = super().__new__(cls, items)
+        made.held = held
+        return made
+
+
 class WireError(Exception):
     """A message that does not follow the wire format."""
 
@@ -67,6 +81,11 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
             return {"handle": v.id, "kind": v.kind}
         if t is list or t is tuple:
             return {"list" if t is list else "tuple": [walk(x, depth + 1) for x in v]}
+        if t is HeldTuple:  # back where it came from: the object itself
+            return walk(v.held, depth + 1)
+        if isinstance(v, tuple) and to_handle is not None:  # a named tuple: its items, and the object
+            h = to_handle(v)
+            return {"tuple": [walk(x, depth + 1) for x in tuple.__iter__(v)], "held": {"handle": h.id, "kind": h.kind}}
         if t is dict and all(type(k) is str for k in v):
             return {"dict": [[k, walk(x, depth + 1)] for k, x in v.items()]}
         if _is_plain_array(v):
@@ -114,7 +133,13 @@ def decode(message: bytes | bytearray) -> Any:
             if "list" in v:
                 return [walk(x) for x in v["list"]]
             if "tuple" in v:
-                return tuple(walk(x) for x in v["tuple"])
+                items = tuple(walk(x) for x in v["tuple"])
+                if "held" not in v:
+                    return items
+                held = walk(v["held"])
+                if type(held) is not Handle:
+                    raise WireError("malformed held tuple")
+                return HeldTuple(items, held)
             if "dict" in v:
                 return {str(k): walk(x) for k, x in v["dict"]}
             if "array" in v:

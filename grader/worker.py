@@ -82,9 +82,9 @@ class Server:
     def _pick(result: Any, pick: int | None) -> Any:
         if pick is None:
             return result
-        if type(result) is not tuple or len(result) <= pick:
+        if not isinstance(result, tuple) or tuple.__len__(result) <= pick:  # a named tuple is a tuple
             raise TypeError(f"expected a tuple with at least {pick + 1} elements, got {type(result).__name__}")
-        return result[pick]
+        return tuple.__getitem__(result, pick)
 
     def dispatch(self, request: dict[str, Any]) -> Any:
         op = request["op"]

@@ -2,6 +2,7 @@
 forged or oversized message is ever turned into an object."""
 
 import io
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -71,6 +72,31 @@ def test_a_forged_generator_state_is_rejected():
     message = wire.encode(np.random.default_rng(0)).replace(b"PCG64", b"EVIL1")
     with pytest.raises(wire.WireError):
         wire.decode(message)
+
+
+def test_a_named_tuple_crosses_as_its_items_and_its_handle():
+    class Grads(NamedTuple):
+        dx: np.ndarray
+        db: float
+
+    class Lying(tuple):
+        def __iter__(self):
+            return iter(("lie",))
+
+    table = {}
+
+    def to_handle(obj):
+        return table.setdefault(id(obj), wire.Handle(len(table), type(obj).__name__))
+
+    grads, lying = Grads(np.ones(2), 0.5), Lying((1, 2))
+    back = wire.decode(wire.encode([grads, lying], to_handle))
+    assert type(back[0]) is wire.HeldTuple and np.array_equal(back[0][0], np.ones(2)) and back[0][1] == 0.5
+    assert back[0].held == wire.Handle(0, "Grads")
+    assert back[1] == (1, 2) and back[1].held == wire.Handle(1, "Lying")  # the items it holds, whatever its methods say
+    again = wire.decode(wire.encode(back[0]))  # sent back: the handle of the object itself
+    assert again == wire.Handle(0, "Grads")
+    with pytest.raises(wire.WireError):
+        wire.encode(grads)  # without a handle table (from the judge): not plain data
 
 
 def test_handles_cross_as_handles():

@@ -66,6 +66,15 @@ def mutates(x):
     x[...] = 0
     return x
 
+from collections import namedtuple
+Grads = namedtuple("Grads", "dx db")
+
+def named_grads(x):
+    return Grads(2 * x, 1.5)
+
+def field_of(grads):
+    return grads.db
+
 class Counter:
     def __init__(self, start):
         self.count = start
@@ -280,3 +289,15 @@ def test_a_syntax_error_says_where_it_is_without_the_import_machinery(tmp_path):
     message = str(caught.value)
     assert "SyntaxError: invalid syntax" in message and "line 2" in message and "def oops(:" in message
     assert "<frozen" not in message
+
+
+def test_a_named_tuple_comes_back_as_a_tuple_and_goes_back_as_itself(worker):
+    """A student's named tuple is a tuple to the judge (its items plain data) and, passed back,
+    the student's object again (its fields still work)."""
+    w, path = worker
+    module = w.load(path, label="hostile.py")
+    grads = module.named_grads(np.ones(2))
+    assert isinstance(grads, tuple) and len(grads) == 2
+    dx, db = grads
+    assert type(dx) is np.ndarray and np.array_equal(dx, 2 * np.ones(2)) and db == 1.5
+    assert module.field_of(grads) == 1.5

@@ -187,7 +187,7 @@ def test_conv2d_backward_matches_torch(student, case, seed):
     grads = conv.conv2d_backward(dout, cache)
     _, dx, dw, db = torch_conv(x, w, b, dout, case.stride, case.padding)
     what = f"conv2d_backward ({describe_conv(case)})"
-    assert type(grads) is tuple and len(grads) == 3, f"{what}: expected a tuple (dx, dw, db), got {type(grads).__name__}"
+    assert isinstance(grads, tuple) and len(grads) == 3, f"{what}: expected a tuple (dx, dw, db), got {type(grads).__name__}"
     top = np.abs(dout).max()
     assert_close(grads[0], dx, scale=top * np.abs(w).max(), what=f"{what}: dx")
     assert_close(grads[1], dw, scale=top * np.abs(x).max(), what=f"{what}: dw")

@@ -45,6 +45,9 @@ BUGGY = [
     Variant("sgd-nesterov-raises-only-for-zero-momentum", (
         Edit(F, "if nesterov and (momentum <= 0 or dampening != 0):", "if nesterov and momentum <= 0:"),
     )),
+    Variant("sgd-nesterov-accepts-a-negative-momentum", (
+        Edit(F, "if nesterov and (momentum <= 0 or dampening != 0):", "if nesterov and (momentum == 0 or dampening != 0):"),
+    )),
     Variant("sgd-weight-decay-modifies-the-gradient", (
         Edit(F, "g = g + self.weight_decay * p  # a new array: the caller's gradient stays untouched",
              "g += self.weight_decay * p"),

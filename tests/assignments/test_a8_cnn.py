@@ -260,4 +260,8 @@ CORRECT = [
         Edit(F, "def maxpool2d_forward(", "PoolCache = namedtuple(\"PoolCache\", \"x_shape argmax k s\")\n\n\ndef maxpool2d_forward("),
         Edit(F, "import numpy as np\n", "from collections import namedtuple\n\nimport numpy as np\n"),
     )),
+    Variant("conv-backward-returns-a-named-tuple", (
+        Edit(F, "import numpy as np\n", "from typing import NamedTuple\n\nimport numpy as np\n\n\nclass ConvGrads(NamedTuple):\n    dx: np.ndarray\n    dw: np.ndarray\n    db: np.ndarray\n"),
+        Edit(F, "    return dx, dw, db\n", "    return ConvGrads(dx, dw, db)\n"),
+    )),
 ]

@@ -268,6 +268,21 @@ CORRECT = [
         '''),
         SavedAs(TP, "utf-8-sig", "\r\n"),
     )),
+    Variant("mc-dropout-std-from-the-second-moment-clamped", (Rewrite(TP, "mc_dropout_predict", '''
+        def mc_dropout_predict(model, x, n_samples):
+            was_training = model.training
+            model.train()
+            with torch.no_grad():
+                probs = torch.stack([torch.softmax(model(x), dim=1) for _ in range(n_samples)])
+            model.train(was_training)
+            mean = probs.mean(dim=0)
+            var = (probs**2).mean(dim=0) - mean**2  # E[p^2] - E[p]^2
+            return mean, var.clamp(min=0).sqrt()
+    '''),)),
+    Variant("mc-dropout-returns-a-named-tuple", (
+        Edit(TP, "import torch\n", "from typing import NamedTuple\n\nimport torch\n\n\nclass MCPrediction(NamedTuple):\n    mean: torch.Tensor\n    std: torch.Tensor\n"),
+        Edit(TP, "return mean.to(x.device), std.to(x.device)", "return MCPrediction(mean.to(x.device), std.to(x.device))"),
+    )),
 ]
 
 

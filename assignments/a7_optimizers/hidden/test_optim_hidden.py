@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from grader import assert_close, check_array_type, student_raises
@@ -186,10 +186,13 @@ def test_gradients_unmodified_over_many_steps(student, data, name):
 
 @pytest.mark.points(1)
 @shared_fixtures
-@given(momentum=zero_or(dl.momenta()), dampening=zero_or(st.floats(0.05, 0.95)))
+@given(momentum=st.one_of(st.just(0.0), dl.momenta(), st.floats(-0.95, -0.05)), dampening=zero_or(st.floats(0.05, 0.95)))
+@example(momentum=-0.5, dampening=0.0)
 def test_sgd_nesterov_value_error(student, momentum, dampening):
-    """Nesterov with momentum 0 or dampening != 0 raises ValueError, at construction or first step."""
-    bad = momentum == 0 or dampening != 0
+    """Nesterov needs momentum > 0 and dampening == 0: momentum 0, a NEGATIVE momentum or a dampening
+    != 0 raises ValueError, at construction or first step (a check for momentum == 0 alone misses
+    the negative ones)."""
+    bad = momentum <= 0 or dampening != 0
     optim = student("optim.py")
     params = optim.share([np.ones((2, 3))])
     made: list[Any] = []

@@ -66,7 +66,7 @@ def compare_conv(student: Any, reference: Any, case: dl.ConvCase, seed: int, sca
     assert_close(out, expected, scale=np.abs(x).max() * np.abs(w).max(), what=f"{what}: forward")
     grads = conv.conv2d_backward(dout, cache)
     dx, dw, db = ref.conv2d_backward(dout, ref_cache)
-    assert type(grads) is tuple and len(grads) == 3, f"{what}: backward should return a tuple (dx, dw, db)"
+    assert isinstance(grads, tuple) and len(grads) == 3, f"{what}: backward should return a tuple (dx, dw, db)"
     top = np.abs(dout).max()
     assert_close(grads[0], dx, scale=top * np.abs(w).max(), what=f"{what}: dx")
     assert_close(grads[1], dw, scale=top * np.abs(x).max(), what=f"{what}: dw")
