@@ -1,7 +1,8 @@
 """The wire format between the judging process and a worker running student code.
 
 A message is plain data only: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples,
-dicts, numpy arrays and numpy scalars of numeric dtypes, ``numpy.random.Generator`` (as its bit
+dicts (``collections.OrderedDict`` and ``defaultdict`` cross as plain dicts: a ``params`` or
+``history`` a student builds with them is the dict the handout asks for), numpy arrays and numpy scalars of numeric dtypes, ``numpy.random.Generator`` (as its bit
 generator's state: the copy draws the same numbers as the original), and *handles* (``Handle(id, kind)``) that
 stand for any other object living in the worker. It is encoded as a JSON header followed by the
 raw bytes of the arrays::
@@ -19,6 +20,7 @@ data; the worker sends a handle for it, and the judge's type checks reject a han
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import struct
@@ -33,6 +35,7 @@ answer; ``benchmarks/answer_sizes.py``), so the judge's memory stays bounded wha
 _PLAIN_DTYPE_KINDS = "biufc"
 _BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "MT19937": np.random.MT19937, "Philox": np.random.Philox, "SFC64": np.random.SFC64}
 _HEADER = struct.Struct(">Q")
+_DICTS = (dict, collections.OrderedDict, collections.defaultdict)  # the standard library's dicts without behaviour of their own
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,8 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
             return {"handle": v.id, "kind": v.kind}
         if t is list or t is tuple:
             return {"list" if t is list else "tuple": [walk(x, depth + 1) for x in v]}
-        if t is dict and all(type(k) is str for k in v):
-            return {"dict": [[k, walk(x, depth + 1)] for k, x in v.items()]}
+        if t in _DICTS and all(type(k) is str for k in dict.keys(v)):
+            return {"dict": [[k, walk(x, depth + 1)] for k, x in dict.items(v)]}
         if _is_plain_array(v):
             data = np.ascontiguousarray(v).tobytes()
             buffers.append(data)
