@@ -1,7 +1,8 @@
 """The wire format between the judging process and a worker running student code.
 
 A message is plain data only: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples,
-dicts, numpy arrays and numpy scalars of numeric dtypes, ``numpy.random.Generator`` (as its bit
+dicts (``collections.OrderedDict`` and ``defaultdict`` cross as plain dicts: a ``params`` or
+``history`` a student builds with them is the dict the handout asks for), numpy arrays and numpy scalars of numeric dtypes, ``numpy.random.Generator`` (as its bit
 generator's state: the copy draws the same numbers as the original), and *handles* (``Handle(id, kind)``) that
 stand for any other object living in the worker. An instance of a ``tuple`` subclass (a named
 tuple) is both a tuple and an object: it crosses as a ``HeldTuple``, the plain tuple of the items
@@ -21,6 +22,7 @@ data; the worker sends a handle for it, and the judge's type checks reject a han
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import struct
@@ -35,6 +37,7 @@ answer; ``benchmarks/answer_sizes.py``), so the judge's memory stays bounded wha
 _PLAIN_DTYPE_KINDS = "biufc"
 _BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "MT19937": np.random.MT19937, "Philox": np.random.Philox, "SFC64": np.random.SFC64}
 _HEADER = struct.Struct(">Q")
+_DICTS = (dict, collections.OrderedDict, collections.defaultdict)  # the standard library's dicts without behaviour of their own
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,8 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
         if isinstance(v, tuple) and to_handle is not None:  # a named tuple: its items, and the object
             h = to_handle(v)
             return {"tuple": [walk(x, depth + 1) for x in tuple.__iter__(v)], "held": {"handle": h.id, "kind": h.kind}}
-        if t is dict and all(type(k) is str for k in v):
-            return {"dict": [[k, walk(x, depth + 1)] for k, x in v.items()]}
+        if t in _DICTS and all(type(k) is str for k in dict.keys(v)):
+            return {"dict": [[k, walk(x, depth + 1)] for k, x in dict.items(v)]}
         if _is_plain_array(v):
             data = np.ascontiguousarray(v).tobytes()
             buffers.append(data)

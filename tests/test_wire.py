@@ -1,6 +1,7 @@
 """The wire format: plain data crosses both ways exactly, nothing else crosses, and no malformed,
 forged or oversized message is ever turned into an object."""
 
+import collections
 import io
 from typing import NamedTuple
 
@@ -25,6 +26,24 @@ def test_wire_round_trip(value):
         assert np.array_equal(back["a"], value["a"])
     else:
         assert back == value
+
+
+@pytest.mark.parametrize("value", [
+    collections.OrderedDict([("W1", np.ones(2)), ("b1", np.zeros(2))]),
+    collections.defaultdict(list, {"train_loss": [1.5], "val_acc": [0.5]}),
+], ids=["OrderedDict", "defaultdict"])
+def test_the_standard_librarys_dicts_cross_as_plain_dicts(value):
+    back = wire.decode(wire.encode(value))
+    assert type(back) is dict and list(back) == list(value)
+    assert all(np.array_equal(back[k], value[k]) for k in value)
+
+
+def test_a_dict_subclass_of_a_students_own_stays_an_object():
+    class Cache(dict):
+        pass
+
+    with pytest.raises(wire.WireError):
+        wire.encode(Cache(x=np.zeros(2)))
 
 
 @pytest.mark.parametrize("make", [

@@ -80,6 +80,31 @@ BUGGY = [
             flat[flat < 0] = 0.0
             return out, x
     '''),), mistake="writing through ravel() of a copy that keeps the memory order"),
+    # state kept between calls instead of in the cache: right only when backward follows its own forward
+    Variant("leaky_relu_alpha_kept_in_a_global", (
+        Rewrite(ACT, "leaky_relu_forward", '''
+            def leaky_relu_forward(x, alpha=0.01):
+                global _alpha
+                _alpha = alpha
+                return np.where(x > 0, x, alpha * x), x
+        '''),
+        Rewrite(ACT, "leaky_relu_backward", '''
+            def leaky_relu_backward(dout, cache):
+                return np.where(cache > 0, dout, _alpha * dout)
+        '''),
+    )),
+    Variant("relu_backward_reads_the_last_forward_input", (
+        Rewrite(ACT, "relu_forward", '''
+            def relu_forward(x):
+                global _last_x
+                _last_x = x
+                return np.maximum(x, 0.0), None
+        '''),
+        Rewrite(ACT, "relu_backward", '''
+            def relu_backward(dout, cache):
+                return np.where(_last_x > 0, dout, 0.0)
+        '''),
+    )),
 ]
 
 CORRECT = [

@@ -60,6 +60,12 @@ BUGGY = [
                 caches.append((linear_cache, None if last else a))
             return h, caches
     '''),)),
+    Variant("train_records_val_acc_before_the_epoch", (
+        Edit(MLP, "        order = rng.permutation(n)\n", "        history[\"val_acc\"].append(accuracy(params, x_val, y_val))\n        order = rng.permutation(n)\n"),
+        Edit(MLP, '        history["val_acc"].append(accuracy(params, x_val, y_val))\n    return', "    return"),
+    )),
+    Variant("mlp_loss_default_reg_0_01", (Edit(MLP, "def mlp_loss(params, x, y, reg=0.0):", "def mlp_loss(params, x, y, reg=0.01):"),)),
+    Variant("train_default_lr_0_01", (Edit(MLP, "*, lr=0.1, epochs=20,", "*, lr=0.01, epochs=20,"),)),
 ]
 
 CORRECT = [
@@ -149,5 +155,10 @@ CORRECT = [
         Edit("layers.py", "import numpy as np\n", "from collections import namedtuple\n\nimport numpy as np\n\nLinearCache = namedtuple(\"LinearCache\", [\"x\", \"W\"])\n"),
         Edit("layers.py", "return x @ W + b, (x, W)", "return x @ W + b, LinearCache(x, W)"),
         Edit("layers.py", "x, W = cache\n", "x, W = cache.x, cache.W\n"),
+    )),
+    Variant("params_as_an_ordered_dict_and_history_as_a_defaultdict", (
+        Edit(MLP, "import numpy as np\n", "from collections import OrderedDict, defaultdict\n\nimport numpy as np\n"),
+        Edit(MLP, "    params = {}\n    for l, (fan_in", "    params = OrderedDict()\n    for l, (fan_in"),
+        Edit(MLP, 'history = {"train_loss": [], "val_acc": []}', "history = defaultdict(list)"),
     )),
 ]

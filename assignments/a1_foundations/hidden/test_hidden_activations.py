@@ -90,3 +90,28 @@ def test_softmax_on_square_and_batched_logits_matches_reference(student, referen
     act, ref = student("activations.py"), reference("activations.py")
     assert_close(act.softmax(x), ref.softmax(x), what="softmax of an (N, C, C) array")
     assert_close(act.log_softmax(x[0]), ref.log_softmax(x[0]), scale=magnitude, what="log_softmax of a (C, C) array")
+
+
+INTERLEAVED = [
+    ("relu_forward", "relu_backward", {}, {}),
+    ("leaky_relu_forward", "leaky_relu_backward", {"alpha": 0.2}, {"alpha": 0.05}),
+    ("sigmoid_forward", "sigmoid_backward", {}, {}),
+    ("tanh_forward", "tanh_backward", {}, {}),
+]
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("forward, backward, first_kwargs, second_kwargs", INTERLEAVED, ids=[p[0].removesuffix("_forward") for p in INTERLEAVED])
+def test_backward_uses_its_own_cache_after_another_forward(student, reference, rng, forward, backward, first_kwargs, second_kwargs):
+    """Two forward calls, then both backward calls in reverse order, as in a network with two such
+    layers: each backward must give the gradient of the forward call whose cache it gets."""
+    act, ref = student("activations.py"), reference("activations.py")
+    x1, x2 = rng.uniform(0.1, 3.0, (3, 4)) * rng.choice([-1.0, 1.0], (3, 4)), rng.uniform(0.1, 3.0, (2, 5)) * rng.choice([-1.0, 1.0], (2, 5))
+    d1, d2 = rng.standard_normal((3, 4)), rng.standard_normal((2, 5))
+    _, c1 = getattr(act, forward)(x1, **first_kwargs)
+    _, c2 = getattr(act, forward)(x2, **second_kwargs)
+    got2, got1 = getattr(act, backward)(d2, c2), getattr(act, backward)(d1, c1)
+    want1 = getattr(ref, backward)(d1, getattr(ref, forward)(x1, **first_kwargs)[1])
+    want2 = getattr(ref, backward)(d2, getattr(ref, forward)(x2, **second_kwargs)[1])
+    assert_close(got2, want2, what=f"{backward} dx of the second forward call {second_kwargs or ''} (x of shape (2, 5))")
+    assert_close(got1, want1, what=f"{backward} dx of the first forward call {first_kwargs or ''} (x of shape (3, 4)), after the second forward call: read x (and alpha) from the cache, not from state kept between calls")

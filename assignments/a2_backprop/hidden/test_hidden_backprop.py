@@ -197,3 +197,47 @@ def test_train_mlp_with_a_larger_learning_rate_and_regularisation_is_determinist
     assert_close(np.array(h2["train_loss"]), np.array(h1["train_loss"]), what="train_loss of two runs with seed 11")
     for k in p1:
         assert_close(p2[k], p1[k], what=f"{k} of two runs with seed 11")
+
+
+# ------------------------------------------------------------------------- default arguments
+@pytest.mark.points(1)
+def test_mlp_loss_without_reg_has_no_penalty(student, reference, rng):
+    """``mlp_loss(params, x, y)``: the handout's default is ``reg=0.0``."""
+    sizes = [4, 7, 3]
+    params = {}
+    for l in (1, 2):
+        params[f"W{l}"] = rng.standard_normal((sizes[l - 1], sizes[l]))
+        params[f"b{l}"] = rng.standard_normal(sizes[l]) * 0.1
+    x, y = rng.standard_normal((5, 4)) * 2, rng.integers(0, 3, 5)
+    loss, grads = student("mlp.py").mlp_loss(params, x, y)
+    want_loss, want_grads = reference("mlp.py").mlp_loss(params, x, y, reg=0.0)
+    assert_close(loss, want_loss, what="mlp_loss(params, x, y) loss (the default reg is 0.0)")
+    for k in want_grads:
+        assert_close(grads[k], want_grads[k], scale=np.max(np.abs(want_grads[k])), what=f"mlp_loss(params, x, y) grads[{k!r}] (the default reg is 0.0)")
+
+
+@pytest.mark.points(1)
+def test_train_mlp_defaults_are_lr_0_1_epochs_20_batch_size_64_and_no_penalty(student, reference, helper, rng):
+    """``train_mlp`` called without ``lr``, ``epochs``, ``batch_size`` and ``reg``, on N = 50 < 64
+    examples: every epoch is one full batch whatever the shuffle, so the run is 20 gradient steps
+    of size 0.1 on the unpenalised loss, from ``init_mlp(layer_sizes, rng)`` (your own, same seed).
+    Each epoch's val_acc is the accuracy of the parameters after that epoch's step."""
+    mlp, ref = student("mlp.py"), reference("mlp.py")
+    sizes = [3, 6, 4]
+    rule = rng.standard_normal((3, 4))  # labels a network can learn: validation accuracy moves between epochs
+    x, x_val = rng.standard_normal((50, 3)) * 2, rng.standard_normal((40, 3)) * 2
+    y, y_val = np.argmax(x @ rule, axis=1), np.argmax(x_val @ rule, axis=1)
+    seed = int(rng.integers(2**32))
+    params, history = mlp.train_mlp(x, y, x_val, y_val, sizes, rng=generator(helper, seed))
+    expected = mlp.init_mlp(sizes, generator(helper, seed))
+    losses, accuracies = [], []
+    for _ in range(20):
+        loss, grads = ref.mlp_loss(expected, x, y, reg=0.0)
+        expected = {k: expected[k] - 0.1 * grads[k] for k in expected}
+        losses.append(loss)
+        accuracies.append(ref.accuracy(expected, x_val, y_val))
+    assert len(history["train_loss"]) == 20, f"{len(history['train_loss'])} train_loss entries without an epochs argument: the default is epochs=20"
+    assert_close(np.array(history["train_loss"], dtype=np.float64), np.array(losses), what="train_loss of a run with the default lr=0.1, batch_size=64, reg=0.0 (one full batch per epoch)")
+    assert_close(np.array(history["val_acc"], dtype=np.float64), np.array(accuracies), what="val_acc of each epoch (the validation accuracy after that epoch's update) in a run with the default arguments")
+    for k in expected:
+        assert_close(params[k], expected[k], scale=np.max(np.abs(expected[k])), what=f"{k} after a run with the default lr=0.1, epochs=20, batch_size=64, reg=0.0")
