@@ -160,3 +160,144 @@ CORRECT = [
     Variant("keywords, dict lookup of the mode, list shapes, mask z >= 0, numpy float stds", KEYWORD_STYLE),
     Variant("scaled standard normal in place, explicit fans", SCALED_STANDARD),
 ]
+
+# ---------------------------------------------------------------------------- audit (temporary)
+AUDIT_CORRECT = [
+    Variant("audit-fans-by-unpacking-valueerror", (
+        Rewrite(F, "compute_fans", '''
+def compute_fans(shape):
+    if len(shape) == 2:
+        d, m = shape
+        return int(d), int(m)
+    f, c, kh, kw = shape  # any other length fails to unpack: ValueError
+    return int(c * kh * kw), int(f * kh * kw)
+'''),
+    )),
+    Variant("audit-own-valueerror-subclass", (
+        Rewrite(F, "compute_fans", '''
+class ShapeError(ValueError):
+    """A weight that is neither linear nor a convolution."""
+
+
+def compute_fans(shape):
+    dims = len(shape)
+    if dims == 2:
+        return int(shape[0]), int(shape[1])
+    if dims == 4:
+        rf = int(np.prod(shape[2:]))
+        return int(shape[1]) * rf, int(shape[0]) * rf
+    raise ShapeError(f"{dims}-D weight")
+'''),
+    )),
+    Variant("audit-standard-normal-times-np-sqrt-list-shapes", (
+        Rewrite(F, "xavier_normal", '''
+def xavier_normal(shape, rng, gain=1.0):
+    fan_in, fan_out = compute_fans(shape)
+    return rng.standard_normal(list(shape)) * (gain * np.sqrt(2.0 / (fan_in + fan_out)))
+'''),
+        Rewrite(F, "xavier_uniform", '''
+def xavier_uniform(shape, rng, gain=1.0):
+    fan_in, fan_out = compute_fans(shape)
+    return np.sqrt(6.0 / (fan_in + fan_out)) * gain * rng.uniform(-1.0, 1.0, size=list(shape))
+'''),
+    )),
+    Variant("audit-kaiming-if-elif-and-shifted-random", (
+        Rewrite(F, "kaiming_normal", '''
+def kaiming_normal(shape, rng, mode="fan_in"):
+    fan_in, fan_out = compute_fans(shape)
+    if mode == "fan_in":
+        fan = fan_in
+    elif mode == "fan_out":
+        fan = fan_out
+    else:
+        raise ValueError(f"unknown mode {mode}")
+    return rng.normal(loc=0.0, scale=(2.0 / fan) ** 0.5, size=shape)
+'''),
+        Rewrite(F, "kaiming_uniform", '''
+def kaiming_uniform(shape, rng, mode="fan_in"):
+    fan = compute_fans(shape)[0 if mode == "fan_in" else 1]
+    bound = np.sqrt(6 / fan)
+    return (rng.random(shape) - 0.5) * 2 * bound
+'''),
+    )),
+    Variant("audit-transposed-draws-fortran-output", (
+        Rewrite(F, "lecun_normal", '''
+def lecun_normal(shape, rng):
+    fan_in, _ = compute_fans(shape)
+    return rng.normal(0.0, 1.0 / math.sqrt(fan_in), size=tuple(shape)[::-1]).T
+'''),
+        Rewrite(F, "zeros_init", '''
+def zeros_init(shape):
+    if len(shape) not in (2, 4):
+        raise ValueError("a weight is 2-D or 4-D")
+    return np.full(tuple(shape), 0.0)
+'''),
+    )),
+    Variant("audit-stds-einsum-mask-multiply-list-shapes", (
+        Rewrite(F, "activation_stds", '''
+def activation_stds(init_fn, layer_sizes, x, rng):
+    h = x
+    out = []
+    for i in range(1, len(layer_sizes)):
+        w = init_fn([layer_sizes[i - 1], layer_sizes[i]], rng)
+        z = np.einsum("nd,dm->nm", h, w)
+        h = z * (z > 0)
+        out.append(math.sqrt(h.var()))
+    return out
+'''),
+    )),
+    Variant("audit-stds-moments-clamped-keywords", (
+        Rewrite(F, "activation_stds", '''
+def activation_stds(init_fn, layer_sizes, x, rng):
+    sizes = list(layer_sizes)
+    h = np.array(x, dtype=float)
+    result = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        h = np.maximum(0, h @ init_fn(shape=(fan_in, fan_out), rng=rng))
+        mean = h.mean()
+        result.append(float(np.sqrt(max(0.0, (h * h).mean() - mean * mean))))
+    return result
+'''),
+    )),
+    Variant("audit-initializers-through-a-helper-with-prints", (
+        Rewrite(F, "lecun_normal", '''
+def _normal(shape, rng, std):
+    """N(0, std^2) weights of shape."""
+    print(f"drawing {tuple(shape)} with std {std:.4f}")
+    return rng.normal(0.0, std, size=tuple(shape))
+
+
+def lecun_normal(shape, rng):
+    return _normal(shape, rng, math.sqrt(1.0 / compute_fans(shape)[0]))
+'''),
+    )),
+]
+
+KERAS_TRUNCATED_LECUN = '''
+def lecun_normal(shape, rng):
+    """Keras-style: a normal truncated at 2 std, rescaled to the variance 1 / fan_in."""
+    fan_in, _ = compute_fans(shape)
+    std = math.sqrt(1.0 / fan_in) / 0.87962566103423978
+    size = int(np.prod(shape))
+    out = np.empty(0)
+    while out.size < size:
+        z = rng.standard_normal(size)
+        out = np.concatenate([out, z[np.abs(z) <= 2.0]])
+    return (out[:size] * std).reshape(tuple(shape))
+'''
+
+AUDIT_BUGGY = [
+    Variant("audit-lecun-variance-as-scale", (Edit(F, "std = math.sqrt(1.0 / fan_in)", "std = 1.0 / fan_in"),)),
+    Variant("audit-zeros-init-without-validation", (Edit(F, "    compute_fans(shape)  # validates the number of dimensions\n", ""),)),
+    Variant("audit-xavier-uniform-gain-inside-sqrt", (Edit(F, "a = gain * math.sqrt(6.0 / (fan_in + fan_out))", "a = math.sqrt(6.0 * gain / (fan_in + fan_out))"),)),
+    Variant("audit-kaiming-uniform-default-fan-out", (Edit(F, 'def kaiming_uniform(shape: Shape, rng: np.random.Generator, mode: str = "fan_in")', 'def kaiming_uniform(shape: Shape, rng: np.random.Generator, mode: str = "fan_out")'),)),
+    Variant("audit-lecun-keras-truncated-normal", (Rewrite(F, "lecun_normal", KERAS_TRUNCATED_LECUN),)),
+    Variant("audit-stds-torch-layout-weights", (Edit(F, "w = init_fn((fan_in, fan_out), rng)", "w = init_fn((fan_out, fan_in), rng).T"),)),
+    Variant("audit-stds-relu-before-linear", (Edit(F, "h = np.maximum(h @ w, 0.0)  # the zero bias adds nothing", "h = np.maximum(h, 0.0) @ w"),)),
+    Variant("audit-conv-fan-out-without-kernel", (Edit(F, "return c * receptive_field, f * receptive_field", "return c * receptive_field, f"),)),
+    Variant("audit-stds-of-the-active-units-only", (Edit(F, "stds.append(float(h.std()))", "stds.append(float(h[h > 0].std()) if (h > 0).any() else 0.0)"),)),
+    Variant("audit-stds-input-float32", (Edit(F, "h = np.asarray(x, dtype=np.float64)", "h = np.asarray(x, dtype=np.float32)"),)),
+]
+
+CORRECT += AUDIT_CORRECT
+BUGGY += AUDIT_BUGGY

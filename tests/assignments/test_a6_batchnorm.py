@@ -189,3 +189,217 @@ CORRECT = [
         Edit(B, "x_hat, gamma, std, batch_statistics = cache", "x_hat, gamma, std, batch_statistics = cache[\"x_hat\"], cache[\"gamma\"], cache[\"std\"], cache[\"train\"]"),
     )),
 ]
+
+# ---------------------------------------------------------------------------- audit (temporary)
+AUDIT_CORRECT = [
+    Variant("audit-keepdims-stats-ravelled-running", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                mode = bn_param["mode"]
+                eps = bn_param.get("eps", 1e-5)
+                momentum = bn_param.get("momentum", 0.1)
+                n, d = x.shape
+                if mode == "train":
+                    if len(x) < 2:
+                        raise ValueError("N must be at least 2 in train mode")
+                    mu = np.mean(x, axis=0, keepdims=True)
+                    var = np.var(x, axis=0, keepdims=True)
+                    rm = bn_param.get("running_mean", np.zeros(d))
+                    rv = bn_param.get("running_var", np.ones(d))
+                    bn_param["running_mean"] = (1 - momentum) * rm + momentum * mu.ravel()
+                    bn_param["running_var"] = (1 - momentum) * rv + momentum * (var * n / (n - 1)).ravel()
+                else:
+                    mu = bn_param.get("running_mean", np.zeros(d)).reshape(1, d)
+                    var = bn_param.get("running_var", np.ones(d)).reshape(1, d)
+                inv = (var + eps) ** -0.5
+                x_hat = (x - mu) * inv
+                out = x_hat * gamma.reshape(1, d) + beta.reshape(1, d)
+                return out, (x_hat, gamma, inv, mode)
+        '''),
+        Rewrite(B, "batchnorm_backward", '''
+            def batchnorm_backward(dout, cache):
+                x_hat, gamma, inv, mode = cache
+                n = dout.shape[0]
+                dbeta = np.sum(dout, axis=0)
+                dgamma = np.sum(dout * x_hat, axis=0)
+                if mode == "eval":
+                    return dout * gamma * inv, dgamma, dbeta
+                dx = (gamma * inv / n) * (n * dout - dbeta - x_hat * dgamma)
+                return dx, dgamma, dbeta
+        '''),
+    )),
+    Variant("audit-cs231n-alt-backward-from-x-and-mu", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                mode = bn_param["mode"]
+                eps = bn_param.get("eps", 1e-5)
+                momentum = bn_param.get("momentum", 0.1)
+                n, d = x.shape
+                running_mean = bn_param.get("running_mean", np.zeros(d))
+                running_var = bn_param.get("running_var", np.ones(d))
+                if mode == "train":
+                    if n < 2:
+                        raise ValueError("one sample: no unbiased variance")
+                    unbiased = np.var(x, axis=0, ddof=1)
+                    var = unbiased * (n - 1) / n
+                    mu = np.mean(x, axis=0)
+                    bn_param.update(
+                        running_mean=(1 - momentum) * running_mean + momentum * mu,
+                        running_var=(1 - momentum) * running_var + momentum * unbiased,
+                    )
+                else:
+                    mu, var = running_mean, running_var
+                out = (x - mu) * (gamma / np.sqrt(var + eps)) + beta
+                return out, {"x": x.copy(), "mu": mu, "var": var, "eps": eps, "gamma": gamma, "mode": mode}
+        '''),
+        Rewrite(B, "batchnorm_backward", '''
+            def batchnorm_backward(dout, cache):
+                x, mu, var, eps, gamma = cache["x"], cache["mu"], cache["var"], cache["eps"], cache["gamma"]
+                n = x.shape[0]
+                istd = 1.0 / np.sqrt(var + eps)
+                xmu = x - mu
+                dbeta = dout.sum(axis=0)
+                dgamma = (dout * xmu * istd).sum(axis=0)
+                if cache["mode"] != "train":
+                    return dout * gamma * istd, dgamma, dbeta
+                dx = (1.0 / n) * gamma * istd * (n * dout - dout.sum(axis=0) - xmu * istd**2 * (dout * xmu).sum(axis=0))
+                return dx, dgamma, dbeta
+        '''),
+    )),
+    Variant("audit-extra-keys-in-bn-param-and-einsum", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                mode = bn_param.get("mode")
+                eps = bn_param.setdefault("eps", 1e-5)
+                momentum = bn_param.setdefault("momentum", 0.1)
+                n, d = x.shape
+                bn_param.setdefault("running_mean", np.zeros(d))
+                bn_param.setdefault("running_var", np.ones(d))
+                if mode == "train":
+                    if n < 2:
+                        raise ValueError("train mode needs N >= 2")
+                    mu = np.einsum("nd->d", x) / n
+                    xc = x - mu
+                    ss = np.einsum("nd,nd->d", xc, xc)
+                    var = ss / n
+                    bn_param["running_mean"] = (1 - momentum) * bn_param["running_mean"] + momentum * mu
+                    bn_param["running_var"] = (1 - momentum) * bn_param["running_var"] + momentum * ss / (n - 1)
+                    bn_param["steps"] = bn_param.get("steps", 0) + 1
+                    bn_param["last_batch_mean"] = mu
+                elif mode == "eval":
+                    mu, var = bn_param["running_mean"], bn_param["running_var"]
+                else:
+                    raise ValueError(mode)
+                std = np.sqrt(var + eps)
+                x_hat = (x - mu) / std
+                return gamma * x_hat + beta, (x_hat, gamma, std, mode == "train")
+        '''),
+    )),
+    Variant("audit-column-loop-backward-python-floats", (
+        Rewrite(B, "batchnorm_backward", '''
+            def batchnorm_backward(dout, cache):
+                x_hat, gamma, std, batch_statistics = cache
+                n, d = dout.shape
+                dx = np.zeros((n, d))
+                dgamma = np.zeros(d)
+                dbeta = np.zeros(d)
+                for j in range(d):
+                    g = [float(gamma[j] * dout[i, j]) for i in range(n)]
+                    dbeta[j] = sum(dout[i, j] for i in range(n))
+                    dgamma[j] = sum(dout[i, j] * x_hat[i, j] for i in range(n))
+                    if batch_statistics:
+                        mean_g = sum(g) / n
+                        mean_gx = sum(g[i] * x_hat[i, j] for i in range(n)) / n
+                        for i in range(n):
+                            dx[i, j] = (g[i] - mean_g - x_hat[i, j] * mean_gx) / std[j]
+                    else:
+                        for i in range(n):
+                            dx[i, j] = g[i] / std[j]
+                return dx, dgamma, dbeta
+        '''),
+    )),
+    Variant("audit-running-stats-in-place-with-out", (
+        Rewrite(B, "batchnorm_forward", '''
+            def batchnorm_forward(x, gamma, beta, bn_param):
+                mode = bn_param["mode"]
+                eps = bn_param.get("eps", 1e-5)
+                momentum = bn_param.get("momentum", 0.1)
+                n, d = x.shape
+                if "running_mean" not in bn_param:
+                    bn_param["running_mean"] = np.zeros(d)
+                if "running_var" not in bn_param:
+                    bn_param["running_var"] = np.ones(d)
+                rm, rv = bn_param["running_mean"], bn_param["running_var"]
+                if mode == "train":
+                    if n < 2:
+                        raise ValueError("N < 2")
+                    mu = x.mean(axis=0)
+                    var = ((x - mu) ** 2).mean(axis=0)
+                    np.multiply(rm, 1 - momentum, out=rm)
+                    np.add(rm, momentum * mu, out=rm)
+                    np.multiply(rv, 1 - momentum, out=rv)
+                    np.add(rv, momentum * var * n / (n - 1), out=rv)
+                else:
+                    mu, var = rm.copy(), rv.copy()
+                std = np.sqrt(var + eps)
+                x_hat = (x - mu) / std
+                return gamma * x_hat + beta, (x_hat, gamma, std, mode == "train")
+        '''),
+    )),
+    Variant("audit-eval-cache-running-var-backward", (
+        Edit(B, "    return out, (x_hat, gamma, std, mode == \"train\")",
+             "    if mode == \"eval\":\n        return out, (\"eval\", gamma, running_var, eps, x_hat)\n    return out, (x_hat, gamma, std, True)"),
+        Rewrite(B, "batchnorm_backward", '''
+            def batchnorm_backward(dout, cache):
+                if isinstance(cache[0], str):  # ("eval", ...)
+                    _, gamma, running_var, eps, x_hat = cache
+                    return gamma * dout / np.sqrt(running_var + eps), np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
+                x_hat, gamma, std, _ = cache
+                n = dout.shape[0]
+                dx_hat = dout * gamma
+                dvar = np.sum(dx_hat * x_hat, axis=0) * -0.5 / std**2
+                dmu = -np.sum(dx_hat, axis=0) / std
+                dx = dx_hat / std + dvar * 2.0 * x_hat * std / n + dmu / n
+                return dx, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
+        '''),
+    )),
+    Variant("audit-float-copy-of-x-and-folded-scale", (
+        Edit(B, "    mode = bn_param[\"mode\"]\n", "    x = np.array(x, dtype=np.float64, order=\"C\")\n    mode = bn_param[\"mode\"]\n"),
+        Edit(B, "    x_hat = (x - mu) / std\n    out = gamma * x_hat + beta\n",
+             "    scale = gamma / std\n    shift = beta - mu * scale\n    out = x * scale + shift\n    x_hat = (x - mu) / std\n"),
+    )),
+    Variant("audit-two-pass-var-with-correction-sum", (
+        Edit(B, "        var = x.var(axis=0)  # biased (ddof=0): used to normalise\n        unbiased_var = x.var(axis=0, ddof=1)  # used for the running estimate\n",
+             "        centred = x - mu\n        sq = np.square(centred).sum(axis=0)\n        var = sq / n - (centred.sum(axis=0) / n) ** 2\n        unbiased_var = var * (n / (n - 1.0))\n"),
+    )),
+]
+
+AUDIT_BUGGY = [
+    Variant("audit-running-var-correction-inverted", (Edit(B, "unbiased_var = x.var(axis=0, ddof=1)", "unbiased_var = x.var(axis=0) * (n - 1) / n"),)),
+    Variant("audit-eval-also-updates-running-stats", (
+        Edit(B, "        mu, var = running_mean, running_var\n",
+             "        mu, var = running_mean, running_var\n        bn_param[\"running_mean\"] = (1 - momentum) * running_mean + momentum * x.mean(axis=0)\n"),
+    )),
+    Variant("audit-eval-rejects-one-sample", (Edit(B, "    if mode == \"train\":\n        if n < 2:", "    if n < 2:\n        raise ValueError(\"N < 2\")\n    if mode == \"train\":\n        if n < 2:"),)),
+    Variant("audit-std-plus-sqrt-eps", (Edit(B, "std = np.sqrt(var + eps)", "std = np.sqrt(var) + np.sqrt(eps)"),)),
+    Variant("audit-running-stats-keepdims-shape", (
+        Edit(B, RUNNING_MEAN, 'bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * x.mean(axis=0, keepdims=True)'),
+        Edit(B, RUNNING_VAR, 'bn_param["running_var"] = (1 - momentum) * running_var + momentum * x.var(axis=0, ddof=1, keepdims=True)'),
+    )),
+    Variant("audit-eval-backward-without-eps", (Edit(B, "    return out, (x_hat, gamma, std, mode == \"train\")", "    return out, (x_hat, gamma, std if mode == \"train\" else np.sqrt(var), mode == \"train\")"),)),
+    Variant("audit-dx-sum-instead-of-mean", (Edit(B, TRAIN_DX, "dx = (g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0)) / std"),)),
+    Variant("audit-running-stats-in-place-on-shared-default", (
+        Edit(B, "BatchNormCache = tuple[np.ndarray, np.ndarray, np.ndarray, bool]\n",
+             "BatchNormCache = tuple[np.ndarray, np.ndarray, np.ndarray, bool]\n_DEFAULTS = {}\n"),
+        Edit(B, '    running_mean = bn_param.get("running_mean", np.zeros(d))\n    running_var = bn_param.get("running_var", np.ones(d))\n',
+             '    running_mean = bn_param.get("running_mean", _DEFAULTS.setdefault(("m", d), np.zeros(d)))\n    running_var = bn_param.get("running_var", _DEFAULTS.setdefault(("v", d), np.ones(d)))\n'),
+        Edit(B, RUNNING_MEAN, 'running_mean *= 1 - momentum\n        running_mean += momentum * mu\n        bn_param["running_mean"] = running_mean'),
+        Edit(B, RUNNING_VAR, 'running_var *= 1 - momentum\n        running_var += momentum * unbiased_var\n        bn_param["running_var"] = running_var'),
+    )),
+    Variant("audit-normalises-with-updated-running-stats", (
+        Edit(B, "        var = x.var(axis=0)  # biased (ddof=0): used to normalise\n", "        var = x.var(axis=0)  # biased (ddof=0): used to normalise\n        var = (1 - momentum) * running_var + momentum * var\n"),
+    )),
+]
+
+CORRECT += AUDIT_CORRECT
+BUGGY += AUDIT_BUGGY
