@@ -58,6 +58,10 @@ BUGGY = [
         Edit(D, "DropoutCache = tuple[np.ndarray, float]\n", "DropoutCache = tuple[np.ndarray, float]\n_LAST = {}\n"),
         Edit(D, "    keep, p = cache\n", "    keep, p = cache\n    keep = _LAST.get('keep', keep) if p > 0 else keep\n"),
     )),
+    Variant("dropout-backward-mask-read-from-the-output", (  # drops the gradient wherever x == 0 (after a ReLU)
+        Edit(D, "    return _through_mask(x, keep, p), (keep, p)",
+             "    out = _through_mask(x, keep, p)\n    return out, (out != 0, p)"),
+    )),
     # ------------------------------------------------------------------ early stopping
     Variant("es-equal-loss-improves", (Edit(E, IMPROVES, "if val_loss <= self.best_loss - self.min_delta:"),)),
     Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),)),  # the first failing example the grade profile finds matches no single mistake: undiagnosed
@@ -93,6 +97,9 @@ BUGGY = [
                     self.counter += 1
                 return self.counter > 0 and self.counter >= self.patience
         '''),
+    )),
+    Variant("es-default-min-delta-1e-4", (
+        Edit(E, "def __init__(self, patience: int, min_delta: float = 0.0) -> None:", "def __init__(self, patience: int, min_delta: float = 1e-4) -> None:"),
     )),
 ]
 
@@ -189,184 +196,3 @@ CORRECT = [
         '''),
     )),
 ]
-
-# ---------------------------------------------------------------------------- audit (temporary)
-AUDIT_CORRECT = [
-    Variant("audit-dropout-binomial-bool-eval-returns-x-and-dout", (
-        Rewrite(D, "dropout_forward", '''
-            def dropout_forward(x, p, train, rng):
-                if not train:
-                    return x, None
-                if p >= 1:
-                    return np.zeros_like(x, dtype=float), (np.zeros(x.shape, dtype=bool), 1.0)
-                keep = rng.binomial(1, 1 - p, size=x.shape).astype(bool)
-                return x * keep / (1 - p), (keep, p)
-        '''),
-        Rewrite(D, "dropout_backward", '''
-            def dropout_backward(dout, cache):
-                if cache is None:
-                    return dout
-                keep, p = cache
-                if p >= 1:
-                    return np.zeros_like(dout)
-                return dout * keep / (1 - p)
-        '''),
-    )),
-    Variant("audit-dropout-choice-mask", (
-        Edit(D, MASK, "keep = rng.choice([False, True], size=x.shape, p=[p, 1 - p])"),
-    )),
-    Variant("audit-dropout-float-scaled-mask-p0-shortcut", (
-        Rewrite(D, "dropout_forward", '''
-            def dropout_forward(x, p, train, rng):
-                if not train or p == 0:
-                    return x.copy(), np.ones(x.shape)
-                scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-                mask = (rng.uniform(0.0, 1.0, size=x.shape) > p) * scale
-                return x * mask, mask
-        '''),
-        Rewrite(D, "dropout_backward", '''
-            def dropout_backward(dout, cache):
-                mask = cache
-                return np.multiply(dout, mask)
-        '''),
-    )),
-    Variant("audit-dropout-flat-draw-reshaped-dict-cache", (
-        Rewrite(D, "dropout_forward", '''
-            def dropout_forward(x, p, train, rng):
-                x = np.asarray(x, dtype=np.float64)
-                if not train:
-                    return x, {"train": False}
-                u = rng.random(x.size).reshape(x.shape)
-                keep = u >= p
-                out = np.zeros_like(x)
-                if p < 1:
-                    out[keep] = x[keep] / (1 - p)
-                return out, {"train": True, "keep": keep, "p": p}
-        '''),
-        Rewrite(D, "dropout_backward", '''
-            def dropout_backward(dout, cache):
-                if not cache["train"]:
-                    return np.array(dout, dtype=np.float64)
-                dx = np.zeros_like(dout, dtype=np.float64)
-                if cache["p"] < 1:
-                    dx[cache["keep"]] = dout[cache["keep"]] / (1 - cache["p"])
-                return dx
-        '''),
-    )),
-    Variant("audit-es-sum-form-numpy-ints-floats", (
-        Rewrite(E, "EarlyStopping.__init__", '''
-            def __init__(self, patience, min_delta=0.0):
-                self.patience = patience
-                self.min_delta = min_delta
-                self.best_loss = np.inf
-                self.best_step = None
-                self.counter = np.int64(0)
-                self._t = -1
-        '''),
-        Rewrite(E, "EarlyStopping.step", '''
-            def step(self, val_loss):
-                self._t += 1
-                if np.isnan(val_loss):
-                    self.counter += 1
-                elif val_loss + self.min_delta < self.best_loss:
-                    self.best_loss = np.float64(val_loss)
-                    self.best_step = self._t
-                    self.counter = np.int64(0)
-                else:
-                    self.counter += 1
-                return bool(self.counter >= max(self.patience, 1))
-        '''),
-        Edit(E, "import math\n", "import math\n\nimport numpy as np\n"),
-    )),
-    Variant("audit-es-properties-from-history", (
-        Rewrite(E, "EarlyStopping.__init__", '''
-            def __init__(self, patience, min_delta=0.0):
-                self.patience, self.min_delta = patience, min_delta
-                self._losses = []
-                self._best = None  # index of the best loss so far
-        '''),
-        Rewrite(E, "EarlyStopping.step", '''
-            @property
-            def best_loss(self):
-                return math.inf if self._best is None else self._losses[self._best]
-
-            @property
-            def best_step(self):
-                return self._best
-
-            @property
-            def counter(self):
-                return len(self._losses) - (0 if self._best is None else self._best + 1)
-
-            def step(self, val_loss):
-                if val_loss < self.best_loss - self.min_delta:
-                    self._best = len(self._losses)
-                self._losses.append(val_loss)
-                stop = self.counter > 0 and self.counter >= self.patience
-                return stop
-        '''),
-    )),
-    Variant("audit-es-difference-form-with-isnan-guard", (
-        Rewrite(E, "EarlyStopping.step", '''
-            def step(self, val_loss):
-                improved = (not math.isnan(val_loss)) and (self.best_loss - val_loss > self.min_delta)
-                if improved:
-                    self.best_loss, self.best_step, self.counter = val_loss, self._steps_taken, 0
-                else:
-                    self.counter = self.counter + 1
-                self._steps_taken = self._steps_taken + 1
-                if self.counter == 0:
-                    return False
-                return self.counter >= self.patience
-        '''),
-    )),
-    Variant("audit-dropout-where-mask-kept-values-multiplied", (
-        Rewrite(D, "_through_mask", '''
-            def _through_mask(a, keep, p):
-                out = np.zeros(np.shape(a))
-                if p != 1:
-                    np.multiply(a, 1.0 / (1.0 - p), out=out, where=keep)
-                return out
-        '''),
-    )),
-]
-
-AUDIT_BUGGY = [
-    Variant("audit-dropout-backward-mask-from-output", (
-        Edit(D, "    return _through_mask(x, keep, p), (keep, p)",
-             "    out = _through_mask(x, keep, p)\n    return out, (out != 0, p)"),
-    )),
-    Variant("audit-es-default-min-delta-1e-4", (
-        Edit(E, "def __init__(self, patience: int, min_delta: float = 0.0) -> None:", "def __init__(self, patience: int, min_delta: float = 1e-4) -> None:"),
-    )),
-    Variant("audit-dropout-scale-precedence", (Edit(D, "scale = 1.0 / (1.0 - p)", "scale = 1.0 / 1.0 - p"),)),
-    Variant("audit-dropout-backward-in-place-on-dout", (
-        Rewrite(D, "dropout_backward", '''
-            def dropout_backward(dout, cache):
-                keep, p = cache
-                if p == 1:
-                    dout[...] = 0.0
-                    return dout
-                dout[~keep] = 0.0
-                dout *= 1.0 / (1.0 - p)
-                return dout
-        '''),
-    )),
-    Variant("audit-dropout-one-coin-per-feature", (Edit(D, MASK, "keep = np.broadcast_to(rng.random(x.shape[1:]) >= p, x.shape)"),)),
-    Variant("audit-dropout-eval-scales-by-keep-prob", (Edit(D, "        return x, (keep, 0.0)", "        return x * (1 - p), (keep, 0.0)"),)),
-    Variant("audit-es-nan-skipped-without-counting", (
-        Edit(E, "        val_loss = float(val_loss)\n", "        val_loss = float(val_loss)\n        if math.isnan(val_loss):\n            self._steps_taken += 1\n            return False\n"),
-    )),
-    Variant("audit-es-stop-only-at-exact-patience", (
-        Edit(E, "return self.counter > 0 and self.counter >= self.patience", "return self.counter > 0 and self.counter == self.patience"),
-    )),
-    Variant("audit-es-equal-loss-not-counted", (
-        Edit(E, "        else:\n            self.counter += 1\n", "        elif val_loss > self.best_loss - self.min_delta or math.isnan(val_loss):\n            self.counter += 1\n"),
-    )),
-    Variant("audit-es-step-index-counts-only-non-improving", (
-        Edit(E, "            self.counter += 1\n        self._steps_taken += 1\n", "            self.counter += 1\n            self._steps_taken += 1\n"),
-    )),
-]
-
-CORRECT += AUDIT_CORRECT
-BUGGY += AUDIT_BUGGY
