@@ -61,7 +61,7 @@ BUGGY = [
     Variant("dropout-backward-mask-read-from-the-output", (  # drops the gradient wherever x == 0 (after a ReLU)
         Edit(D, "    return _through_mask(x, keep, p), (keep, p)",
              "    out = _through_mask(x, keep, p)\n    return out, (out != 0, p)"),
-    )),
+    ), mistake="dropout backward mask read from the output"),
     # ------------------------------------------------------------------ early stopping
     Variant("es-equal-loss-improves", (Edit(E, IMPROVES, "if val_loss <= self.best_loss - self.min_delta:"),)),
     Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),)),  # the first failing example the grade profile finds matches no single mistake: undiagnosed
