@@ -5,7 +5,9 @@ the file's syntax tree (a notebook's code cells after IPython's syntax is turned
 it sees ``import torch``, ``from scipy import special`` and ``__import__("torch")`` /
 ``importlib.import_module("torch")`` with a literal name, wherever they stand. A ``.py`` file is
 decoded as the interpreter decodes it (``tokenize.open``: a UTF-8 byte-order mark, an encoding
-declaration such as ``# -*- coding: latin-1 -*-``, CRLF line endings).
+declaration such as ``# -*- coding: latin-1 -*-``, CRLF line endings). A notebook's code cell
+that does not parse is left out: it never runs (the notebook's run reports it), so it imports
+nothing; a ``.py`` file that does not parse fails the check.
 """
 
 from __future__ import annotations
@@ -19,20 +21,28 @@ BANNED_FOR_NUMPY = frozenset(
 )
 
 
-def _sources(path: Path) -> list[str]:
+def _trees(path: Path) -> list[ast.Module]:
+    """The syntax trees of the code that can run: the whole ``.py`` file (``SyntaxError`` when it
+    does not parse), or each code cell of a notebook that parses."""
     if path.suffix == ".ipynb":
         from grader.notebook import code_cells
 
-        return code_cells(path)
+        trees = []
+        for source in code_cells(path):
+            try:
+                trees.append(ast.parse(source))
+            except (SyntaxError, ValueError):  # the cell never runs: it imports nothing
+                continue
+        return trees
     with tokenize.open(path) as file:
-        return [file.read()]
+        return [ast.parse(file.read())]
 
 
 def imported_modules(path: Path) -> set[str]:
     """The top-level names of every module ``path`` imports (statically or by a literal name)."""
     names: set[str] = set()
-    for source in _sources(Path(path)):
-        for node in ast.walk(ast.parse(source)):
+    for tree in _trees(Path(path)):
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 names.update(alias.name.partition(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

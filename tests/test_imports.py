@@ -34,6 +34,17 @@ def test_notebook_cells_are_read_after_magics(tmp_path):
     assert imported_modules(tmp_path / "init.ipynb") == {"numpy", "torch"}
 
 
+def test_a_notebook_cell_that_does_not_parse_imports_nothing(tmp_path):
+    """It never runs (the notebook's run reports it): the other cells are still read, and it costs nothing here."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import numpy as np"), nbformat.v4.new_code_cell("for name in schemes:\n    print(name"), nbformat.v4.new_code_cell("import torch")]
+    nbformat.write(notebook, str(tmp_path / "init.ipynb"))
+    assert imported_modules(tmp_path / "init.ipynb") == {"numpy", "torch"}
+    notebook.cells.pop()
+    nbformat.write(notebook, str(tmp_path / "init.ipynb"))
+    assert_no_banned_imports(tmp_path / "init.ipynb")
+
+
 def test_a_file_that_does_not_parse_fails(tmp_path):
     path = tmp_path / "broken.py"
     path.write_text("def f(:\n")

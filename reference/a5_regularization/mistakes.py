@@ -30,7 +30,7 @@ class _Dropout:
     scale: str = "1 / (1 - p)"  # or "1", "1 / p"
     in_eval: bool = False  # drops in eval mode too
     divide: bool = False  # x * keep / (1 - p): NaN at p = 1
-    backward: str = "same mask and scale"  # or "new mask", "mask only"
+    backward: str = "same mask and scale"  # or "new mask", "mask only", "mask from the output"
     eval_cache_p: str = "0"  # or "p": the eval backward scales
 
     def forward(self, x, p, train, rng):
@@ -55,7 +55,9 @@ class _Dropout:
         return np.where(keep, a * scale, 0.0)
 
     def backward_of(self, dout, x, p, train, rng):
-        _, (keep, p, rng) = self.forward(x, p, train, rng)
+        out, (keep, p, rng) = self.forward(x, p, train, rng)
+        if self.backward == "mask from the output" and train:
+            keep = out != 0
         if self.backward == "mask only":
             return np.where(keep, dout, 0.0)
         if self.backward == "new mask" and p > 0:
@@ -189,6 +191,11 @@ MISTAKES = [
         "dropout backward draws a new mask",
         "The backward pass routes the gradient through the SAME mask the forward drew (keep it in the cache), with the same scale.",
         [dropout_backward], backward="new mask",
+    ),
+    *_dropout_mistake(
+        "dropout backward mask read from the output",
+        "Dropout is linear in x: an element that is exactly 0 (as after a ReLU) is still kept with probability 1 - p, and there dx = dout / (1 - p). Keep the mask itself in the cache: out != 0 loses the kept zeros.",
+        [dropout_backward], backward="mask from the output",
     ),
     *_dropout_mistake(
         "dropout backward without the scale",

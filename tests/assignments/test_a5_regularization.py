@@ -58,6 +58,10 @@ BUGGY = [
         Edit(D, "DropoutCache = tuple[np.ndarray, float]\n", "DropoutCache = tuple[np.ndarray, float]\n_LAST = {}\n"),
         Edit(D, "    keep, p = cache\n", "    keep, p = cache\n    keep = _LAST.get('keep', keep) if p > 0 else keep\n"),
     )),
+    Variant("dropout-backward-mask-read-from-the-output", (  # drops the gradient wherever x == 0 (after a ReLU)
+        Edit(D, "    return _through_mask(x, keep, p), (keep, p)",
+             "    out = _through_mask(x, keep, p)\n    return out, (out != 0, p)"),
+    ), mistake="dropout backward mask read from the output"),
     # ------------------------------------------------------------------ early stopping
     Variant("es-equal-loss-improves", (Edit(E, IMPROVES, "if val_loss <= self.best_loss - self.min_delta:"),)),
     Variant("es-min-delta-sign-flipped", (Edit(E, IMPROVES, "if val_loss < self.best_loss + self.min_delta:"),)),  # the first failing example the grade profile finds matches no single mistake: undiagnosed
@@ -93,6 +97,9 @@ BUGGY = [
                     self.counter += 1
                 return self.counter > 0 and self.counter >= self.patience
         '''),
+    )),
+    Variant("es-default-min-delta-1e-4", (
+        Edit(E, "def __init__(self, patience: int, min_delta: float = 0.0) -> None:", "def __init__(self, patience: int, min_delta: float = 1e-4) -> None:"),
     )),
 ]
 

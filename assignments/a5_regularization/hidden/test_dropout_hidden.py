@@ -3,7 +3,8 @@
 Dropout's output is random, so no oracle can say which elements a correct submission drops; these
 tests check the handout's exact properties at many more probabilities, shapes and magnitudes than
 the public ones, the drop rate at four more values of ``p`` on 20,000 elements (false-fail
-probability below 1e-9 each), and that each cache keeps its own mask.
+probability below 1e-9 each), that each cache keeps its own mask, and the gradient where x is exactly 0
+(kept with probability 1 - p like any other entry).
 """
 
 import numpy as np
@@ -81,3 +82,20 @@ def test_hidden_eval_is_the_identity(student, x, p, seed):
     assert_close(out, x, what=f"dropout_forward output (eval, p={p})")
     dout = nonzero_like(seed, x.shape)
     assert_close(dr.dropout_backward(dout, cache), dout, what=f"dropout_backward dx (eval, p={p})")
+
+
+@pytest.mark.points(1)
+def test_hidden_backward_at_inputs_that_are_zero(student, rng):
+    """Dropout is linear in x: where ``x == 0`` (as after a ReLU) the mask still keeps a fraction
+    ``1 - p`` and there ``dx = dout / (1 - p)``. A mask read back from the output (``out != 0``)
+    drops every such gradient."""
+    dr = student("dropout.py")
+    p = 0.4
+    x = np.maximum(nonzero_like(int(rng.integers(2**32)), (125, 160)), 0.0)  # about half exactly 0
+    out, cache = dr.dropout_forward(x, p=p, train=True, rng=np.random.default_rng(int(rng.integers(2**32))))
+    check_array_type(out, x.shape, what="dropout_forward output (train)")
+    dout = nonzero_like(int(rng.integers(2**32)), x.shape)
+    dx = dr.dropout_backward(dout, cache)
+    check_array_type(dx, x.shape, what="dropout_backward dx")
+    assert_close(dx, np.where(dx == 0, 0.0, dout / (1 - p)), what=f"dropout_backward dx (p={p}): entries that are not 0 should be dout / (1 - p)")
+    assert_zero_fraction(dx[x == 0], p, what=f"dropout_backward dx where x == 0 (p={p}): the gradient is dropped with probability p there too")

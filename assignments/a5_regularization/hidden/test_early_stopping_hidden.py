@@ -5,6 +5,7 @@ side; after every step the returned bool, ``counter``, ``best_loss`` and ``best_
 With ``min_delta > 0`` the losses and ``min_delta`` are multiples of 1/8 (exact in float64, so
 ``loss < best - min_delta`` and ``best - loss > min_delta`` agree even at the boundary), or the
 example is dropped when a loss lies within rounding of the boundary.
+Without ``min_delta`` the default 0.0 must hold: improvements of about 1e-9 count.
 """
 
 import math
@@ -109,3 +110,19 @@ def test_hidden_instances_are_independent(student, helper, reference, patiences,
         oracle = reference("early_stopping.py").EarlyStopping(patience=p, min_delta=0.0)
         own = [pair[which] for pair in losses]
         compare(rows[which], oracle, own, f"EarlyStopping number {which} (patience={p}), stepped in turn with another one,")
+
+
+# a random walk from 1.0 in steps of 2**-30 (about 1e-9, exact in float64): improvements far below
+# any min_delta a default might wrongly hold (1e-4, 1e-6, ...)
+TINY_STEP_LOSSES = st.lists(st.integers(-3, 2), min_size=2, max_size=25).map(lambda steps: [1.0 + k * 2.0**-30 for k in np.cumsum(steps).tolist()])
+
+
+@pytest.mark.points(1)
+@fixture_ok
+@given(patience=st.integers(0, 5), losses=TINY_STEP_LOSSES)
+def test_hidden_default_min_delta_is_zero(student, helper, reference, patience, losses):
+    """``EarlyStopping(patience)``: ``min_delta`` defaults to 0.0, so an improvement of any size counts."""
+    es = student("early_stopping.py").EarlyStopping(patience=patience)
+    rows = helper("course_early_stopping.py").trace(es, losses)
+    oracle = reference("early_stopping.py").EarlyStopping(patience=patience)
+    compare(rows, oracle, losses, f"EarlyStopping(patience={patience}) with the default min_delta")

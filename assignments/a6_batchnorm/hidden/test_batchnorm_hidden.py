@@ -68,7 +68,8 @@ def test_hidden_train_forward_and_running_statistics(student, reference, shape, 
     bn_param = {"mode": "train", "eps": eps, "momentum": momentum, "running_mean": rm, "running_var": rv}
     (out, _, state), (expected, _, expected_param) = run_both(bn, ref, x, gamma, beta, bn_param)
     where = f"train, N={shape[0]}, momentum={momentum}, eps={eps:g}"
-    assert_close(out, expected, what=f"batchnorm_forward output ({where})")
+    # out sums gamma * x_hat and beta: its rounding (another valid variance formula) is relative to them
+    assert_close(out, expected, scale=float(np.abs(expected - beta).max() + np.abs(beta).max()), what=f"batchnorm_forward output ({where})")
     compare_state(state, expected_param, shape[1], where)
 
 
