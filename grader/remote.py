@@ -294,6 +294,8 @@ class Worker:
             return wire.HeldTuple(tuple(self._wrap(v) for v in value), RemoteObject(self, value.held))
         if type(value) is dict:
             return {k: self._wrap(v) for k, v in value.items()}
+        if type(value) is wire.HeldDict:
+            return wire.HeldDict({k: self._wrap(v) for k, v in value.items()}, RemoteObject(self, value.held))
         return value
 
     def _release(self, incarnation: int, key: int) -> None:

@@ -1,12 +1,15 @@
 """The wire format between the judging process and a worker running student code.
 
 A message is plain data only: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples,
-dicts (``collections.OrderedDict`` and ``defaultdict`` cross as plain dicts: a ``params`` or
-``history`` a student builds with them is the dict the handout asks for), numpy arrays and numpy scalars of numeric dtypes, ``numpy.random.Generator`` (as its bit
-generator's state: the copy draws the same numbers as the original), and *handles* (``Handle(id, kind)``) that
-stand for any other object living in the worker. An instance of a ``tuple`` subclass (a named
-tuple) is both a tuple and an object: it crosses as a ``HeldTuple``, the plain tuple of the items
-it holds with the handle that passes the object itself back. It is encoded as a JSON header
+dicts with ``str`` keys, numpy arrays and numpy scalars of numeric dtypes,
+``numpy.random.Generator`` (as its bit generator's state: the copy draws the same numbers as the
+original), and *handles* (``Handle(id, kind)``) that stand for any other object living in the
+worker. An instance of a ``tuple`` subclass (a named tuple) or of a ``dict`` subclass (an
+``OrderedDict``, a ``defaultdict``, a torch ``state_dict``) is both plain data and an object: it
+crosses as a ``HeldTuple`` / ``HeldDict``, the items it holds (read with ``tuple``'s and
+``dict``'s own methods, whatever its class says) with the handle that passes the object itself
+back, so that a ``params`` or ``history`` a student builds with them is the dict the handout asks
+for, and a student's ``OrderedDict`` passed back is still one. It is encoded as a JSON header
 followed by the raw bytes of the arrays::
 
     [8-byte big-endian header length][JSON header][array bytes ...]
@@ -22,7 +25,6 @@ data; the worker sends a handle for it, and the judge's type checks reject a han
 
 from __future__ import annotations
 
-import collections
 import json
 import math
 import struct
@@ -37,7 +39,6 @@ answer; ``benchmarks/answer_sizes.py``), so the judge's memory stays bounded wha
 _PLAIN_DTYPE_KINDS = "biufc"
 _BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "MT19937": np.random.MT19937, "Philox": np.random.Philox, "SFC64": np.random.SFC64}
 _HEADER = struct.Struct(">Q")
-_DICTS = (dict, collections.OrderedDict, collections.defaultdict)  # the standard library's dicts without behaviour of their own
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,15 @@ class HeldTuple(tuple):
         made = super().__new__(cls, items)
         made.held = held
         return made
+
+
+class HeldDict(dict):
+    """The items of a ``dict`` subclass instance living in the worker, with ``held``: its handle
+    (on the judge's side, the proxy for it). Sent back, it stands for the object itself."""
+
+    def __init__(self, items: Any, held: Any) -> None:
+        super().__init__(items)
+        self.held = held
 
 
 class WireError(Exception):
@@ -89,8 +99,14 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
         if isinstance(v, tuple) and to_handle is not None:  # a named tuple: its items, and the object
             h = to_handle(v)
             return {"tuple": [walk(x, depth + 1) for x in tuple.__iter__(v)], "held": {"handle": h.id, "kind": h.kind}}
-        if t in _DICTS and all(type(k) is str for k in dict.keys(v)):
-            return {"dict": [[k, walk(x, depth + 1)] for k, x in dict.items(v)]}
+        if t is HeldDict:
+            return walk(v.held, depth + 1)
+        if isinstance(v, dict) and all(type(k) is str for k in dict.keys(v)) and (t is dict or to_handle is not None):
+            items = [[k, walk(x, depth + 1)] for k, x in dict.items(v)]
+            if t is dict:
+                return {"dict": items}
+            h = to_handle(v)  # an OrderedDict, a defaultdict: its items, and the object
+            return {"dict": items, "held": {"handle": h.id, "kind": h.kind}}
         if _is_plain_array(v):
             data = np.ascontiguousarray(v).tobytes()
             buffers.append(data)
@@ -144,7 +160,13 @@ def decode(message: bytes | bytearray) -> Any:
                     raise WireError("malformed held tuple")
                 return HeldTuple(items, held)
             if "dict" in v:
-                return {str(k): walk(x) for k, x in v["dict"]}
+                entries = {str(k): walk(x) for k, x in v["dict"]}
+                if "held" not in v:
+                    return entries
+                held = walk(v["held"])
+                if type(held) is not Handle:
+                    raise WireError("malformed held dict")
+                return HeldDict(entries, held)
             if "array" in v:
                 shape = tuple(int(s) for s in v["shape"])
                 array = np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["array"])).reshape(shape)
