@@ -149,16 +149,17 @@ def _engine(mistake=""):
                         stack.extend(node._prev)
                 topo.reverse()  # visited below from the last, as the reverse of a post-order
             else:
+                key = (lambda node: node.data) if mistake == "visited by value" else (lambda node: node)
                 topo, visited = [], set()
                 stack = [(self, False)]
                 while stack:
                     node, children_done = stack.pop()
                     if children_done:
                         topo.append(node)
-                    elif node not in visited or mistake == "expanded twice":
-                        visited.add(node)
+                    elif key(node) not in visited or mistake == "expanded twice":
+                        visited.add(key(node))
                         stack.append((node, True))
-                        stack.extend((child, False) for child in node._prev if child not in visited)
+                        stack.extend((child, False) for child in node._prev if key(child) not in visited)
             for node in topo:
                 node.grad = 0.0
             if mistake != "no seed":
@@ -272,6 +273,11 @@ MISTAKES = [
         run_program, "a node expanded each time it is reached",
         "A node reached along several paths must appear ONCE in the topological order, or its _backward runs (and adds its gradient) once per path: skip nodes already visited.",
         IDEA, _program_on("expanded twice"),
+    ),
+    Mistake(
+        run_program, "nodes told apart by their value",
+        "Two different nodes may hold the same value (two leaves of 2.0, x * 1 and x): mark a node visited by identity (the node itself, or id(node)), never by its .data.",
+        IDEA, _program_on("visited by value"),
     ),
     Mistake(
         run_program, "topological order from a pre-order traversal",

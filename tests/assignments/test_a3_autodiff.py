@@ -82,6 +82,10 @@ BUGGY = [
     Variant("log derivative 1 / log(a)", (Edit(F, "1.0 / self.data, \"log\"", "1.0 / math.log(self.data), \"log\""),)),
     Variant("backward does not seed self.grad = 1", (Edit(F, "        self.grad = 1.0\n        for node in reversed(topo):", "        for node in reversed(topo):"),), mistake="backward does not seed the output's gradient"),
     Variant("node expanded twice when pushed twice (double counting)", (Edit(F, "elif node not in visited:", "else:"),), mistake="a node expanded each time it is reached"),
+    Variant("nodes marked visited by their value", (
+        Edit(F, "            elif node not in visited:\n                visited.add(node)", "            elif node.data not in visited:\n                visited.add(node.data)"),
+        Edit(F, "for child in node._prev if child not in visited)", "for child in node._prev if child.data not in visited)"),
+    )),  # no diagnosis: on the failing program "sigmoid derivative from the input" matches too, and matches that disagree say nothing
     Variant("topological order from a pre-order DFS", (Rewrite(F, "Value.backward", PRE_ORDER_BACKWARD),), mistake="topological order from a pre-order traversal"),
     Variant("a new Value starts with grad 1.0", (Edit(F, "self.grad = 0.0\n        self._backward", "self.grad = 1.0\n        self._backward"),), mistake="a new Value starts with grad 1"),
 ]
