@@ -144,6 +144,15 @@ def decode(message: bytes | bytearray) -> Any:
                 raise WireError(f"dtype {code!r} is not plain data")
             return dtype
 
+        def holding(v: dict[str, Any], items: Any, held_type: type) -> Any:
+            """``items`` as they are, or with the handle of the object that holds them (``held``)."""
+            if "held" not in v:
+                return items
+            held = walk(v["held"])
+            if type(held) is not Handle:
+                raise WireError("malformed held value")
+            return held_type(items, held)
+
         def walk(v: Any) -> Any:
             if v is None or type(v) in (bool, int, float, str):
                 return v
@@ -152,21 +161,9 @@ def decode(message: bytes | bytearray) -> Any:
             if "list" in v:
                 return [walk(x) for x in v["list"]]
             if "tuple" in v:
-                items = tuple(walk(x) for x in v["tuple"])
-                if "held" not in v:
-                    return items
-                held = walk(v["held"])
-                if type(held) is not Handle:
-                    raise WireError("malformed held tuple")
-                return HeldTuple(items, held)
+                return holding(v, tuple(walk(x) for x in v["tuple"]), HeldTuple)
             if "dict" in v:
-                entries = {str(k): walk(x) for k, x in v["dict"]}
-                if "held" not in v:
-                    return entries
-                held = walk(v["held"])
-                if type(held) is not Handle:
-                    raise WireError("malformed held dict")
-                return HeldDict(entries, held)
+                return holding(v, {str(k): walk(x) for k, x in v["dict"]}, HeldDict)
             if "array" in v:
                 shape = tuple(int(s) for s in v["shape"])
                 array = np.frombuffer(buffers[v["buffer"]], dtype=dtype_of(v["array"])).reshape(shape)
