@@ -10,6 +10,7 @@ Prints the median over REPEATS (default 10) restarts of each, and the fork serve
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -40,9 +41,11 @@ def main(repeats: int) -> None:
         (Path(scratch) / "tiny.py").write_text("import numpy as np\n\ndef f(x):\n    return np.asarray(x) * 2\n")
         folder = box.add_files(Path(scratch), "code")
         _, plain = start_times(Worker(launch=Launch(cwd=folder)), folder / "tiny.py", repeats)
-        _, plain_forked = start_times(Worker(spawner=ForkServer(Launch(cwd=folder)).spawner()), folder / "tiny.py", repeats)
+        with contextlib.closing(ForkServer(Launch(cwd=folder))) as server:
+            _, plain_forked = start_times(Worker(spawner=server.spawner()), folder / "tiny.py", repeats)
     _, boxed = start_times(Worker(launch=box.launch()), folder / "tiny.py", repeats)
-    server_start, boxed_forked = start_times(Worker(spawner=ForkServer(box.launch(), sweep=True).spawner()), folder / "tiny.py", repeats)
+    with contextlib.closing(ForkServer(box.launch(), sweep=True)) as server:
+        server_start, boxed_forked = start_times(Worker(spawner=server.spawner()), folder / "tiny.py", repeats)
     box.close()
     print(f"worker start + first load, median of {repeats}:")
     print(f"  new interpreter: no sandbox {plain:.3f} s; sandbox level {box.level} {boxed:.3f} s")

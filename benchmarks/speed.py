@@ -402,14 +402,15 @@ def solved_release(scratch: Path) -> Path:
     return release
 
 
-def student_rows(scratch: Path, runs: int) -> list[Row]:
+def student_rows(scratch: Path, runs: int) -> dict[str, tuple[Row, Row]]:
+    """Each assignment's (student run, its floor)."""
     python = sys.executable
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     release = solved_release(scratch)
     (scratch / "dlgrade_speed_modules.py").write_text(MODULE_RECORDER)
     record = scratch / "modules.txt"
     recording = {**env, "PYTHONPATH": str(scratch), "DLGRADE_SPEED_MODULES": str(record)}
-    rows = []
+    rows = {}
     for assignment in Course(release).assignments():
         modules = imported_modules(release / "assignments" / assignment)
         student = [python, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider"]
@@ -421,16 +422,18 @@ def student_rows(scratch: Path, runs: int) -> list[Row]:
         (floor / "test_floor.py").write_text("".join(f"import {m}  # noqa: F401\n" for m in modules + lazy) + "\n\ndef test_nothing():\n    pass\n")
         plain = [python, "-m", "pytest", str(floor / "test_floor.py"), "-q", "-p", "no:cacheprovider", "-p", "no:dlgrade", "-c", str(floor / "pytest.ini"), "--rootdir", str(floor)]
         run_once(plain, release, env)
-        rows.append(measure(Row("student", f"pytest assignments/{assignment}"), student, runs=runs, cwd=release, env=env, result=pytest_summary))
         first_use = f"; on first use {', '.join(lazy)}" if lazy else ""
-        rows.append(measure(Row("student", f"floor: plain pytest importing {', '.join(modules)}{first_use}"), plain, runs=runs, cwd=release, env=env, result=pytest_summary))
+        rows[assignment] = (
+            measure(Row("student", f"pytest assignments/{assignment}"), student, runs=runs, cwd=release, env=env, result=pytest_summary),
+            measure(Row("student", f"floor: plain pytest importing {', '.join(modules)}{first_use}"), plain, runs=runs, cwd=release, env=env, result=pytest_summary),
+        )
     return rows
 
 
-def student_figures(rows: list[Row]) -> dict[str, float]:
+def student_figures(rows: dict[str, tuple[Row, Row]]) -> dict[str, float]:
     """Each assignment's student run over its floor (wall)."""
     figures = {}
-    for run, floor in zip(rows[::2], rows[1::2]):
+    for run, floor in rows.values():
         if run.wall_s and floor.wall_s:
             figures[f"{run.what} / its floor"] = round(run.wall_s / floor.wall_s, 2)
     return figures
@@ -528,6 +531,7 @@ def main(argv: list[str] | None = None) -> None:
     described = machine()
     rows: list[Row] = []
     batch: dict[tuple[int, int], Row] = {}
+    student: dict[str, tuple[Row, Row]] = {}
     with tempfile.TemporaryDirectory(prefix="dlgrade-speed-") as scratch:
         if "course" in groups:
             rows += course_rows(Path(scratch), args.runs)
@@ -535,10 +539,11 @@ def main(argv: list[str] | None = None) -> None:
             batch = batch_rows(Path(scratch), args.runs, args.n)
             rows += batch.values()
         if "student" in groups:
-            rows += student_rows(Path(scratch), args.runs)
+            student = student_rows(Path(scratch), args.runs)
+            rows += [row for pair in student.values() for row in pair]
         if "homework" in groups:
             rows += homework_rows(Path(scratch), args.runs)
-    figures = {**batch_figures(batch, args.n), **student_figures([r for r in rows if r.group == "student"])}
+    figures = {**batch_figures(batch, args.n), **student_figures(student)}
     show(rows, figures, args.runs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     document = {"machine": described, "runs": args.runs, "n": args.n, "rows": [asdict(r) for r in rows], "figures": figures}

@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade_parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     grade_parser.add_argument("--out", type=Path, help="write here instead of stdout (with --format html, also each graded notebook with feedback beside it)")
     grade_parser.add_argument("--keep-notebooks", type=Path, metavar="DIR", help="copy each graded notebook, as graded, to DIR/<assignment>/")
-    grade_parser.add_argument("--jobs", type=int, default=argparse.SUPPRESS, help=f"assignments graded at once, each group in a judge of its own (default: the CPUs available, {available_cpus()})")
+    grade_parser.add_argument("--jobs", type=int, default=argparse.SUPPRESS, help=f"judges at once, each grading a group of assignments; with fewer assignments than judges, the costliest are cut between their test files (default: the CPUs available, {available_cpus()})")
     grade_parser.add_argument("--settings", type=Path, metavar="FILE", help="every setting from this JSON file (grader.settings.Settings.write; how batch hands them over), and none of the options above")
     _add_grading_options(grade_parser)
 

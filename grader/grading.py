@@ -41,11 +41,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Hashable, TypeVar
+from typing import TypeVar
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
@@ -326,10 +326,10 @@ def run_assignments(
     return grades, notes
 
 
-def expected_cost(course: Course, assignment: str, files: tuple[str, ...] = ()) -> int:
-    """How long ``assignment``'s tests (only those of ``files``, when given) are expected to
-    take, in a unit of its own: how many test functions they define (at least 1)."""
-    counts = course.test_counts(assignment)
+def expected_cost(counts: dict[str, int], files: tuple[str, ...] = ()) -> int:
+    """How long an assignment's tests (only those of ``files``, when given) are expected to take,
+    in a unit of its own: how many test functions they define (at least 1). ``counts``: test
+    functions per test file (``Course.test_counts``)."""
     return max(sum(counts[file] for file in files or counts), 1)
 
 
@@ -345,7 +345,7 @@ def divide(course: Course, assignments: list[str], jobs: int) -> dict[Part, int]
         return part.files or tuple(counts[part.assignment])
 
     def cost(part: Part) -> int:
-        return max(sum(counts[part.assignment][f] for f in files_of(part)), 1)
+        return expected_cost(counts[part.assignment], part.files)
 
     while len(parts) < jobs and (splittable := [p for p in parts if len(files_of(p)) > 1]):
         biggest = max(splittable, key=cost)

@@ -290,12 +290,11 @@ class Worker:
             return [self._wrap(v) for v in value]
         if type(value) is tuple:
             return tuple(self._wrap(v) for v in value)
-        if type(value) is wire.HeldTuple:
-            return wire.HeldTuple(tuple(self._wrap(v) for v in value), RemoteObject(self, value.held))
         if type(value) is dict:
             return {k: self._wrap(v) for k, v in value.items()}
-        if type(value) is wire.HeldDict:
-            return wire.HeldDict({k: self._wrap(v) for k, v in value.items()}, RemoteObject(self, value.held))
+        if type(value) in (wire.HeldTuple, wire.HeldDict):  # its items wrapped as plain ones are, and the object's proxy
+            items = tuple(value) if type(value) is wire.HeldTuple else dict(value)
+            return type(value)(self._wrap(items), RemoteObject(self, value.held))
         return value
 
     def _release(self, incarnation: int, key: int) -> None:

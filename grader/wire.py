@@ -94,19 +94,13 @@ def encode(value: Any, to_handle: Callable[[Any], Handle] | None = None) -> byte
             return {"handle": v.id, "kind": v.kind}
         if t is list or t is tuple:
             return {"list" if t is list else "tuple": [walk(x, depth + 1) for x in v]}
-        if t is HeldTuple:  # back where it came from: the object itself
+        if t is HeldTuple or t is HeldDict:  # back where it came from: the object itself
             return walk(v.held, depth + 1)
         if isinstance(v, tuple) and to_handle is not None:  # a named tuple: its items, and the object
-            h = to_handle(v)
-            return {"tuple": [walk(x, depth + 1) for x in tuple.__iter__(v)], "held": {"handle": h.id, "kind": h.kind}}
-        if t is HeldDict:
-            return walk(v.held, depth + 1)
+            return {"tuple": [walk(x, depth + 1) for x in tuple.__iter__(v)], "held": walk(to_handle(v), depth + 1)}
         if isinstance(v, dict) and all(type(k) is str for k in dict.keys(v)) and (t is dict or to_handle is not None):
             items = [[k, walk(x, depth + 1)] for k, x in dict.items(v)]
-            if t is dict:
-                return {"dict": items}
-            h = to_handle(v)  # an OrderedDict, a defaultdict: its items, and the object
-            return {"dict": items, "held": {"handle": h.id, "kind": h.kind}}
+            return {"dict": items} if t is dict else {"dict": items, "held": walk(to_handle(v), depth + 1)}  # an OrderedDict: and the object
         if _is_plain_array(v):
             data = np.ascontiguousarray(v).tobytes()
             buffers.append(data)

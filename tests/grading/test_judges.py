@@ -67,8 +67,8 @@ def test_spread_gives_each_assignment_to_one_group_of_about_equal_cost():
 
 def test_the_expected_cost_counts_the_test_functions(tmp_path):
     course, _ = write_course(tmp_path, second="crash")
-    assert [expected_cost(Course(course), name) for name in NAMES] == [2, 3, 2]
-    assert expected_cost(Course(course), NAMES[1], ("test_ends.py",)) == 1
+    assert [expected_cost(Course(course).test_counts(name)) for name in NAMES] == [2, 3, 2]
+    assert expected_cost(Course(course).test_counts(NAMES[1]), ("test_ends.py",)) == 1
 
 
 def test_fewer_assignments_than_judges_are_cut_between_their_test_files(tmp_path):
