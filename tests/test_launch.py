@@ -6,6 +6,7 @@ import os
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 from grader.course import PROJECT_ROOT
 from grader.launch import Launch
@@ -53,7 +54,10 @@ def test_kill_ends_the_whole_session_then_reaps(tmp_path):
     assert process.returncode == -9 and seen == ["reaped"]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if not os.path.exists(f"/proc/{child}") or open(f"/proc/{child}/stat").read().split()[2] == "Z":
+        try:
+            if Path(f"/proc/{child}/stat").read_text().split()[2] == "Z":
+                break
+        except OSError:  # gone (reaped)
             break
         time.sleep(0.05)
     else:

@@ -28,6 +28,12 @@ def test_wire_round_trip(value):
         assert back == value
 
 
+def handle_table():
+    """A worker's side in miniature: each object gets a handle, numbered in the order first seen."""
+    table = {}
+    return lambda obj: table.setdefault(id(obj), wire.Handle(len(table), type(obj).__name__))
+
+
 class Cache(dict):
     """A student's own dict, whose methods lie about what it holds."""
 
@@ -44,11 +50,7 @@ class Cache(dict):
     Cache(W1=np.ones(2), b1=np.zeros(2)),
 ], ids=["OrderedDict", "defaultdict", "own class"])
 def test_a_dict_subclass_crosses_as_its_items_and_its_handle(value):
-    table = {}
-
-    def to_handle(obj):
-        return table.setdefault(id(obj), wire.Handle(len(table), type(obj).__name__))
-
+    to_handle = handle_table()
     back = wire.decode(wire.encode(value, to_handle))
     assert type(back) is wire.HeldDict and list(back) == list(dict.keys(value))  # what it holds, whatever its methods say
     assert all(np.array_equal(back[k], dict.__getitem__(value, k)) for k in back)
@@ -114,11 +116,7 @@ def test_a_named_tuple_crosses_as_its_items_and_its_handle():
         def __iter__(self):
             return iter(("lie",))
 
-    table = {}
-
-    def to_handle(obj):
-        return table.setdefault(id(obj), wire.Handle(len(table), type(obj).__name__))
-
+    to_handle = handle_table()
     grads, lying = Grads(np.ones(2), 0.5), Lying((1, 2))
     back = wire.decode(wire.encode([grads, lying], to_handle))
     assert type(back[0]) is wire.HeldTuple and np.array_equal(back[0][0], np.ones(2)) and back[0][1] == 0.5
@@ -131,11 +129,7 @@ def test_a_named_tuple_crosses_as_its_items_and_its_handle():
 
 
 def test_handles_cross_as_handles():
-    table = {}
-
-    def to_handle(obj):
-        return table.setdefault(id(obj), wire.Handle(len(table), type(obj).__name__))
-
+    to_handle = handle_table()
     thing = object()
     back = wire.decode(wire.encode({"x": thing, "y": [thing]}, to_handle))
     assert back["x"] == back["y"][0] == wire.Handle(0, "object")

@@ -23,8 +23,8 @@ LARGE = 1e4
 
 
 def with_torch_grad(loss_fn, first, *rest):
-    """PyTorch's loss and its gradient with respect to ``first`` (float64), on one thread: the
-    tensors are tiny, and waking a thread pool on a busy machine costs more than the computation."""
+    """PyTorch's loss and its gradient with respect to ``first`` (float64), on one thread
+    (``grader.torch_one_thread``)."""
     with torch_one_thread() as torch:
         z = torch.tensor(first, dtype=torch.float64, requires_grad=True)
         loss = loss_fn(z, *(torch.as_tensor(r) for r in rest))

@@ -190,7 +190,6 @@ def test_eval_backward_matches_numerical_gradient(student, shape, seed, eps):
 @fixture_ok
 @given(shape=SMALL_BATCHES | SHAPES, seed=SEEDS, eps=EPSILONS, momentum=MOMENTA, mode=st.sampled_from(["train", "eval"]))
 def test_matches_torch_batch_norm_and_autograd(student, shape, seed, eps, momentum, mode):
-    import torch
     import torch.nn.functional as F
 
     bn = student("batchnorm.py")
@@ -201,7 +200,7 @@ def test_matches_torch_batch_norm_and_autograd(student, shape, seed, eps, moment
     grads = bn.batchnorm_backward(dout, cache)
     state = bn.fetch(shared)
 
-    with torch_one_thread():  # tiny tensors: a thread pool on a busy machine costs more than it saves
+    with torch_one_thread() as torch:
         tx, tg, tb = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
         t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
         t_out = F.batch_norm(tx, t_rm, t_rv, tg, tb, training=mode == "train", momentum=momentum, eps=eps)

@@ -124,5 +124,5 @@ def test_hidden_default_min_delta_is_zero(student, helper, reference, patience, 
     """``EarlyStopping(patience)``: ``min_delta`` defaults to 0.0, so an improvement of any size counts."""
     es = student("early_stopping.py").EarlyStopping(patience=patience)
     rows = helper("course_early_stopping.py").trace(es, losses)
-    oracle = reference("early_stopping.py").EarlyStopping(patience=patience)
+    oracle = reference("early_stopping.py").EarlyStopping(patience=patience, min_delta=0.0)
     compare(rows, oracle, losses, f"EarlyStopping(patience={patience}) with the default min_delta")
