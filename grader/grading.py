@@ -276,8 +276,8 @@ def _grade_of(run: Report | Unfinished, assignment: str, submission: str | None 
     """``assignment``'s grade in a run (of one planned ``submission``), or the run's error."""
     if isinstance(run, Unfinished):
         return AssignmentGrade(assignment, (), run.reason)
-    tests = tuple(t for t in run.assignment(assignment).tests if t.submission == submission)
-    return AssignmentGrade(assignment, tests)
+    graded = run.assignment(assignment)
+    return AssignmentGrade(assignment, tuple(t for t in graded.tests if t.submission == submission), unanswered=graded.unanswered)
 
 
 @dataclass(frozen=True)
@@ -372,10 +372,10 @@ def spread(costs: dict[K, int], jobs: int) -> list[list[K]]:
 
 
 def merged(assignment: str, grades: list[AssignmentGrade]) -> AssignmentGrade:
-    """One assignment's grade from its parts' grades (in the parts' order): their tests, and
-    their errors, if any."""
+    """One assignment's grade from its parts' grades (in the parts' order): their tests, their
+    errors, if any, and the student code's unanswered seconds."""
     errors = dict.fromkeys(g.error for g in grades if g.error)
-    return AssignmentGrade(assignment, tuple(t for g in grades for t in g.tests), "\n".join(errors))
+    return AssignmentGrade(assignment, tuple(t for g in grades for t in g.tests), "\n".join(errors), sum(g.unanswered for g in grades))
 
 
 @dataclass(frozen=True)
@@ -478,12 +478,19 @@ def grade(
 
         with ThreadPoolExecutor(max_workers=len(parts) or 1) as pool:
             runs = list(pool.map(judge, spread(parts, settings.jobs)))
-    by_part = {part: grade for graded, _ in runs for part, grade in graded.items()}
-    grades = tuple(merged(a, [by_part[p] for p in parts if p.assignment == a]) for a in chosen)
-    notes += [note for _, run_notes in runs for note in run_notes]
+        by_part = {part: grade for graded, _ in runs for part, grade in graded.items()}
+        grades = {a: merged(a, [by_part[p] for p in parts if p.assignment == a]) for a in chosen}
+        notes += [note for _, run_notes in runs for note in run_notes]
+        # Each part has its own budget: once student code spent any, the verdicts may differ from
+        # a whole run's (where one part's hang leaves less for the next), so it is judged whole.
+        again = [Part(a) for a in chosen if grades[a].unanswered > 0 and Part(a) not in parts]
+        if again:
+            whole, whole_notes = run_assignments(course, again, staged, settings, scratch)
+            grades.update({part.assignment: grade for part, grade in whole.items()})
+            notes += whole_notes
     return Report(
         submission=submission.name,
-        assignments=grades,
+        assignments=tuple(grades.values()),
         seed=settings.seed,
         sandbox=expected_level(settings),
         execution_time=time.monotonic() - started,

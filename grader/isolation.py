@@ -112,13 +112,16 @@ def _preload(course: Course, assignment: str) -> list[str]:
     return [name for name, spec in found.items() if spec is not None and spec.origin and not Path(spec.origin).is_relative_to(course.root)]
 
 
-def close_assignment(config: pytest.Config, key: str | None, assignment: str | None) -> None:
-    """Stop the worker of ``assignment``'s tests (of planned submission ``key``), keeping its notes."""
+def close_assignment(config: pytest.Config, key: str | None, assignment: str | None) -> float:
+    """Stop the worker of ``assignment``'s tests (of planned submission ``key``), keeping its
+    notes; the seconds its student code ran without answering (``Worker.spent``)."""
     loader = config.stash[LOADER_KEY].pop((key, assignment), None)
-    if loader is not None:
-        if key is None:
-            config.stash[NOTES_KEY].extend(n for n in loader.notes if n not in config.stash[NOTES_KEY])
-        loader.close()
+    if loader is None:
+        return 0.0
+    if key is None:
+        config.stash[NOTES_KEY].extend(n for n in loader.notes if n not in config.stash[NOTES_KEY])
+    loader.close()
+    return loader.runner.spent if isinstance(loader.runner, Worker) else 0.0
 
 
 def close(config: pytest.Config, key: str | None) -> None:

@@ -262,7 +262,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     found = Course.containing(Path(item.path))
     if found is None or (nextitem is not None and Course.containing(Path(nextitem.path)) == found):
         return
-    close_assignment(item.config, planned_key(item), found[1])
+    unanswered = close_assignment(item.config, planned_key(item), found[1])
+    book = item.config.stash[SCOREBOOK_KEY]
+    book.unanswered[found[1]] = book.unanswered.get(found[1], 0.0) + unanswered
     s = item.config.stash[SETTINGS_KEY]
     if s.results_file is not None:
         _write_results(item.config, finished_results(s.results_file))

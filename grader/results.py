@@ -53,6 +53,7 @@ class AssignmentGrade:
     name: str
     tests: tuple[TestResult, ...]
     error: str = ""
+    unanswered: float = 0.0  # seconds its student code ran without answering (stopped, or ending its worker): the budget it spent
 
     @property
     def earned(self) -> float:
@@ -106,7 +107,7 @@ def to_json(report: Report) -> str:
         "complete": report.complete,
         "notes": list(report.notes),
         "assignments": {
-            a.name: {"earned": a.earned, "possible": a.possible, "error": a.error, "tests": [asdict(t) for t in a.tests]}
+            a.name: {"earned": a.earned, "possible": a.possible, "error": a.error, "unanswered_s": round(a.unanswered, 3), "tests": [asdict(t) for t in a.tests]}
             for a in report.assignments
         },
     }
@@ -143,7 +144,8 @@ def from_json(text: str) -> Report:
         execution_time=document["execution_time"],
         notes=tuple(document["notes"]),
         assignments=tuple(
-            AssignmentGrade(name, tuple(TestResult(**t) for t in a["tests"]), a["error"]) for name, a in document["assignments"].items()
+            AssignmentGrade(name, tuple(TestResult(**t) for t in a["tests"]), a["error"], a.get("unanswered_s", 0.0))
+            for name, a in document["assignments"].items()
         ),
     )
 

@@ -37,10 +37,12 @@ def points_of(item: pytest.Item) -> float:
 
 
 class Scorebook:
-    """Collects one ``TestResult`` per test from pytest's reports."""
+    """Collects one ``TestResult`` per test from pytest's reports, and each assignment's seconds
+    of student code that never answered (its workers' spent budget)."""
 
     def __init__(self) -> None:
         self.results: dict[str, TestResult] = {}
+        self.unanswered: dict[str, float] = {}
         self._hidden_lines: dict[Path, list[str]] = {}
 
     def record(self, item: pytest.Item, report: pytest.TestReport, *, submission: str | None = None, diagnosis: str = "") -> None:
@@ -107,7 +109,7 @@ class Scorebook:
     def report(self, *, submission: str, seed: int, sandbox: str, notes: tuple[str, ...] = ()) -> Report:
         """The results as a ``Report``, assignments in name order, tests in the order they ran."""
         names = sorted({r.assignment for r in self.results.values()})
-        grades = tuple(AssignmentGrade(a, tuple(r for r in self.results.values() if r.assignment == a)) for a in names)
+        grades = tuple(AssignmentGrade(a, tuple(r for r in self.results.values() if r.assignment == a), unanswered=self.unanswered.get(a, 0.0)) for a in names)
         return Report(submission=submission, assignments=grades, seed=seed, sandbox=sandbox, notes=notes)
 
     def write_json(self, path: Path, **report: Any) -> None:

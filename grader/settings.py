@@ -114,7 +114,7 @@ class Settings:
     isolation: Isolation = "inprocess"  # where student code runs: this process, or a worker process
     sandbox: bool = False  # confine the worker (grader.sandbox); only with isolation=worker
     timeout: float = DEFAULT_TIMEOUT  # seconds per test when deterministic
-    budget: float | None = DEFAULT_BUDGET  # seconds of unanswered calls into student code per assignment's worker, or per part's when grade cuts it (None: no limit)
+    budget: float | None = DEFAULT_BUDGET  # seconds of unanswered calls into student code per assignment's run (None: no limit)
     shrink: bool = True  # shrink a failing example to the smallest; off only changes the report
     submission: Path | None = None  # test this submission instead of the files in the tree
     against_reference: bool = False  # test the reference oracles instead of student code

@@ -3,6 +3,7 @@ ends early costs only the assignment it was running."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,23 @@ def test_an_assignment_cut_into_parts_gets_the_grade_it_gets_whole(tmp_path):
     assert [t.nodeid for t in parts.assignments[0].tests] == [t.nodeid for t in whole.assignments[0].tests]
     assert [(t.outcome, t.points, t.hidden) for t in parts.assignments[0].tests] == [(t.outcome, t.points, t.hidden) for t in whole.assignments[0].tests]
     assert scores(parts) == scores(whole) == {NAMES[0]: (4.0, 6.0, None)}  # test_hidden_double (2 points) fails: 2 x != x
+
+
+def test_a_cut_assignment_whose_code_spent_budget_is_judged_whole(tmp_path):
+    """Each part has a budget of its own: after a hang, only a whole run gives the verdicts of a
+    whole run (there, the hang's part spends the budget the next part's tests needed)."""
+    course, student = write_course(tmp_path)
+    hidden = course / "assignments" / NAMES[0] / "hidden"
+    hidden.mkdir()
+    (hidden / "test_hang.py").write_text(f'def test_hangs(student):\n    student("{NAMES[0]}.py").hang()\n')
+    with open(student / "assignments" / NAMES[0] / f"{NAMES[0]}.py", "a") as file:
+        file.write("\n\ndef hang():\n    while True:\n        pass\n")
+    settings = Settings.grading(sandbox=False, budget=1.0, timeout=5.0)
+    whole, parts = (grade(student, course=Course(course), assignments=[NAMES[0]], settings=replace(settings, jobs=jobs)) for jobs in (1, 2))
+    assert len(divide(Course(course), [NAMES[0]], 2)) == 2  # cut, at first
+    assert [(t.name, t.outcome) for t in parts.assignments[0].tests] == [(t.name, t.outcome) for t in whole.assignments[0].tests]
+    assert scores(parts) == scores(whole) == {NAMES[0]: (0.0, 4.0, None)}  # the budget is spent by the hang: the rest fail at once
+    assert "budget" in whole.assignments[0].tests[-1].message and whole.assignments[0].unanswered >= 1.0
 
 
 def test_a_part_that_ends_its_judge_costs_only_its_own_tests(tmp_path):
