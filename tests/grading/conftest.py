@@ -16,7 +16,20 @@ from tests.grading.course import write_course
 ROOT = Path(__file__).resolve().parents[2]
 WITHOUT_CAP_SYS_ADMIN = ["capsh", "--drop=cap_sys_admin", "--", "-c", 'exec "$0" "$@"']
 """A command prefix: run as root without CAP_SYS_ADMIN (Docker's defaults): the ``user`` sandbox level."""
+# What a result file says of time, which two gradings of the same submission need not share: each
+# test's and the run's duration, and the seconds student code spent of the budget by hanging or
+# ending its worker.
+TIMING_KEYS = frozenset({"execution_time", "duration", "unanswered_s"})
 FAST = ["--timeout", "6"]  # per test; the worker's own limits are 3 s per call, 4.8 s per load
+
+
+def without_timing(value):
+    """``value`` (a result file's JSON) without its ``TIMING_KEYS``, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_timing(v) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, list):
+        return [without_timing(v) for v in value]
+    return value
 
 
 def dlgrade(*args: str | Path, timeout: float = 600, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from tests.grading.conftest import without_timing
 from tests.grading.course import CALC_REFERENCE, OPS_REFERENCE, notebook, solution
 
 EXPECTED_TOTALS = {"alice": "7", "bob": "0", "dave": "3", "erin": "1", "heidi": "7", "judy": ""}
@@ -64,14 +65,6 @@ def write_roster(course: Path, root: Path) -> Path:
     (root / "roster.csv").write_text("\n".join(rows) + "\n")
     return root / "roster.csv"
 
-
-
-def without_timing(value):
-    if isinstance(value, dict):
-        return {k: without_timing(v) for k, v in value.items() if k not in ("execution_time", "duration")}
-    if isinstance(value, list):
-        return [without_timing(v) for v in value]
-    return value
 
 
 def assert_same_gradebook(merged: Path, whole: Path) -> None:

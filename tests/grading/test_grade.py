@@ -19,7 +19,7 @@ from grader.grading import GradingError, grade
 from grader.results import from_json
 from grader.sandbox import probe
 from grader.settings import Settings
-from tests.grading.conftest import FAST, dlgrade
+from tests.grading.conftest import FAST, dlgrade, without_timing
 from tests.grading.course import CALC_REFERENCE, OPS_REFERENCE, notebook, solution, submission
 
 # Gradescope's autograder results.json (gradescope/autograder_samples docs/specs.md), closed:
@@ -64,15 +64,6 @@ GRADESCOPE_SCHEMA = {
         },
     },
 }
-TIMING_KEYS = {"execution_time", "duration"}
-
-
-def without_timing(value):
-    if isinstance(value, dict):
-        return {k: without_timing(v) for k, v in value.items() if k not in TIMING_KEYS}
-    if isinstance(value, list):
-        return [without_timing(v) for v in value]
-    return value
 
 
 @pytest.fixture(scope="module")
