@@ -77,10 +77,11 @@ def normalise(x, gamma, beta, mean, var, eps):
 
 
 def output_scale(out, beta):
-    """The size of the terms ``gamma * x_hat`` and ``beta`` that ``out`` sums: its rounding is relative
-    to them. Where they cancel (``out`` near 0), and a valid formula's variance rounds differently
-    (``E[x^2] - mu^2``) with ``var + eps`` as small as 1e-8, ``out`` moves by more than 1e-6 of itself."""
-    return float(np.abs(out - beta).max() + np.abs(beta).max())
+    """The size of the normalised term ``gamma * x_hat`` of a train-mode ``out``: its rounding is
+    relative to it. A valid batch variance rounds differently (``E[x^2] - mu^2``); with ``var + eps``
+    as small as 1e-8, where ``gamma * x_hat`` and ``beta`` cancel (``out`` near 0), ``out`` moves by
+    more than 1e-6 of itself, yet by under 1e-7 of ``max |gamma * x_hat|``."""
+    return float(np.abs(out - beta).max())
 
 
 # ------------------------------------------------------------------------------ train-mode forward
@@ -208,7 +209,7 @@ def test_matches_torch_batch_norm_and_autograd(student, shape, seed, eps, moment
 
     where = f"({mode}, N={shape[0]}, momentum={momentum}, eps={eps:g})"
     expected = t_out.detach().numpy()
-    assert_close(out, expected, scale=output_scale(expected, beta), what=f"batchnorm_forward output {where}")
+    assert_close(out, expected, scale=output_scale(expected, beta) if mode == "train" else 0.0, what=f"batchnorm_forward output {where}")
     if not (isinstance(grads, tuple) and len(grads) == 3):
         raise AssertionError(f"batchnorm_backward should return a tuple (dx, dgamma, dbeta), got {type(grads).__name__}")
     # dx sums terms of size |gamma * dout| / std that cancel: judge it relative to them
