@@ -35,7 +35,6 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from typing import TypeVar
 
 from grader.course import PROJECT_ROOT, Course, CourseError
 from grader.plan import Planned, write_plan
+from grader.progress import LogProgress
 from grader.results import AssignmentGrade, Report, finished_results, from_json, normalize
 from grader.sandbox import Limits, copy_regular_files, isolation_level
 from grader.settings import Settings
@@ -158,42 +158,6 @@ def _wait(process: subprocess.Popen[bytes], timeout: float, tick: Callable[[], N
         tick()
 
 
-_RESULTS_LINE = re.compile(rb"[.FEsxX]+(?:\s+\[\s*\d+%\])?")  # pytest -q: a character per test
-_TESTS_TO_RUN = re.compile(rb"dlgrade: tests to run: ((?:\S+=\d+ ?)*)")
-
-
-class _Progress:
-    """How far each assignment of a pytest run is, from its log as it grows: the plugin says how
-    many tests of each will run, in the order they run, then pytest writes a character per test
-    run. Each call reads only what was written since the last."""
-
-    def __init__(self, log: Path) -> None:
-        self.log = log
-        self.read = 0  # bytes of the log read so far
-        self.line = b""  # the line being written
-        self.counts: dict[str, int] | None = None
-        self.done = 0  # tests on finished lines
-
-    def fractions(self) -> dict[str, float]:
-        """Each assignment's fraction of tests run (0 to 1); empty before the plugin said."""
-        with open(self.log, "rb") as file:
-            file.seek(self.read)
-            new = file.read()
-        self.read += len(new)
-        *finished, self.line = (self.line + new).split(b"\n")
-        for line in finished:
-            if self.counts is None and (match := _TESTS_TO_RUN.fullmatch(line)):
-                self.counts = {name: int(count) for name, _, count in (part.decode().rpartition("=") for part in match[1].split())}
-            elif self.counts is not None and _RESULTS_LINE.fullmatch(line):
-                self.done += len(line.split()[0])
-        left = self.done + (len(self.line) if re.fullmatch(rb"[.FEsxX]+", self.line) else 0)
-        fractions = {}
-        for name, count in (self.counts or {}).items():
-            fractions[name] = min(1.0, left / count) if count else 1.0
-            left = max(0, left - count)
-        return fractions
-
-
 @dataclass(frozen=True)
 class Unfinished:
     """A judge that ended without its results: why, and what it graded before (``finished``)."""
@@ -234,7 +198,7 @@ def _run_pytest(
         except OSError as error:  # this machine's fault, not the submission's: nothing is graded
             raise GradingError(f"cannot start the judge ({sys.executable} -m pytest): {error}") from None
         try:
-            shown = _Progress(log)
+            shown = LogProgress(log)
             progressed = lambda: finished.stat().st_mtime_ns if finished.is_file() else 0  # noqa: E731
             status = _wait(process, timeout, lambda: [progress(*told) for told in shown.fractions().items()] if progress else None, progressed)
         except subprocess.TimeoutExpired:

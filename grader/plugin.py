@@ -31,6 +31,7 @@ from grader.course import STUDENT_RELEASE, Course
 from grader.diagnosis import Catalogue
 from grader.isolation import CALLS_KEY, LOADER_KEY, NOTES_KEY, PLAN_KEY, SANDBOX_KEY, close, close_assignment, level, notes as run_notes
 from grader.plan import SUBMISSION_FIXTURE, param_id, read_plan
+from grader.progress import announcement
 from grader.remote import StudentCodeError
 from grader.results import finished_results
 from grader.sandbox import isolation_level
@@ -38,7 +39,6 @@ from grader.settings import SETTINGS_KEY, Settings
 
 pytest_plugins = ["grader.fixtures"]  # student, helper, reference, rng (imported by pytest alone, so it may rewrite it)
 SCOREBOOK_KEY = pytest.StashKey[scoring.Scorebook]()
-TESTS_TO_RUN = "dlgrade: tests to run: "
 FAILED_KEY = pytest.StashKey[set[str]]()  # planned submissions (first_failure) that failed a test
 CATALOGUES_KEY = pytest.StashKey[dict[tuple[Path, str], Catalogue | None]]()  # (course root, assignment) -> its mistakes
 
@@ -164,7 +164,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             found = Course.containing(Path(item.path))
             name = found[1] if found else "-"
             counts[name] = counts.get(name, 0) + 1
-        reporter.write_line(TESTS_TO_RUN + " ".join(f"{name}={count}" for name, count in counts.items()))
+        reporter.write_line(announcement(counts))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -203,23 +203,6 @@ def test_release_writes_stubs_and_check_finds_stale_ones(course, tmp_path):
     assert dlgrade("release", "--check", "--course", copy).returncode == 0
 
 
-def test_how_far_a_run_is_comes_from_the_log(tmp_path):
-    from grader.grading import _Progress
-
-    log = tmp_path / "pytest.log"
-    log.write_bytes(b"")
-    progress = _Progress(log)
-    assert progress.fractions() == {}
-    log.write_bytes(b"dlgrade: tests to run: t1_ops=6 t2_notebook=2\n..F.")
-    assert progress.fractions() == {"t1_ops": 4 / 6, "t2_notebook": 0.0}
-    with open(log, "ab") as more:
-        more.write(b"s.                  [ 75%]\nF")
-    assert progress.fractions() == {"t1_ops": 1.0, "t2_notebook": 0.5}
-    with open(log, "ab") as more:
-        more.write(b".                   [100%]\nsome student output ....\n")
-    assert progress.fractions() == {"t1_ops": 1.0, "t2_notebook": 1.0}
-
-
 def test_every_format_states_the_isolation_and_hidden_tests_show_their_assertion_only(course, tmp_path):
     buggy = submission(tmp_path / "buggy", ops=solution(OPS_REFERENCE).replace("** 2", "* 2"))  # fails the hidden test
     out = tmp_path / "r.json"
