@@ -41,7 +41,6 @@ Prints a table (and the batch's speed-up and cost per submission) and writes it 
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import json
 import os
@@ -63,7 +62,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.course import Course
-from grader.notebook import code_cells
+from grader.imports import imported_names
 
 ROOT = Path(__file__).resolve().parents[1]
 HOMEWORK = ROOT / "benchmarks" / "homework"
@@ -347,25 +346,16 @@ def batch_rows(scratch: Path, runs: int, n: int) -> dict[tuple[int, int], Row]:
     return rows
 
 
-def python_sources(folder: Path) -> list[str]:
-    """The Python of every ``.py`` file and notebook code cell under ``folder`` (``grader.notebook``)."""
-    return [path.read_text() for path in folder.rglob("*.py")] + [source for path in folder.rglob("*.ipynb") for source in code_cells(path)]
-
-
 def imported_modules(folder: Path) -> list[str]:
     """The third-party modules (``matplotlib.figure``, ``torch.nn.functional``) that the files of
     ``folder`` (an assignment's tests, conftest, solutions and notebooks) import, anywhere in
     them: not the standard library's, the harness's or the course's own."""
     skipped = {*sys.stdlib_module_names, *(path.stem for path in folder.rglob("*.py")), "grader", "__future__"}
     found: set[str] = set()
-    for source in python_sources(folder):
-        if "torch_one_thread" in source:  # the harness's context manager imports torch for the test
+    for path in [*folder.rglob("*.py"), *folder.rglob("*.ipynb")]:
+        found |= imported_names(path)
+        if "torch_one_thread" in path.read_text():  # the harness's context manager imports torch for the test
             found.add("torch")
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.Import):
-                found |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module)
     return sorted(name for name in found if name.split(".")[0] not in skipped)
 
 

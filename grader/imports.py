@@ -38,21 +38,27 @@ def _trees(path: Path) -> list[ast.Module]:
         return [ast.parse(file.read())]
 
 
-def imported_modules(path: Path) -> set[str]:
-    """The top-level names of every module ``path`` imports (statically or by a literal name)."""
+def imported_names(path: Path) -> set[str]:
+    """The full names (``torch.nn.functional``) of every module ``path`` imports, statically or by a
+    literal name; a relative import's are left out."""
     names: set[str] = set()
     for tree in _trees(Path(path)):
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                names.update(alias.name.partition(".")[0] for alias in node.names)
+                names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.partition(".")[0])
+                names.add(node.module)
             elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                 func = node.func
                 called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
                 if called in ("__import__", "import_module") and isinstance(node.args[0].value, str):
-                    names.add(node.args[0].value.partition(".")[0])
+                    names.add(node.args[0].value)
     return names
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The top-level names (``torch``) of every module ``path`` imports (``imported_names``)."""
+    return {name.partition(".")[0] for name in imported_names(path)}
 
 
 def assert_no_banned_imports(path: Path, banned: frozenset[str] = BANNED_FOR_NUMPY) -> None:

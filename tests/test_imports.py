@@ -5,7 +5,7 @@ import codecs
 import nbformat
 import pytest
 
-from grader.imports import assert_no_banned_imports, imported_modules
+from grader.imports import assert_no_banned_imports, imported_modules, imported_names
 
 
 @pytest.mark.parametrize("line", [
@@ -25,6 +25,13 @@ def test_numpy_and_siblings_are_allowed(tmp_path):
     path.write_text("import numpy as np\nimport math\nfrom layers import linear_forward\nfrom . import x\n")
     assert imported_modules(path) == {"numpy", "math", "layers"}
     assert_no_banned_imports(path)
+
+
+def test_full_names_are_kept_for_who_needs_the_submodules(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text("import torch.nn.functional as F\nfrom matplotlib.figure import Figure\nimportlib.import_module('scipy.special')\nfrom .layers import x\n")
+    assert imported_names(path) == {"torch.nn.functional", "matplotlib.figure", "scipy.special"}
+    assert imported_modules(path) == {"torch", "matplotlib", "scipy"}
 
 
 def test_notebook_cells_are_read_after_magics(tmp_path):
