@@ -8,7 +8,8 @@ through a ``RecordedFunction`` that appends a ``Call`` to the test's ``CallLog``
 
 * the arguments are copied *before* the call (student code may change its inputs in place):
   arrays in the same kind of memory layout, numpy generators in the same state, lists, tuples and
-  dicts walked, numbers and strings kept; any other object (a handle to a worker object, a
+  dicts walked (a subclass of tuple or dict, such as a named tuple, as its items), numbers and
+  strings kept; any other object (a handle to a worker object, a
   student's own class) is kept as itself and makes the call one that cannot be replayed on the
   oracle (``Call.plain``);
 * the result is copied the same way, or the exception is kept;
@@ -65,10 +66,12 @@ def plain_copy(value: Any) -> Any:
         return value
     if t is np.ndarray:
         return wire.copy_laid_out(value)  # in the same kind of memory layout, as the worker gets it
-    if t is tuple or t is list:
-        return t(plain_copy(v) for v in value)
-    if t is dict:
-        return {k: plain_copy(v) for k, v in value.items()}
+    if t is list:
+        return [plain_copy(v) for v in value]
+    if isinstance(value, tuple):  # a named tuple (``wire.HeldTuple`` from the worker) as its items
+        return tuple(plain_copy(v) for v in tuple.__iter__(value))
+    if isinstance(value, dict):  # an ``OrderedDict``, a ``defaultdict`` (``wire.HeldDict``) as its items
+        return {k: plain_copy(v) for k, v in dict.items(value)}
     if isinstance(value, np.generic) and t.__module__ == "numpy":
         return value
     if t is np.random.Generator:

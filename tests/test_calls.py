@@ -1,10 +1,12 @@
 """Recording a test's calls to student functions: copies made before the call, a bounded log."""
 
 import types
+from collections import defaultdict, namedtuple
 
 import numpy as np
 import pytest
 
+from grader import wire
 from grader.calls import FETCH, LIMIT, SHARE, Call, CallLog, Opaque, RecordedFunction, is_plain, plain_copy
 from grader.submission import LocalModule, StudentFile
 
@@ -17,6 +19,17 @@ def test_plain_copy_copies_arrays_in_their_layout_and_walks_containers():
     assert copied["x"][0, 0] == 0.0 and copied["pair"][0][0, 0] == 0.0
     assert copied["x"].flags.f_contiguous and not copied["x"].flags.c_contiguous
     assert copied["pair"][1] == [1, 2.5, "s", None] and type(copied["pair"]) is tuple
+    assert is_plain(copied)
+
+
+def test_plain_copy_reads_tuple_and_dict_subclasses_as_their_items():
+    grads = namedtuple("Grads", "dx dw db")(np.ones(2), np.zeros(2), 1.0)
+    history = defaultdict(list, loss=[0.5])
+    held = wire.HeldTuple((np.ones(2), 2.0), held=object())  # a student's named tuple, answered by the worker
+    copied = plain_copy((grads, history, held))
+    assert type(copied[0]) is tuple and copied[0][0] is not grads.dx and copied[0][2] == 1.0
+    assert type(copied[1]) is dict and copied[1] == {"loss": [0.5]}
+    assert type(copied[2]) is tuple and copied[2][1] == 2.0
     assert is_plain(copied)
 
 

@@ -50,6 +50,11 @@ BUGGY = [
     Variant("conv-db-from-the-first-example-only", (
         Edit(F, "db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))"),
     ), mistake="db from the first example only"),
+    Variant("conv-db-from-the-first-example-only-returned-in-a-named-tuple", (  # diagnosed from the tuple's items
+        Edit(F, "db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))"),
+        Edit(F, "import numpy as np\n", "from typing import NamedTuple\n\nimport numpy as np\n\n\nclass ConvGrads(NamedTuple):\n    dx: np.ndarray\n    dw: np.ndarray\n    db: np.ndarray\n"),
+        Edit(F, "    return dx, dw, db\n", "    return ConvGrads(dx, dw, db)\n"),
+    ), mistake="db from the first example only"),
     Variant("conv-bias-broadcast-along-the-last-axis", (
         Edit(F, "+ b[None, :, None, None]", "+ b"),
     )),
