@@ -161,4 +161,9 @@ CORRECT = [
         Edit(MLP, "    params = {}\n    for l, (fan_in", "    params = OrderedDict()\n    for l, (fan_in"),
         Edit(MLP, 'history = {"train_loss": [], "val_acc": []}', "history = defaultdict(list)"),
     )),
+    Variant("history_with_more_records_than_the_two_graded", (
+        Edit(MLP, 'history = {"train_loss": [], "val_acc": []}', 'history = {"train_loss": [], "val_acc": [], "train_acc": [], "val_loss": []}'),
+        Edit(MLP, '        history["val_acc"].append(accuracy(params, x_val, y_val))\n',
+             '        history["val_acc"].append(accuracy(params, x_val, y_val))\n        history["train_acc"].append(accuracy(params, x_train, y_train))\n        history["val_loss"].append(mlp_loss(params, x_val, y_val, reg=reg)[0])\n'),
+    )),
 ]
