@@ -58,6 +58,9 @@ BUGGY = [
         Edit(D, "DropoutCache = tuple[np.ndarray, float]\n", "DropoutCache = tuple[np.ndarray, float]\n_LAST = {}\n"),
         Edit(D, "    keep, p = cache\n", "    keep, p = cache\n    keep = _LAST.get('keep', keep) if p > 0 else keep\n"),
     )),
+    Variant("dropout-fixed-count-of-drops", (  # not independent coins: a (1, 1) input is never (or always) dropped
+        Edit(D, MASK, "keep = np.ones(x.size, dtype=bool)\n    keep[rng.choice(x.size, int(round(p * x.size)), replace=False)] = False\n    keep = keep.reshape(x.shape)"),
+    )),
     Variant("dropout-backward-mask-read-from-the-output", (  # drops the gradient wherever x == 0 (after a ReLU)
         Edit(D, "    return _through_mask(x, keep, p), (keep, p)",
              "    out = _through_mask(x, keep, p)\n    return out, (out != 0, p)"),
@@ -83,7 +86,7 @@ BUGGY = [
     ), mistake="stopping made sticky"),
     Variant("es-best-loss-tracks-any-smaller-loss", (
         Edit(E, "            self.counter += 1\n", "            self.counter += 1\n            self.best_loss = min(self.best_loss, val_loss)\n"),
-    )),  # the first failing example the grade profile finds matches no single mistake: undiagnosed
+    ), mistake="best_loss follows any smaller loss"),
     Variant("es-history-shared-between-instances", (
         Rewrite(E, "EarlyStopping.step", '''
             history = []

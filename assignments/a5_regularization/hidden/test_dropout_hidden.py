@@ -4,7 +4,8 @@ Dropout's output is random, so no oracle can say which elements a correct submis
 tests check the handout's exact properties at many more probabilities, shapes and magnitudes than
 the public ones, the drop rate at four more values of ``p`` on 20,000 elements (false-fail
 probability below 1e-9 each), that each cache keeps its own mask, and the gradient where x is exactly 0
-(kept with probability 1 - p like any other entry).
+(kept with probability 1 - p like any other entry), and that a tiny input is dropped as often as
+a large one (a coin per element, not a fixed count of drops per call).
 """
 
 import numpy as np
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from grader import assert_close, assert_zero_fraction, check_array_type
 from grader import strategies as dl
+from grader.gradcheck import call_many
 
 fixture_ok = settings(
     suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
@@ -51,6 +53,22 @@ def test_hidden_drop_rate(student, rng, p):
     out, _ = dr.dropout_forward(x, p=p, train=True, rng=np.random.default_rng(int(rng.integers(2**32))))
     check_array_type(out, x.shape, what="dropout_forward output (train)")
     assert_zero_fraction(out, p, what=f"dropout_forward(x, p={p}, train=True)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize(("shape", "p"), [((1, 1), 0.3), ((1, 3), 0.5)], ids=str)
+def test_hidden_small_inputs_are_dropped_at_rate_p(student, rng, shape, p):
+    """Each element is dropped independently with probability p, however few there are: over 600
+    calls on an input of shape (1, 1) or (1, 3), a fraction p of the elements is dropped. Dropping
+    a fixed number of elements per call (round(p * x.size)) gives 0 or 1 of a (1, 1) input, 2 of 3."""
+    dr = student("dropout.py")
+    x = nonzero_like(int(rng.integers(2**32)), shape)
+    first = int(rng.integers(2**32))
+    calls = [((x,), {"p": p, "train": True, "rng": np.random.default_rng(first + k)}) for k in range(600)]
+    outs = call_many(dr.dropout_forward, calls, pick=0)
+    for out in outs:
+        check_array_type(out, shape, what="dropout_forward output (train)")
+    assert_zero_fraction(np.stack(outs), p, what=f"dropout_forward over 600 calls on x of shape {shape} (p={p}): each element is dropped independently")
 
 
 @pytest.mark.points(2)
