@@ -66,6 +66,9 @@ BUGGY = [
     )),
     Variant("mlp_loss_default_reg_0_01", (Edit(MLP, "def mlp_loss(params, x, y, reg=0.0):", "def mlp_loss(params, x, y, reg=0.01):"),)),
     Variant("train_default_lr_0_01", (Edit(MLP, "*, lr=0.1, epochs=20,", "*, lr=0.01, epochs=20,"),)),
+    Variant("train_starts_from_its_own_weights_of_std_sqrt_1_over_fan_in", (  # not init_mlp: Xavier-like std
+        Edit(MLP, "    params = init_mlp(layer_sizes, rng)\n    x_train = np.asarray", "    params = {k: v / np.sqrt(2.0) if k[0] == 'W' else v for k, v in init_mlp(layer_sizes, rng).items()}\n    x_train = np.asarray"),
+    )),
 ]
 
 CORRECT = [
@@ -165,5 +168,24 @@ CORRECT = [
         Edit(MLP, 'history = {"train_loss": [], "val_acc": []}', 'history = {"train_loss": [], "val_acc": [], "train_acc": [], "val_loss": []}'),
         Edit(MLP, '        history["val_acc"].append(accuracy(params, x_val, y_val))\n',
              '        history["val_acc"].append(accuracy(params, x_val, y_val))\n        history["train_acc"].append(accuracy(params, x_train, y_train))\n        history["val_loss"].append(mlp_loss(params, x_val, y_val, reg=reg)[0])\n'),
+    )),
+    Variant("train_draws_every_shuffle_before_the_initial_weights", (
+        Rewrite(MLP, "train_mlp", '''
+            def train_mlp(x_train, y_train, x_val, y_val, layer_sizes, *, lr=0.1, epochs=20, batch_size=64, reg=0.0, rng):
+                n = x_train.shape[0]
+                orders = [rng.permutation(n) for _ in range(epochs)]
+                params = init_mlp(layer_sizes, rng)
+                history = {"train_loss": [], "val_acc": []}
+                for order in orders:
+                    losses = []
+                    for start in range(0, n, batch_size):
+                        batch = order[start:start + batch_size]
+                        loss, grads = mlp_loss(params, x_train[batch], y_train[batch], reg=reg)
+                        params = {k: params[k] - lr * grads[k] for k in params}
+                        losses.append(loss)
+                    history["train_loss"].append(float(np.mean(losses)))
+                    history["val_acc"].append(accuracy(params, x_val, y_val))
+                return params, history
+        '''),
     )),
 ]

@@ -199,6 +199,20 @@ def test_train_mlp_with_a_larger_learning_rate_and_regularisation_is_determinist
         assert_close(p2[k], p1[k], what=f"{k} of two runs with seed 11")
 
 
+@pytest.mark.points(1)
+def test_train_mlp_starts_from_kaiming_normal_weights_and_zero_biases(student, helper, rng):
+    """``train_mlp`` starts from ``init_mlp(layer_sizes, rng)``: with ``lr=0`` the parameters it
+    returns are its starting point, which must be Kaiming normal with zero biases (whichever order
+    you draw the initial weights and the shuffles in)."""
+    sizes = [200, 100, 3]
+    x, y = rng.standard_normal((12, 200)), rng.integers(0, 3, 12)
+    params, _ = student("mlp.py").train_mlp(x, y, x, y, sizes, lr=0.0, epochs=2, batch_size=5, rng=generator(helper, int(rng.integers(2**32))))
+    assert sorted(params) == ["W1", "W2", "b1", "b2"], f"train_mlp returned the parameters {sorted(params)}"
+    for l in (1, 2):
+        assert_close(params[f"b{l}"], np.zeros(sizes[l]), what=f"b{l} after training with lr=0 (the biases start at zero)")
+        assert_normal(params[f"W{l}"], 0.0, np.sqrt(2.0 / sizes[l - 1]), what=f"W{l} after training with lr=0 (train_mlp starts from init_mlp: std sqrt(2 / fan_in))")
+
+
 # ------------------------------------------------------------------------- default arguments
 @pytest.mark.points(1)
 def test_mlp_loss_without_reg_has_no_penalty(student, reference, rng):
@@ -220,8 +234,9 @@ def test_mlp_loss_without_reg_has_no_penalty(student, reference, rng):
 def test_train_mlp_defaults_are_lr_0_1_epochs_20_batch_size_64_and_no_penalty(student, reference, helper, rng):
     """``train_mlp`` called without ``lr``, ``epochs``, ``batch_size`` and ``reg``, on N = 50 < 64
     examples: every epoch is one full batch whatever the shuffle, so the run is 20 gradient steps
-    of size 0.1 on the unpenalised loss, from ``init_mlp(layer_sizes, rng)`` (your own, same seed).
-    Each epoch's val_acc is the accuracy of the parameters after that epoch's step."""
+    of size 0.1 on the unpenalised loss, from your initial parameters for that seed: those a run
+    with ``lr=0`` and the same seed returns (whichever order you draw the initial weights and the
+    shuffles in). Each epoch's val_acc is the accuracy of the parameters after that epoch's step."""
     mlp, ref = student("mlp.py"), reference("mlp.py")
     sizes = [3, 6, 4]
     rule = rng.standard_normal((3, 4))  # labels a network can learn: validation accuracy moves between epochs
@@ -229,7 +244,7 @@ def test_train_mlp_defaults_are_lr_0_1_epochs_20_batch_size_64_and_no_penalty(st
     y, y_val = np.argmax(x @ rule, axis=1), np.argmax(x_val @ rule, axis=1)
     seed = int(rng.integers(2**32))
     params, history = mlp.train_mlp(x, y, x_val, y_val, sizes, rng=generator(helper, seed))
-    expected = mlp.init_mlp(sizes, generator(helper, seed))
+    expected, _ = mlp.train_mlp(x, y, x_val, y_val, sizes, lr=0.0, epochs=20, batch_size=64, reg=0.0, rng=generator(helper, seed))
     losses, accuracies = [], []
     for _ in range(20):
         loss, grads = ref.mlp_loss(expected, x, y, reg=0.0)
