@@ -203,7 +203,9 @@ def test_hidden_mc_dropout_keeps_units_at_the_rate_1_minus_p(a9, seed, n, d, c, 
     f = ((mean.values - dropped) * direction).sum(axis=1) / (direction**2).sum(axis=1)
     k = np.round(f * n_samples)
     mixture = (k[:, None] * kept + (n_samples - k[:, None]) * dropped) / n_samples
-    assert np.all((k >= 0) & (k <= n_samples)) and np.allclose(f * n_samples, k, atol=1e-6), f"{what}: the mean is not an average of {n_samples} passes"
-    assert_close(mean.values, mixture, atol=1e-12, what=f"{what}: mean as the average of the passes")
+    assert np.all((k >= 0) & (k <= n_samples)), f"{what}: the mean is not an average of {n_samples} passes"
+    # six digits of the probabilities (float32 passes are as good as float64 ones); neighbouring
+    # mixtures differ by |kept - dropped| / n_samples, far more (the public tests' mixture_fractions)
+    assert_close(mean.values, mixture, scale=1.0, what=f"{what}: mean as the average of the passes")
     hits = np.concatenate([np.arange(n_samples) < ki for ki in k.astype(int)])
     assert_fraction(hits, 1 - p, what=f"{what}: passes with the hidden unit kept")
