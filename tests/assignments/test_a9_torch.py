@@ -35,6 +35,7 @@ BUGGY = [
             return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features), nn.Dropout(p_drop))
     '''),)),
     Variant("build_mlp_keep_probability_for_p", (Edit(TP, "nn.Dropout(p_drop)", "nn.Dropout(1 - p_drop)"),)),
+    Variant("build_mlp_dropout_in_place_after_the_relu", (Edit(TP, "nn.Dropout(p_drop)", "nn.Dropout(p_drop, inplace=True)"),)),  # same outputs, but backward raises in train mode
     # train_epoch
     Variant("train_epoch_without_zero_grad", (Edit(TP, "        optimizer.zero_grad()\n", ""),)),
     Variant("train_epoch_mean_weighted_by_batch_size", (Rewrite(TP, "train_epoch", '''
