@@ -4,6 +4,10 @@ A student file may import the other files of its assignment (``import layers`` f
 so the file's folder is put on ``sys.path`` while it loads. The sibling modules it imports are
 then taken out of ``sys.modules`` again: a student's ``layers`` and the reference's ``layers``
 never shadow each other in one process.
+
+The module itself is registered in ``sys.modules`` under its own unique name, as an import does:
+code that looks its module up there while it runs (a ``@dataclass`` with ``from __future__
+import annotations``, ``typing.get_type_hints``) works in a course file as anywhere else.
 """
 
 from __future__ import annotations
@@ -41,12 +45,16 @@ def load_module_from_path(path: Path, *, name: str | None = None) -> types.Modul
         module = importlib.util.module_from_spec(spec)
     saved = {s: sys.modules.pop(s) for s in siblings if s in sys.modules}
     sys.path.insert(0, folder)
+    sys.modules[module_name] = module
     try:
         if spec is None:
             module.__notebook_run__ = run_notebook(path, module)  # type: ignore[attr-defined]
         else:
             assert spec.loader is not None
             spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
     finally:
         sys.path.remove(folder)
         for s in siblings:

@@ -43,13 +43,28 @@ def test_each_load_is_a_fresh_module(tmp_path):
     assert load_module_from_path(path, name="chosen").__name__ == "chosen"
 
 
+def test_a_file_finds_its_own_module_in_sys_modules_as_an_import_does(tmp_path):
+    """A dataclass under ``from __future__ import annotations`` looks its module up in
+    ``sys.modules`` (the stubs of a5 to a8 start with that import), at load and when a function
+    defines one later."""
+    path = _write(tmp_path, "cache.py", (
+        "from __future__ import annotations\n"
+        "from dataclasses import dataclass\n\n\n"
+        "@dataclass\nclass Cache:\n    x: float\n    train: bool\n\n\n"
+        "def later(x):\n    @dataclass\n    class Inner:\n        x: float\n\n    return Inner(x)\n"
+    ))
+    module = load_module_from_path(path)
+    assert module.Cache(1.5, True).x == 1.5 and module.later(2.5).x == 2.5
+    assert sys.modules[module.__name__] is module
+
+
 def test_errors_while_loading_are_raised_as_they_are_and_clean_up(tmp_path):
     _write(tmp_path, "helper.py", "X = 1\n")
     path = _write(tmp_path, "broken.py", "import helper\nraise ValueError('at import')\n")
     path_before = list(sys.path)
     with pytest.raises(ValueError, match="at import"):
-        load_module_from_path(path)
-    assert sys.path == path_before and "helper" not in sys.modules
+        load_module_from_path(path, name="broken_at_import")
+    assert sys.path == path_before and "helper" not in sys.modules and "broken_at_import" not in sys.modules
     with pytest.raises(SyntaxError):
         load_module_from_path(_write(tmp_path, "syntax.py", "def f(:\n"))
 

@@ -52,6 +52,10 @@ BUGGY = [
     Variant("forward-centres-x-in-place", (
         Edit(B, "    x_hat = (x - mu) / std\n", "    x -= mu\n    x_hat = x / std\n"),
     ), mistake="x centred in place"),
+    Variant("backward-reads-a-module-global-cache", (
+        Edit(B, 'return out, (x_hat, gamma, std, mode == "train")', 'global _LAST_CACHE\n    _LAST_CACHE = (x_hat, gamma, std, mode == "train")\n    return out, _LAST_CACHE'),
+        Edit(B, "x_hat, gamma, std, batch_statistics = cache", "x_hat, gamma, std, batch_statistics = _LAST_CACHE"),
+    )),  # state kept between calls: wrong as soon as another layer's forward runs before this backward
 ]
 
 CORRECT = [
@@ -188,4 +192,10 @@ CORRECT = [
         Edit(B, "return out, (x_hat, gamma, std, mode == \"train\")", "return out, {\"x_hat\": x_hat, \"gamma\": gamma, \"std\": std, \"train\": mode == \"train\"}"),
         Edit(B, "x_hat, gamma, std, batch_statistics = cache", "x_hat, gamma, std, batch_statistics = cache[\"x_hat\"], cache[\"gamma\"], cache[\"std\"], cache[\"train\"]"),
     )),
+    Variant("batchnorm_cache_as_a_top_level_dataclass", (
+        Edit(B, "from typing import Any\n", "from dataclasses import dataclass\nfrom typing import Any\n"),
+        Edit(B, "import numpy as np\n", "import numpy as np\n\n\n@dataclass\nclass BatchNormState:\n    x_hat: np.ndarray\n    gamma: np.ndarray\n    std: np.ndarray\n    train: bool\n"),
+        Edit(B, 'return out, (x_hat, gamma, std, mode == "train")', 'return out, BatchNormState(x_hat, gamma, std, mode == "train")'),
+        Edit(B, "x_hat, gamma, std, batch_statistics = cache", "x_hat, gamma, std, batch_statistics = cache.x_hat, cache.gamma, cache.std, cache.train"),
+    )),  # under the stub's `from __future__ import annotations` a dataclass looks its module up in sys.modules
 ]

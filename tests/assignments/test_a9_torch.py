@@ -35,6 +35,7 @@ BUGGY = [
             return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, out_features), nn.Dropout(p_drop))
     '''),)),
     Variant("build_mlp_keep_probability_for_p", (Edit(TP, "nn.Dropout(p_drop)", "nn.Dropout(1 - p_drop)"),)),
+    Variant("build_mlp_dropout_in_place_after_the_relu", (Edit(TP, "nn.Dropout(p_drop)", "nn.Dropout(p_drop, inplace=True)"),)),  # same outputs, but backward raises in train mode
     # train_epoch
     Variant("train_epoch_without_zero_grad", (Edit(TP, "        optimizer.zero_grad()\n", ""),)),
     Variant("train_epoch_mean_weighted_by_batch_size", (Rewrite(TP, "train_epoch", '''
@@ -279,6 +280,19 @@ CORRECT = [
             var = (probs**2).mean(dim=0) - mean**2  # E[p^2] - E[p]^2
             return mean, var.clamp(min=0).sqrt()
     '''),)),
+    Variant("mc-dropout-passes-in-a-preallocated-float32-buffer", (Rewrite(TP, "mc_dropout_predict", '''
+        def mc_dropout_predict(model, x, n_samples):
+            was_training = model.training
+            model.train()
+            with torch.no_grad():
+                first = torch.softmax(model(x), dim=1)
+                preds = torch.zeros((n_samples, *first.shape), device=x.device)  # torch's default dtype: float32
+                preds[0] = first
+                for t in range(1, n_samples):
+                    preds[t] = torch.softmax(model(x), dim=1)
+            model.train(was_training)
+            return preds.mean(dim=0), preds.std(dim=0, unbiased=False)
+    '''),)),  # six digits of the probabilities, as the course's accuracy rule allows
     Variant("mc-dropout-returns-a-named-tuple", (
         Edit(TP, "import torch\n", "from typing import NamedTuple\n\nimport torch\n\n\nclass MCPrediction(NamedTuple):\n    mean: torch.Tensor\n    std: torch.Tensor\n"),
         Edit(TP, "return mean.to(x.device), std.to(x.device)", "return MCPrediction(mean.to(x.device), std.to(x.device))"),

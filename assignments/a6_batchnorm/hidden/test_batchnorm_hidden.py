@@ -3,7 +3,8 @@
 Both modes, the running statistics in ``bn_param`` over several steps, small batches (N = 2 and 3,
 where the biased and unbiased variances differ most), momenta other than 0.1 and 0.5, several
 ``eps``, every subset of missing keys, the backward pass from caches of either mode with a random
-upstream gradient, and the ``ValueError`` for one sample in train mode.
+upstream gradient (after another forward call, as in a network of two layers), and the
+``ValueError`` for one sample in train mode.
 """
 
 import copy
@@ -126,11 +127,16 @@ def test_hidden_backward_from_either_mode(student, reference, shape, seed, eps, 
     dout = np.random.default_rng(seed).standard_normal(shape)
     bn_param = {"mode": mode, "eps": eps, "momentum": 0.2, "running_mean": rm, "running_var": rv}
     (_, cache, _), (_, ref_cache, _) = run_both(bn, ref, x, gamma, beta, bn_param)
+    # another layer's forward (the other mode, another shape) before this cache's backward, as in a
+    # network of two batchnorm layers: the backward reads its own cache, not state kept from the latest call
+    other = {"mode": "eval" if mode == "train" else "train", "eps": 1e-3, "momentum": 0.3}
+    x2, gamma2, beta2, _, _ = make_case(seed + 1, (shape[0] + 1, shape[1] + 1))
+    bn.batchnorm_forward(x2, gamma2, beta2, bn.share(other))
     grads = bn.batchnorm_backward(dout, cache)
     dx, dgamma, dbeta = ref.batchnorm_backward(dout, ref_cache)
     if not (isinstance(grads, tuple) and len(grads) == 3):
         raise AssertionError(f"batchnorm_backward should return a tuple (dx, dgamma, dbeta), got {type(grads).__name__}")
-    where = f"{mode}, N={shape[0]}, eps={eps:g}"
+    where = f"{mode}, N={shape[0]}, eps={eps:g}, after another forward call in {other['mode']} mode: read everything from the cache"
     # dx sums terms of size |gamma * dout| / std that cancel: judge it relative to them
     std = np.sqrt((x.var(axis=0) if mode == "train" else rv) + eps)
     assert_close(grads[0], dx, scale=float(np.abs(gamma * dout).max() / std.min()), what=f"batchnorm_backward dx ({where})")
