@@ -105,6 +105,15 @@ BUGGY = [
                 return np.where(_last_x > 0, dout, 0.0)
         '''),
     )),
+    # idempotent: a second backward call with the same cache gives the same dx, but the cache is
+    # the caller's x, which the backward pass turns into 0s and 1s
+    Variant("relu_backward_turns_the_cached_x_into_a_mask_in_place", (Rewrite(ACT, "relu_backward", '''
+        def relu_backward(dout, cache):
+            mask = cache
+            mask[mask > 0] = 1
+            mask[mask <= 0] = 0
+            return dout * mask
+    '''),)),
 ]
 
 CORRECT = [
