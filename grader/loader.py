@@ -42,8 +42,9 @@ class SiblingImports:
         return self.modules[name]
 
 
-def load_module_from_path(path: Path, *, name: str | None = None) -> types.ModuleType:
+def load_module_from_path(path: Path, *, name: str | None = None, seconds: float | None = None) -> types.ModuleType:
     """Execute the Python file or notebook ``path`` as a fresh module and return it.
+    ``seconds``: the time its load may take, which a notebook's cells share (``grader.notebook``).
 
     A ``.py`` file raises whatever it raises while it runs (``SyntaxError``, ``ImportError``, ...).
     A notebook runs every code cell (see ``grader.notebook``); its ``NotebookRun`` report is kept
@@ -67,7 +68,7 @@ def load_module_from_path(path: Path, *, name: str | None = None) -> types.Modul
     sys.path.insert(0, folder)
     try:
         if spec is None:
-            module.__notebook_run__ = run_notebook(path, module)  # type: ignore[attr-defined]
+            module.__notebook_run__ = run_notebook(path, module, seconds=seconds)  # type: ignore[attr-defined]
         else:
             assert spec.loader is not None
             spec.loader.exec_module(module)
