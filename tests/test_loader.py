@@ -1,5 +1,5 @@
-"""Loading a course file by path: a fresh module each time, siblings importable while it loads and
-never left behind to shadow another file's siblings."""
+"""Loading a course file by path: a fresh module each time, siblings importable while it loads (and
+from inside its functions afterwards) and never left behind to shadow another file's siblings."""
 
 import sys
 
