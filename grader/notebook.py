@@ -8,8 +8,9 @@ listed in the load report. The cell magics ``%%time``, ``%%timeit`` and ``%%capt
 A cell that raises, or runs past ``cell_timeout`` seconds (``SIGALRM``, when loading on the main
 thread; an outer alarm such as pytest-timeout's is saved and re-armed), is recorded and the
 following cells still run. Given ``seconds``, the time the whole load may take (a grading worker's
-load limit), a cell is also stopped once the notebook has used nine tenths of it, so that a slow
-experiment cell costs its own cell and never the functions that the other cells define.
+load limit), a cell is also stopped when only a margin of it is left (a tenth, at most 5 s: the
+time to hand the module back), so that a slow experiment cell costs its own cell and never the
+functions that the other cells define.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 _BODY_RUNNING_CELL_MAGICS = {"time", "timeit", "capture"}
 CELL_TIMEOUT = 120.0
-LOAD_SHARE = 0.9  # of a load's time limit that its cells may use; the rest returns the module
+LOAD_MARGIN = (0.1, 5.0)  # of a load's time limit kept to return the module: this share, at most these seconds
 MIN_CELL_SECONDS = 1.0  # a cell's limit once that share is spent: enough for a def or an import
 
 
@@ -148,7 +149,8 @@ def run_notebook(path: Path, module: types.ModuleType, *, cell_timeout: float | 
     namespace = module.__dict__
     shell = _InertShell(namespace, run)
     namespace["get_ipython"] = lambda: shell
-    end = None if seconds is None else time.monotonic() + LOAD_SHARE * seconds
+    share, most = LOAD_MARGIN
+    end = None if seconds is None else time.monotonic() + seconds - min(share * seconds, most)
     for index, source in enumerate(code_cells(path)):
         try:
             with _time_limit(_cell_limit(cell_timeout, end)):
