@@ -7,7 +7,10 @@ Each code cell's IPython syntax is first turned into plain Python by IPython's o
 listed in the load report. The cell magics ``%%time``, ``%%timeit`` and ``%%capture`` run their body.
 A cell that raises, or runs past ``cell_timeout`` seconds (``SIGALRM``, when loading on the main
 thread; an outer alarm such as pytest-timeout's is saved and re-armed), is recorded and the
-following cells still run.
+following cells still run. Given ``seconds``, the time the whole load may take (a grading worker's
+load limit), a cell is also stopped when only a margin of it is left (a tenth, at most 5 s: the
+time to hand the module back), so that a slow experiment cell costs its own cell and never the
+functions that the other cells define.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 
 _BODY_RUNNING_CELL_MAGICS = {"time", "timeit", "capture"}
 CELL_TIMEOUT = 120.0
+LOAD_MARGIN = (0.1, 5.0)  # of a load's time limit kept to return the module: this share, at most these seconds
+MIN_CELL_SECONDS = 1.0  # a cell's limit once that share is spent: enough for a def or an import
 
 
 class NotebookError(Exception):
@@ -129,15 +134,26 @@ def code_cells(path: Path) -> list[str]:
     return sources
 
 
-def run_notebook(path: Path, module: types.ModuleType, *, cell_timeout: float | None = CELL_TIMEOUT) -> NotebookRun:
-    """Execute the code cells of ``path`` in ``module.__dict__``; report failures and skips."""
+def _cell_limit(cell_timeout: float | None, end: float | None) -> float | None:
+    """The next cell's time limit: ``cell_timeout``, and no later than ``end`` (a ``time.monotonic``)."""
+    if end is None:
+        return cell_timeout
+    left = max(MIN_CELL_SECONDS, end - time.monotonic())
+    return left if cell_timeout is None else min(cell_timeout, left)
+
+
+def run_notebook(path: Path, module: types.ModuleType, *, cell_timeout: float | None = CELL_TIMEOUT, seconds: float | None = None) -> NotebookRun:
+    """Execute the code cells of ``path`` in ``module.__dict__``; report failures and skips.
+    ``seconds``: the time the whole load may take (see the module's docstring)."""
     run = NotebookRun()
     namespace = module.__dict__
     shell = _InertShell(namespace, run)
     namespace["get_ipython"] = lambda: shell
+    share, most = LOAD_MARGIN
+    end = None if seconds is None else time.monotonic() + seconds - min(share * seconds, most)
     for index, source in enumerate(code_cells(path)):
         try:
-            with _time_limit(cell_timeout):
+            with _time_limit(_cell_limit(cell_timeout, end)):
                 exec(compile(source, f"{path.name}, code cell {index + 1}", "exec"), namespace)
         except Exception as error:  # a cell that raises is reported, later cells run
             summary = traceback.format_exception_only(type(error), error)[-1].strip()

@@ -306,7 +306,8 @@ class Worker:
         """The module of ``path`` in the current worker (loaded once per worker)."""
         key = self._resolved.get(path) or self._resolved.setdefault(path, str(Path(path).resolve()))
         if self._process is None or self._process.poll() is not None or key not in self._modules:
-            info = self.request({"op": "load", "path": key}, timeout=self.load_timeout, what=f"loading {label}", once=True, stop_at_budget=False)
+            load = {"op": "load", "path": key, "seconds": self.load_timeout}  # a notebook's cells stop in time
+            info = self.request(load, timeout=self.load_timeout, what=f"loading {label}", once=True, stop_at_budget=False)
             self._modules[key] = RemoteModule(self, info, label)
         return self._modules[key]
 

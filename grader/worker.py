@@ -89,7 +89,7 @@ class Server:
     def dispatch(self, request: dict[str, Any]) -> Any:
         op = request["op"]
         if op == "load":
-            module = load_module_from_path(Path(request["path"]))
+            module = load_module_from_path(Path(request["path"]), seconds=request.get("seconds"))
             run = getattr(module, "__notebook_run__", None)
             names = {n: callable(v) for n, v in vars(module).items() if not n.startswith("__")}
             report = None if run is None else {

@@ -1,5 +1,5 @@
-"""Loading a course file by path: a fresh module each time, siblings importable while it loads and
-never left behind to shadow another file's siblings."""
+"""Loading a course file by path: a fresh module each time, siblings importable while it loads (and
+from inside its functions afterwards) and never left behind to shadow another file's siblings."""
 
 import sys
 
@@ -73,3 +73,22 @@ def test_load_reference_loads_the_courses_oracle():
     module = load_reference("a1_foundations", "activations.py")
     assert module.__file__ == str(Course(PROJECT_ROOT).oracle("a1_foundations", "activations.py").resolve())
     assert callable(module.relu_forward)
+
+
+def test_a_sibling_imported_inside_a_function_is_the_one_the_file_loaded_with(tmp_path):
+    _write(tmp_path / "student", "activations.py", "WHO = 'student'\n")
+    _write(tmp_path / "student", "helpers.py", "WHO = 'student helper'\n")
+    student = _write(
+        tmp_path / "student", "losses.py",
+        "import activations\n\ndef who():\n    from activations import WHO\n    return WHO, activations\n\n"
+        "def helper():\n    import helpers\n    return helpers.WHO\n",
+    )
+    _write(tmp_path / "oracle", "activations.py", "WHO = 'oracle'\n")
+    oracle = _write(tmp_path / "oracle", "losses.py", "def who():\n    from activations import WHO\n    return WHO\n")
+    path_before = list(sys.path)
+    losses, reference = load_module_from_path(student), load_module_from_path(oracle)
+    who, loaded_with = losses.who()
+    assert who == "student" and loaded_with is losses.activations  # after the load, from inside a function
+    assert reference.who() == "oracle"  # first imported at call time: from its own folder
+    assert losses.helper() == "student helper" and losses.helper() == "student helper"
+    assert "activations" not in sys.modules and "helpers" not in sys.modules and sys.path == path_before

@@ -1,5 +1,7 @@
 """Notebooks load by running their code cells: magics inert, failing cells reported, later cells run."""
 
+import re
+
 import nbformat
 import pytest
 
@@ -52,6 +54,18 @@ def test_a_cell_that_runs_too_long_is_stopped_and_later_cells_run(tmp_path):
     run = run_notebook(path, module, cell_timeout=0.5)
     assert module.done is True
     assert [str(f) for f in run.failures] == ["code cell 1 raised grader.notebook.CellTimeout: the cell ran longer than 0.5 s"]
+
+
+def test_cells_stop_in_time_for_the_load_limit_and_later_cells_still_run(tmp_path):
+    import time
+
+    path = write_notebook(tmp_path / "nb.ipynb", "def f(x):\n    return 2 * x", "while True:\n    pass", "done = True")
+    started = time.monotonic()
+    module = load_module_from_path(path, seconds=2.0)  # the load limit: the cells stop 0.2 s before it
+    assert time.monotonic() - started < 2.0
+    assert module.f(3) == 6 and module.done is True
+    (failure,) = module.__notebook_run__.failures
+    assert re.fullmatch(r"code cell 2 raised grader.notebook.CellTimeout: the cell ran longer than 1\.[5-8]\d* s", str(failure))
 
 
 def test_a_notebook_saved_with_a_byte_order_mark_and_crlf_loads(tmp_path):

@@ -184,6 +184,20 @@ def test_a_slow_load_that_answers_is_not_stopped_by_the_budget(tmp_path):
         w.close()
 
 
+def test_a_notebooks_slow_cell_is_stopped_within_the_load_limit(tmp_path):
+    """A notebook whose experiment cell would run past the load limit loads, that cell stopped."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("def one():\n    return 1.0"), nbformat.v4.new_code_cell("import time\ntime.sleep(30)")]
+    nbformat.write(notebook, str(tmp_path / "slow.ipynb"))
+    w = Worker(timeout=60.0, load_timeout=3.0)
+    try:
+        assert w.load(tmp_path / "slow.ipynb", label="slow.ipynb").one() == 1.0
+    finally:
+        w.close()
+
+
 def test_without_a_budget_only_each_call_is_limited(tmp_path):
     (tmp_path / "hostile.py").write_text(HOSTILE)
     w = Worker(timeout=0.5, budget=None)

@@ -239,6 +239,17 @@ def test_softmax_and_log_softmax_agree_with_torch(student, rng):
 
 
 # ------------------------------------------------------------------------------ contract
+def arrays_unchanged(after, before):
+    """Every array in ``before`` (an array, or one inside tuples) still holds its values in
+    ``after``: such an array can only have changed in place. Lists, dicts and objects of your own
+    may change (a memo added to a dict cache is yours), so they are not compared."""
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and after.shape == before.shape and np.array_equal(after, before)
+    if isinstance(before, tuple):
+        return isinstance(after, tuple) and len(after) == len(before) and all(map(arrays_unchanged, after, before))
+    return True
+
+
 PAIRS = [
     ("relu_forward", "relu_backward", {}),
     ("leaky_relu_forward", "leaky_relu_backward", {"alpha": 0.2}),
@@ -259,6 +270,10 @@ def test_forward_and_backward_leave_their_arguments_unmodified(student, rng, for
     dout_shared, cache_shared = act.share(dout.copy()), act.share(cache)
     first = getattr(act, backward)(dout_shared, cache_shared)
     assert np.array_equal(act.fetch(dout_shared), dout), f"{backward} modified dout"
+    assert arrays_unchanged(act.fetch(cache_shared), cache), (
+        f"{backward} modified an array of the cache it was given: when the cache holds x itself, "
+        "that is the caller's input array"
+    )
     second = getattr(act, backward)(dout, cache_shared)
     assert_close(second, first, what=f"{backward} called a second time with the same cache (was the cache modified?)")
 

@@ -105,6 +105,15 @@ BUGGY = [
                 return np.where(_last_x > 0, dout, 0.0)
         '''),
     )),
+    # idempotent: a second backward call with the same cache gives the same dx, but the cache is
+    # the caller's x, which the backward pass turns into 0s and 1s
+    Variant("relu_backward_turns_the_cached_x_into_a_mask_in_place", (Rewrite(ACT, "relu_backward", '''
+        def relu_backward(dout, cache):
+            mask = cache
+            mask[mask > 0] = 1
+            mask[mask <= 0] = 0
+            return dout * mask
+    '''),)),
 ]
 
 CORRECT = [
@@ -204,5 +213,25 @@ CORRECT = [
         SavedAs(ACT, "utf-8-sig", "\r\n"),
         Edit(LOSS, '"mean" as in PyTorch\'s default reduction.', '"mean" as in PyTorch\'s default reduction (\u00e9t\u00e9, na\u00efve, \u00b1).'),
         SavedAs(LOSS, "latin-1", "\r\n"),
+    )),
+    # a sibling imported inside a function, when the loss is called (not when the file loads)
+    Variant("sibling_imported_inside_the_function_and_lse_minus_picked_logit", (
+        Rewrite(LOSS, "bce_with_logits_loss", '''
+            def bce_with_logits_loss(logits, target):
+                from activations import sigmoid_forward
+                loss = np.mean(np.logaddexp(0, logits) - target * logits)
+                s, _ = sigmoid_forward(logits)
+                return loss, (s - target) / logits.size
+        '''),
+        Rewrite(LOSS, "softmax_cross_entropy_loss", '''
+            def softmax_cross_entropy_loss(logits, labels):
+                n = len(labels)
+                m = logits.max(axis=1, keepdims=True)
+                lse = m + np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))
+                picked = np.take_along_axis(logits, labels.reshape(-1, 1), axis=1)
+                p = np.exp(logits - lse)
+                p[np.arange(n), labels] -= 1
+                return float(np.mean(lse - picked)), p / n
+        '''),
     )),
 ]
