@@ -120,6 +120,21 @@ def _load_hypothesis_profile(settings: Settings) -> None:
         **reproducible,
     )
     hypothesis_settings.load_profile(name)
+    if settings.deterministic:
+        _examples_independent_of_loaded_modules()
+
+
+def _examples_independent_of_loaded_modules() -> None:
+    """Stop hypothesis from mixing into its examples the literal constants of every local module
+    in ``sys.modules`` (hypothesis >= 6.131; ``internal.conjecture.providers``). In a judge those
+    are the harness's, the course helpers' and the references of whichever assignments it loaded,
+    so a test's examples, derandomized or not, would change with the assignments graded beside it
+    (``--jobs``) and with every edit of any of them."""
+    from hypothesis.internal.conjecture import providers
+
+    none = providers.Constants()
+    providers._get_local_constants = lambda: none
+    providers.CONSTANTS_CACHE.cache.clear()
 
 
 def _device() -> str:

@@ -166,3 +166,39 @@ def test_a_run_without_any_configuration_warns_about_nothing_of_the_harness(cour
     result = course.runpytest_subprocess("-p", "no:cacheprovider")
     assert "warning" not in result.stdout.str().lower(), result.stdout.str()
     result.stdout.fnmatch_lines(["*a0_demo*1/3*3 / 6*"])
+
+
+DRAWS = """
+import json
+import os
+
+from hypothesis import given, strategies as st
+
+if os.environ.get("LOAD_CONSTANTS"):
+    import constants  # noqa: F401  a local module full of literal constants, loaded or not
+
+
+@given(st.floats(-1e6, 1e6), st.integers(-10**6, 10**6))
+def test_draws(x, n):
+    with open(os.environ["DRAWS_FILE"], "a") as out:
+        out.write(json.dumps([x, n]) + "\\n")
+"""
+
+
+def test_graded_examples_do_not_depend_on_which_local_modules_are_loaded(pytester, tmp_path, monkeypatch):
+    """Hypothesis mixes the literal constants of local modules in ``sys.modules`` into its examples;
+    grading turns that off, so a judge's examples are the same whatever else it loaded."""
+    folder = pytester.mkdir("assignments") / "a0_draws"
+    folder.mkdir()
+    (folder / "test_draws.py").write_text(DRAWS)
+    (folder / "constants.py").write_text("".join(f"C{k} = {k * 37.25 + 0.5}\nN{k} = {k * 9973}\n" for k in range(200)))
+
+    def draws(profile: str, load: bool) -> list:
+        out = tmp_path / f"{profile}-{load}.jsonl"
+        monkeypatch.setenv("DRAWS_FILE", str(out))
+        monkeypatch.setenv("LOAD_CONSTANTS", "1" if load else "")
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--dlgrade-profile", profile, "--dlgrade-seed", "0")
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+        return out.read_text().splitlines()
+
+    assert draws("grade", load=False) == draws("grade", load=True)
