@@ -86,7 +86,7 @@ BUGGY = [
     ), mistake="stopping made sticky"),
     Variant("es-best-loss-tracks-any-smaller-loss", (
         Edit(E, "            self.counter += 1\n", "            self.counter += 1\n            self.best_loss = min(self.best_loss, val_loss)\n"),
-    ), mistake="best_loss follows any smaller loss"),
+    )),  # the first failing example the grade profile finds matches no single mistake: undiagnosed
     Variant("es-history-shared-between-instances", (
         Rewrite(E, "EarlyStopping.step", '''
             history = []
