@@ -213,7 +213,7 @@ def xor_quadrants(rng, n):
 def check_history(history, epochs):
     __tracebackhide__ = True
     missing = [key for key in ("train_loss", "val_acc") if key not in history]
-    assert not missing, f"history should have the keys 'train_loss' and 'val_acc'; it lacks {missing} (its keys: {sorted(history)})"
+    assert not missing, f"history should have the keys 'train_loss' and 'val_acc'; it lacks {missing} (its keys: {list(history)})"
     for key in ("train_loss", "val_acc"):  # other keys (a student's own records) are free
         assert len(history[key]) == epochs, f"history[{key!r}] has {len(history[key])} entries for {epochs} epochs"
         for value in history[key]:

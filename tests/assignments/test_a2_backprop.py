@@ -69,6 +69,9 @@ BUGGY = [
     Variant("train_starts_from_its_own_weights_of_std_sqrt_1_over_fan_in", (  # not init_mlp: Xavier-like std
         Edit(MLP, "    params = init_mlp(layer_sizes, rng)\n    x_train = np.asarray", "    params = {k: v / np.sqrt(2.0) if k[0] == 'W' else v for k, v in init_mlp(layer_sizes, rng).items()}\n    x_train = np.asarray"),
     )),
+    Variant("train_starts_from_a_fixed_seed", (  # Kaiming normal, but not from rng
+        Edit(MLP, "    params = init_mlp(layer_sizes, rng)\n    x_train = np.asarray", "    params = init_mlp(layer_sizes, np.random.default_rng(0))\n    x_train = np.asarray"),
+    )),
 ]
 
 CORRECT = [

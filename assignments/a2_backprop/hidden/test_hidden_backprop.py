@@ -202,12 +202,14 @@ def test_train_mlp_with_a_larger_learning_rate_and_regularisation_is_determinist
 @pytest.mark.points(1)
 def test_train_mlp_starts_from_kaiming_normal_weights_and_zero_biases(student, helper, rng):
     """``train_mlp`` starts from ``init_mlp(layer_sizes, rng)``: with ``lr=0`` the parameters it
-    returns are its starting point, which must be Kaiming normal with zero biases (whichever order
-    you draw the initial weights and the shuffles in)."""
+    returns are its starting point, which must be Kaiming normal with zero biases, drawn from
+    ``rng`` (whichever order you draw the initial weights and the shuffles in)."""
     sizes = [200, 100, 3]
     x, y = rng.standard_normal((12, 200)), rng.integers(0, 3, 12)
-    params, _ = student("mlp.py").train_mlp(x, y, x, y, sizes, lr=0.0, epochs=2, batch_size=5, rng=generator(helper, int(rng.integers(2**32))))
+    seed = int(rng.integers(2**32 - 1))
+    params, other = (student("mlp.py").train_mlp(x, y, x, y, sizes, lr=0.0, epochs=2, batch_size=5, rng=generator(helper, s))[0] for s in (seed, seed + 1))
     assert sorted(params) == ["W1", "W2", "b1", "b2"], f"train_mlp returned the parameters {sorted(params)}"
+    assert not np.allclose(params["W1"], other["W1"]), "train_mlp with lr=0 returned the same W1 for two seeds: its starting weights must come from init_mlp(layer_sizes, rng)"
     for l in (1, 2):
         assert_close(params[f"b{l}"], np.zeros(sizes[l]), what=f"b{l} after training with lr=0 (the biases start at zero)")
         assert_normal(params[f"W{l}"], 0.0, np.sqrt(2.0 / sizes[l - 1]), what=f"W{l} after training with lr=0 (train_mlp starts from init_mlp: std sqrt(2 / fan_in))")

@@ -198,11 +198,10 @@ def test_hidden_mc_dropout_without_randomness_matches_reference(a9, reference, s
     for name, g, e in zip(("mean", "std"), got, expected):
         g, e = a9.tensor(g, f"{what}: {name}"), a9.tensor(e, "the oracle's result")
         assert g.shape == e.shape, f"{what}: {name} has shape {g.shape}, expected {e.shape}"
-        if name == "mean":
-            assert_close(g.values, e.values, atol=1e-12, what=f"{what}: mean")
-        else:  # a std is judged to six digits of the probabilities it comes from (at most 1): one of
-            # identical passes from sqrt(E[p^2] - E[p]^2) is the square root of a rounding error, not 0
-            assert_close(g.values, e.values, scale=1.0, what=f"{what}: std")
+        # judged to six digits of the probabilities they come from (at most 1): passes computed in
+        # float32 are fine, and a std of identical passes from sqrt(E[p^2] - E[p]^2) is the square
+        # root of a rounding error, not 0
+        assert_close(g.values, e.values, scale=1.0, what=f"{what}: {name}")
     after = a9.forward(theirs["model"], x, "cpu", f"{what}: the model's output afterwards")
     assert_close(after, a9.forward_here(ours["model"], x, "the oracle's model afterwards"), what=f"{what}: the model's output afterwards (its mode differs from before)")
 
@@ -212,7 +211,7 @@ def test_hidden_mc_dropout_without_randomness_matches_reference(a9, reference, s
 @given(seed=seeds, n=st.integers(8, 16), d=st.integers(1, 4), c=st.integers(2, 6),
        p=st.sampled_from([0.25, 0.4, 0.6, 0.75]), n_samples=st.integers(20, 50), training=st.booleans())
 def test_hidden_mc_dropout_keeps_units_at_the_rate_1_minus_p(a9, seed, n, d, c, p, n_samples, training):
-    """One hidden unit: every row of the mean is an exact k/n mixture of the two outcomes, and the
+    """One hidden unit: every row of the mean is a k/n mixture of the two outcomes (to six digits), and the
     kept passes over all rows look like Binomial(N * n_samples, 1 - p) draws (1e-9 bound)."""
     nb, inputs = a9.nb, a9.inputs
     rng = np.random.default_rng(seed)
@@ -234,7 +233,8 @@ def test_hidden_mc_dropout_keeps_units_at_the_rate_1_minus_p(a9, seed, n, d, c, 
     mixture = (k[:, None] * kept + (n_samples - k[:, None]) * dropped) / n_samples
     assert np.all((k >= 0) & (k <= n_samples)), f"{what}: the mean is not an average of {n_samples} passes"
     # six digits of the probabilities (float32 passes are as good as float64 ones); neighbouring
-    # mixtures differ by |kept - dropped| / n_samples, far more (the public tests' mixture_fractions)
+    # mixtures differ by |kept - dropped| / n_samples: at least 6.5e-5 in some entry of every row
+    # (20,000 cases drawn as here), thirty times the tolerance, so k is still read exactly
     assert_close(mean.values, mixture, scale=1.0, what=f"{what}: mean as the average of the passes")
     hits = np.concatenate([np.arange(n_samples) < ki for ki in k.astype(int)])
     assert_fraction(hits, 1 - p, what=f"{what}: passes with the hidden unit kept")
