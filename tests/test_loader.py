@@ -39,8 +39,8 @@ def test_each_load_is_a_fresh_module(tmp_path):
     path = _write(tmp_path, "counter.py", "count = 0\n")
     first = load_module_from_path(path)
     first.count = 5
-    assert load_module_from_path(path).count == 0
-    assert load_module_from_path(path, name="chosen").__name__ == "chosen"
+    second = load_module_from_path(path)
+    assert second.count == 0 and second.__name__ != first.__name__
 
 
 def test_a_file_finds_its_own_module_in_sys_modules_as_an_import_does(tmp_path):
@@ -61,10 +61,11 @@ def test_a_file_finds_its_own_module_in_sys_modules_as_an_import_does(tmp_path):
 def test_errors_while_loading_are_raised_as_they_are_and_clean_up(tmp_path):
     _write(tmp_path, "helper.py", "X = 1\n")
     path = _write(tmp_path, "broken.py", "import helper\nraise ValueError('at import')\n")
-    path_before = list(sys.path)
+    path_before, modules_before = list(sys.path), set(sys.modules)
     with pytest.raises(ValueError, match="at import"):
-        load_module_from_path(path, name="broken_at_import")
-    assert sys.path == path_before and "helper" not in sys.modules and "broken_at_import" not in sys.modules
+        load_module_from_path(path)
+    assert sys.path == path_before and "helper" not in sys.modules
+    assert not [m for m in set(sys.modules) - modules_before if m.startswith("_dlgrade_broken_")]  # as a failed import leaves none
     with pytest.raises(SyntaxError):
         load_module_from_path(_write(tmp_path, "syntax.py", "def f(:\n"))
 
@@ -80,15 +81,32 @@ def test_a_sibling_imported_inside_a_function_is_the_one_the_file_loaded_with(tm
     _write(tmp_path / "student", "helpers.py", "WHO = 'student helper'\n")
     student = _write(
         tmp_path / "student", "losses.py",
-        "import activations\n\ndef who():\n    from activations import WHO\n    return WHO, activations\n\n"
-        "def helper():\n    import helpers\n    return helpers.WHO\n",
+        "import activations\n\ndef who():\n    import activations as imported\n    return imported.WHO, imported\n\n"
+        "def helper():\n    import helpers\n    return helpers\n",
     )
     _write(tmp_path / "oracle", "activations.py", "WHO = 'oracle'\n")
     oracle = _write(tmp_path / "oracle", "losses.py", "def who():\n    from activations import WHO\n    return WHO\n")
     path_before = list(sys.path)
     losses, reference = load_module_from_path(student), load_module_from_path(oracle)
-    who, loaded_with = losses.who()
-    assert who == "student" and loaded_with is losses.activations  # after the load, from inside a function
+    who, imported = losses.who()
+    assert who == "student" and imported is losses.activations  # after the load, from inside a function
     assert reference.who() == "oracle"  # first imported at call time: from its own folder
-    assert losses.helper() == "student helper" and losses.helper() == "student helper"
+    assert losses.helper().WHO == "student helper" and losses.helper() is losses.helper()  # loaded once
     assert "activations" not in sys.modules and "helpers" not in sys.modules and sys.path == path_before
+
+
+def test_siblings_of_siblings_share_one_module_and_find_themselves_in_sys_modules(tmp_path):
+    """Every file of one load gets the same sibling, at load time and later, also two levels down
+    and in a cycle; a sibling's own dataclasses work as the top file's do."""
+    folder = tmp_path / "student"
+    _write(folder, "helpers.py", "import activations\nWHO = 'helpers'\n\ndef back():\n    import losses\n    return losses\n")
+    _write(folder, "activations.py", (
+        "from __future__ import annotations\nfrom dataclasses import dataclass\n\n\n"
+        "def cache(x):\n    @dataclass\n    class Cache:\n        x: float\n\n    return Cache(x)\n\n\n"
+        "def helpers():\n    import helpers\n    return helpers\n"
+    ))
+    losses = load_module_from_path(_write(folder, "losses.py", "import helpers\nimport activations\n"))
+    assert losses.helpers.activations is losses.activations and losses.activations.helpers() is losses.helpers
+    assert losses.helpers.back() is losses  # the top file itself, not a second copy
+    assert losses.activations.cache(1.5).x == 1.5
+    assert "helpers" not in sys.modules and "activations" not in sys.modules
