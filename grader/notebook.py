@@ -9,8 +9,8 @@ A cell that raises, or runs past ``cell_timeout`` seconds (``SIGALRM``, when loa
 thread; an outer alarm such as pytest-timeout's is saved and re-armed), is recorded and the
 following cells still run. Given ``seconds``, the time the whole load may take (a grading worker's
 load limit), a cell is also stopped when only a margin of it is left (a tenth, at most 5 s: the
-time to hand the module back), so that a slow experiment cell costs its own cell and never the
-functions that the other cells define.
+time to hand the module back); later cells still get a moment each, within what is left, so
+that slow experiment cells cost their own cells and never the functions the others define.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 
 _BODY_RUNNING_CELL_MAGICS = {"time", "timeit", "capture"}
 CELL_TIMEOUT = 120.0
-LOAD_MARGIN = (0.1, 5.0)  # of a load's time limit kept to return the module: this share, at most these seconds
-MIN_CELL_SECONDS = 1.0  # a cell's limit once that share is spent: enough for a def or an import
+LOAD_MARGIN_SHARE = 0.1  # of a load's time limit, kept to hand the module back ...
+LOAD_MARGIN_MOST_S = 5.0  # ... but never more than this
+MIN_CELL_SECONDS = 1.0  # a cell's limit once only the margin is left (at most half of what remains of it)
 
 
 class NotebookError(Exception):
@@ -134,11 +135,15 @@ def code_cells(path: Path) -> list[str]:
     return sources
 
 
-def _cell_limit(cell_timeout: float | None, end: float | None) -> float | None:
-    """The next cell's time limit: ``cell_timeout``, and no later than ``end`` (a ``time.monotonic``)."""
-    if end is None:
+def _cell_limit(cell_timeout: float | None, end: float | None, deadline: float | None) -> float | None:
+    """The next cell's time limit: ``cell_timeout``, and no later than ``end`` (a
+    ``time.monotonic``). Once ``end`` has passed, a cell still gets time for a def or an import,
+    ``MIN_CELL_SECONDS`` but at most half of what is left before ``deadline`` (the load's limit),
+    so that however many slow cells follow, the load ends before it."""
+    if end is None or deadline is None:
         return cell_timeout
-    left = max(MIN_CELL_SECONDS, end - time.monotonic())
+    now = time.monotonic()
+    left = max(end - now, min(MIN_CELL_SECONDS, (deadline - now) / 2), 1e-3)  # 0 would switch the alarm off
     return left if cell_timeout is None else min(cell_timeout, left)
 
 
@@ -149,11 +154,11 @@ def run_notebook(path: Path, module: types.ModuleType, *, cell_timeout: float | 
     namespace = module.__dict__
     shell = _InertShell(namespace, run)
     namespace["get_ipython"] = lambda: shell
-    share, most = LOAD_MARGIN
-    end = None if seconds is None else time.monotonic() + seconds - min(share * seconds, most)
+    deadline = None if seconds is None else time.monotonic() + seconds
+    end = None if deadline is None else deadline - min(LOAD_MARGIN_SHARE * seconds, LOAD_MARGIN_MOST_S)
     for index, source in enumerate(code_cells(path)):
         try:
-            with _time_limit(_cell_limit(cell_timeout, end)):
+            with _time_limit(_cell_limit(cell_timeout, end, deadline)):
                 exec(compile(source, f"{path.name}, code cell {index + 1}", "exec"), namespace)
         except Exception as error:  # a cell that raises is reported, later cells run
             summary = traceback.format_exception_only(type(error), error)[-1].strip()

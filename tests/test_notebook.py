@@ -68,6 +68,16 @@ def test_cells_stop_in_time_for_the_load_limit_and_later_cells_still_run(tmp_pat
     assert re.fullmatch(r"code cell 2 raised grader.notebook.CellTimeout: the cell ran longer than 1\.[5-8]\d* s", str(failure))
 
 
+def test_however_many_slow_cells_follow_the_load_ends_within_its_limit(tmp_path):
+    import time
+
+    path = write_notebook(tmp_path / "nb.ipynb", "def f(x):\n    return 2 * x", *["import time\ntime.sleep(30)"] * 4, "done = True")
+    started = time.monotonic()
+    module = load_module_from_path(path, seconds=2.0)
+    assert time.monotonic() - started < 2.0
+    assert module.f(3) == 6 and module.done is True and len(module.__notebook_run__.failures) == 4
+
+
 def test_a_notebook_saved_with_a_byte_order_mark_and_crlf_loads(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("scale = 2\r\ndef f(x):\r\n    return scale * x\r\n")]
