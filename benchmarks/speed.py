@@ -346,7 +346,7 @@ def batch_rows(scratch: Path, runs: int, n: int) -> dict[tuple[int, int], Row]:
     return rows
 
 
-def imported_modules(folder: Path) -> list[str]:
+def third_party_imports(folder: Path) -> list[str]:
     """The third-party modules (``matplotlib.figure``, ``torch.nn.functional``) that the files of
     ``folder`` (an assignment's tests, conftest, solutions and notebooks) import, anywhere in
     them: not the standard library's, the harness's or the course's own."""
@@ -402,7 +402,7 @@ def student_rows(scratch: Path, runs: int) -> dict[str, tuple[Row, Row]]:
     recording = {**env, "PYTHONPATH": str(scratch), "DLGRADE_SPEED_MODULES": str(record)}
     rows = {}
     for assignment in Course(release).assignments():
-        modules = imported_modules(release / "assignments" / assignment)
+        modules = third_party_imports(release / "assignments" / assignment)
         student = [python, "-m", "pytest", f"assignments/{assignment}", "-q", "-p", "no:cacheprovider"]
         run_once([*student, "-p", "dlgrade_speed_modules"], release, recording)  # bytecode written, as a second run on a student's machine finds it
         lazy = loaded_on_first_use(modules, record, env, release)

@@ -16,7 +16,8 @@ def announcement(counts: dict[str, int]) -> str:
     return TESTS_TO_RUN + " ".join(f"{name}={count}" for name, count in counts.items())
 
 
-_RESULTS_LINE = re.compile(rb"[.FEsxX]+(?:\s+\[\s*\d+%\])?")  # pytest -q: a character per test
+_RESULTS = rb"[.FEsxX]+"  # pytest -q: a character per test
+_RESULTS_LINE = re.compile(_RESULTS + rb"(?:\s+\[\s*\d+%\])?")
 _TESTS_TO_RUN = re.compile(re.escape(TESTS_TO_RUN.encode()) + rb"((?:\S+=\d+ ?)*)")
 
 
@@ -44,7 +45,7 @@ class LogProgress:
                 self.counts = {name: int(count) for name, _, count in (part.decode().rpartition("=") for part in match[1].split())}
             elif self.counts is not None and _RESULTS_LINE.fullmatch(line):
                 self.done += len(line.split()[0])
-        left = self.done + (len(self.line) if re.fullmatch(rb"[.FEsxX]+", self.line) else 0)
+        left = self.done + (len(self.line) if re.fullmatch(_RESULTS, self.line) else 0)
         fractions = {}
         for name, count in (self.counts or {}).items():
             fractions[name] = min(1.0, left / count) if count else 1.0

@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from grader import assert_close, assert_zero_fraction, check_array_type
+from grader import assert_close, assert_zero_fraction, call_many, check_array_type
 from grader import strategies as dl
-from grader.gradcheck import call_many
 
 fixture_ok = settings(
     suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture],
