@@ -48,9 +48,10 @@ class SiblingImports:
         return self.modules[name]
 
 
-def load_module_from_path(path: Path, *, seconds: float | None = None) -> types.ModuleType:
-    """Execute the Python file or notebook ``path`` as a fresh module, under a unique name, and
-    return it. ``seconds``: the time its load may take, which a notebook's cells share
+def load_module_from_path(path: Path, *, name: str | None = None, seconds: float | None = None) -> types.ModuleType:
+    """Execute the Python file or notebook ``path`` as a fresh module and return it. ``name``: its
+    name in ``sys.modules`` (default a unique one; a given one replaces a module of that name, as
+    a reload does). ``seconds``: the time its load may take, which a notebook's cells share
     (``grader.notebook``).
 
     A ``.py`` file raises whatever it raises while it runs (``SyntaxError``, ``ImportError``, ...).
@@ -58,12 +59,13 @@ def load_module_from_path(path: Path, *, seconds: float | None = None) -> types.
     in the module's ``__notebook_run__``.
     """
     path = Path(path).resolve()
-    return _load(path, SiblingImports(path.parent), seconds)
+    return _load(path, SiblingImports(path.parent), seconds, name)
 
 
-def _load(path: Path, imports: SiblingImports, seconds: float | None) -> types.ModuleType:
-    """Run ``path`` as a module of a unique name with ``imports`` as its ``__import__``."""
-    module_name = f"_dlgrade_{path.stem}_{next(_unique)}"
+def _load(path: Path, imports: SiblingImports, seconds: float | None, module_name: str | None = None) -> types.ModuleType:
+    """Run ``path`` as the module ``module_name`` (default a unique name) with ``imports`` as its
+    ``__import__``."""
+    module_name = module_name or f"_dlgrade_{path.stem}_{next(_unique)}"
     if path.suffix == ".ipynb":
         spec = None
         module = types.ModuleType(module_name)

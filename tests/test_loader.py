@@ -41,6 +41,8 @@ def test_each_load_is_a_fresh_module(tmp_path):
     first.count = 5
     second = load_module_from_path(path)
     assert second.count == 0 and second.__name__ != first.__name__
+    chosen = load_module_from_path(path, name="chosen_by_the_course")
+    assert chosen.__name__ == "chosen_by_the_course" and sys.modules.pop("chosen_by_the_course") is chosen
 
 
 def test_a_file_finds_its_own_module_in_sys_modules_as_an_import_does(tmp_path):
