@@ -173,22 +173,8 @@ CORRECT = [
              '        history["val_acc"].append(accuracy(params, x_val, y_val))\n        history["train_acc"].append(accuracy(params, x_train, y_train))\n        history["val_loss"].append(mlp_loss(params, x_val, y_val, reg=reg)[0])\n'),
     )),
     Variant("train_draws_every_shuffle_before_the_initial_weights", (
-        Rewrite(MLP, "train_mlp", '''
-            def train_mlp(x_train, y_train, x_val, y_val, layer_sizes, *, lr=0.1, epochs=20, batch_size=64, reg=0.0, rng):
-                n = x_train.shape[0]
-                orders = [rng.permutation(n) for _ in range(epochs)]
-                params = init_mlp(layer_sizes, rng)
-                history = {"train_loss": [], "val_acc": []}
-                for order in orders:
-                    losses = []
-                    for start in range(0, n, batch_size):
-                        batch = order[start:start + batch_size]
-                        loss, grads = mlp_loss(params, x_train[batch], y_train[batch], reg=reg)
-                        params = {k: params[k] - lr * grads[k] for k in params}
-                        losses.append(loss)
-                    history["train_loss"].append(float(np.mean(losses)))
-                    history["val_acc"].append(accuracy(params, x_val, y_val))
-                return params, history
-        '''),
+        Edit(MLP, "    params = init_mlp(layer_sizes, rng)\n    x_train = np.asarray(x_train, dtype=np.float64)\n    n = x_train.shape[0]\n",
+             "    x_train = np.asarray(x_train, dtype=np.float64)\n    n = x_train.shape[0]\n    orders = [rng.permutation(n) for _ in range(epochs)]\n    params = init_mlp(layer_sizes, rng)\n"),
+        Edit(MLP, "    for _ in range(epochs):\n        order = rng.permutation(n)\n", "    for order in orders:\n"),
     )),
 ]
